@@ -1,0 +1,39 @@
+//! The rules of tipx, with no I/O: keys and state codes, records and their bodies, signing
+//! and validation, feeds, membership and consent, and the `Store` trait. Time comes in as an
+//! argument; nothing here touches a socket, a disk or a clock.
+//!
+//! # Layout
+//! - [`state`]: state codes (`MX`, `OAS`).
+//! - [`keys`]: ed25519 keys and their PeerId text.
+//! - [`ids`]: record and feed ids.
+//! - [`record`]: the header, the signed record, drafting and signing.
+//! - [`body`]: best practices, alerts, retractions, consents, the roster.
+//! - [`wire`]: the one place where prost types meet domain types.
+//! - [`validate`]: every rule a received record must pass, and [`Rejection`].
+//! - [`feed`]: continuity of a feed, forks.
+//! - [`membership`]: the roster and partners.
+//! - [`store`]: the `Store` trait, the insert algorithm, an in-memory store.
+
+#![warn(missing_docs)]
+
+pub mod body;
+pub mod feed;
+pub mod ids;
+pub mod keys;
+pub mod membership;
+pub mod record;
+pub mod state;
+pub mod store;
+#[cfg(any(test, feature = "conformance"))]
+pub mod testkit;
+pub mod validate;
+pub mod wire;
+
+pub use body::Body;
+pub use ids::{FeedId, RecordId};
+pub use keys::{Keypair, PublicKey};
+pub use membership::Membership;
+pub use record::{Audience, Draft, Handling, Header, Kind, Record, Tlp};
+pub use state::StateCode;
+pub use store::Store;
+pub use validate::{Origin, Rejection, Verified};

@@ -1,0 +1,190 @@
+//! Membership and consent: who may author records (the roster, signed by the anchor key),
+//! and which states are partners (both latest consents are grants).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{
+    PublicKey, StateCode,
+    body::{ConsentAction, Roster},
+    record::{Audience, Header, Kind},
+    validate::Rejection,
+};
+
+/// The latest consent of one state towards another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConsentState {
+    /// Grant or revoke.
+    pub action: ConsentAction,
+    /// When it was created, ms.
+    pub at_ms: u64,
+}
+
+/// What a node knows of the federation: its own identity, the anchor it pins, the newest
+/// roster and the latest consent of each state towards each other.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    own_key: PublicKey,
+    own_state: StateCode,
+    anchor: Option<PublicKey>,
+    roster: Option<Roster>,
+    /// (from, to) → latest consent.
+    consents: BTreeMap<(StateCode, StateCode), ConsentState>,
+}
+
+impl Membership {
+    /// A node's view before it has a roster.
+    pub fn new(own_key: PublicKey, own_state: StateCode, anchor: Option<PublicKey>) -> Self {
+        Self {
+            own_key,
+            own_state,
+            anchor,
+            roster: None,
+            consents: BTreeMap::new(),
+        }
+    }
+
+    /// This node's state.
+    pub fn own_state(&self) -> StateCode {
+        self.own_state
+    }
+
+    /// The roster in force, if any.
+    pub fn roster(&self) -> Option<&Roster> {
+        self.roster.as_ref()
+    }
+
+    /// Takes `roster` if it is newer than the one held; returns whether it did.
+    pub fn apply_roster(&mut self, roster: Roster) -> bool {
+        if self
+            .roster
+            .as_ref()
+            .is_some_and(|r| r.version >= roster.version)
+        {
+            return false;
+        }
+        self.roster = Some(roster);
+        true
+    }
+
+    /// Records `from`'s consent towards `to` if it is newer than the one held.
+    pub fn apply_consent(&mut self, from: StateCode, to: StateCode, c: ConsentState) -> bool {
+        let slot = self.consents.get(&(from, to));
+        if slot.is_some_and(|old| old.at_ms > c.at_ms) {
+            return false;
+        }
+        self.consents.insert((from, to), c);
+        true
+    }
+
+    /// The latest consent of `from` towards `to`.
+    pub fn consent(&self, from: StateCode, to: StateCode) -> Option<ConsentState> {
+        self.consents.get(&(from, to)).copied()
+    }
+
+    /// Two states are partners while both latest consents are grants.
+    pub fn are_partners(&self, a: StateCode, b: StateCode) -> bool {
+        let grant = |x, y| {
+            self.consent(x, y)
+                .is_some_and(|c| c.action == ConsentAction::Grant)
+        };
+        a != b && grant(a, b) && grant(b, a)
+    }
+
+    /// This node's partners.
+    pub fn partners(&self) -> BTreeSet<StateCode> {
+        let me = self.own_state;
+        self.consents
+            .keys()
+            .flat_map(|(a, b)| [*a, *b])
+            .filter(|s| self.are_partners(me, *s))
+            .collect()
+    }
+
+    /// The states that appear in any consent towards or from this node's state.
+    pub fn consent_counterparts(&self) -> BTreeSet<StateCode> {
+        let me = self.own_state;
+        self.consents
+            .keys()
+            .filter_map(|(a, b)| {
+                if *a == me {
+                    Some(*b)
+                } else if *b == me {
+                    Some(*a)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The roster state of `key` (this node's own key counts as its own state).
+    pub fn state_of(&self, key: &PublicKey) -> Option<StateCode> {
+        if *key == self.own_key {
+            return Some(self.own_state);
+        }
+        let roster = self.roster.as_ref()?;
+        roster
+            .members
+            .iter()
+            .find(|m| m.nodes.iter().any(|n| n.key == *key))
+            .map(|m| m.state)
+    }
+
+    /// Whether `h.author` may sign records as `h.author_state` at `h.created_at_ms`.
+    pub(crate) fn check_author(&self, h: &Header) -> Result<(), Rejection> {
+        if h.kind == Kind::Roster {
+            let ok = match self.anchor {
+                Some(anchor) => h.author == anchor,
+                None => h.author == self.own_key,
+            };
+            return if ok && h.author_state.is_coordinator() {
+                Ok(())
+            } else {
+                Err(Rejection::UnknownAuthor(h.author_state))
+            };
+        }
+        if let Some(r) = &self.roster
+            && let Some(rk) = r.revoked.iter().find(|k| k.key == h.author)
+        {
+            if h.created_at_ms >= rk.revoked_at_ms {
+                return Err(Rejection::RevokedAuthor {
+                    revoked_at_ms: rk.revoked_at_ms,
+                    created_at_ms: h.created_at_ms,
+                });
+            }
+            if rk.state == h.author_state {
+                return Ok(());
+            }
+        }
+        match self.state_of(&h.author) {
+            Some(s) if s == h.author_state => Ok(()),
+            _ => Err(Rejection::UnknownAuthor(h.author_state)),
+        }
+    }
+
+    /// Whether a peer with key `sender` may pass us this record: a roster member, and for
+    /// exchanged records a partner that is in the audience or is the author.
+    pub(crate) fn check_sender(
+        &self,
+        sender: PublicKey,
+        h: &Header,
+        local: StateCode,
+    ) -> Result<(), Rejection> {
+        let Some(state) = self.state_of(&sender) else {
+            return Err(Rejection::SenderNotAllowed("not in the roster".into()));
+        };
+        if let Audience::States(_) = h.audience {
+            if sender != h.author && !h.audience.contains(state) {
+                return Err(Rejection::SenderNotAllowed(format!(
+                    "{state} is not in the audience"
+                )));
+            }
+            if state != local && !self.are_partners(state, local) {
+                return Err(Rejection::SenderNotAllowed(format!(
+                    "{state} is not a partner"
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,381 @@
+//! Records: a signed header plus a body that can be erased later (DESIGN.md §5).
+//!
+//! The header and body bytes are kept exactly as the author produced them; the id and the
+//! signature are computed over those bytes, never over a re-encoding.
+
+use std::{collections::BTreeSet, fmt};
+
+use ed25519_dalek::Signature;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    FeedId, Keypair, PublicKey, RecordId, StateCode, body::Body, ids::sha256, validate::Rejection,
+    wire,
+};
+
+/// Domain-separation prefix of signatures.
+pub const SIGN_DOMAIN: &[u8] = b"tipx/sign/v1";
+/// The wire format version this code writes and reads.
+pub const VERSION: u32 = 1;
+/// The audience code of control records (consent, roster) that every roster member holds.
+pub const FEDERATION: &str = "*";
+
+/// Who a record is for.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub enum Audience {
+    /// Every roster member (consent and roster records only).
+    Federation,
+    /// These states, sorted and unique.
+    States(BTreeSet<StateCode>),
+}
+
+impl Audience {
+    /// An audience of the given states.
+    pub fn states(codes: impl IntoIterator<Item = StateCode>) -> Self {
+        Self::States(codes.into_iter().collect())
+    }
+
+    /// Whether `state` is in the audience.
+    pub fn contains(&self, state: StateCode) -> bool {
+        match self {
+            Self::Federation => true,
+            Self::States(s) => s.contains(&state),
+        }
+    }
+
+    /// The codes as they are written on the wire, sorted.
+    pub fn codes(&self) -> Vec<String> {
+        match self {
+            Self::Federation => vec![FEDERATION.to_string()],
+            Self::States(s) => s.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    /// Parses wire codes, which must be sorted and unique.
+    pub fn from_wire(codes: &[String]) -> Result<Self, String> {
+        if codes.len() == 1 && codes[0] == FEDERATION {
+            return Ok(Self::Federation);
+        }
+        if codes.is_empty() {
+            return Err("empty audience".into());
+        }
+        let mut set = BTreeSet::new();
+        let mut last: Option<StateCode> = None;
+        for c in codes {
+            let code: StateCode = c
+                .parse()
+                .map_err(|e: crate::state::InvalidStateCode| e.to_string())?;
+            if c != code.as_str() || last.is_some_and(|l| l >= code) {
+                return Err("audience codes must be upper case, sorted and unique".into());
+            }
+            last = Some(code);
+            set.insert(code);
+        }
+        Ok(Self::States(set))
+    }
+}
+
+impl TryFrom<Vec<String>> for Audience {
+    type Error = String;
+    fn try_from(v: Vec<String>) -> Result<Self, String> {
+        if v.len() == 1 && v[0] == FEDERATION {
+            return Ok(Self::Federation);
+        }
+        let mut set = BTreeSet::new();
+        for c in &v {
+            set.insert(c.parse::<StateCode>().map_err(|e| e.to_string())?);
+        }
+        if set.is_empty() {
+            return Err("empty audience".into());
+        }
+        Ok(Self::States(set))
+    }
+}
+
+impl From<Audience> for Vec<String> {
+    fn from(a: Audience) -> Self {
+        a.codes()
+    }
+}
+
+impl fmt::Debug for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}]", self.codes().join(","))
+    }
+}
+
+macro_rules! text_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $var:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $var),+
+        }
+
+        impl $name {
+            /// Every value, in order.
+            pub const ALL: &'static [Self] = &[$(Self::$var),+];
+
+            /// The value as written in JSON and on the command line.
+            pub fn as_str(&self) -> &'static str {
+                match self { $(Self::$var => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                let l = s.trim().to_ascii_lowercase().replace('_', "-");
+                Self::ALL.iter().copied().find(|v| v.as_str() == l).ok_or_else(|| {
+                    let all: Vec<_> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("unknown {} `{}`: expected one of {}", stringify!($name).to_lowercase(), s, all.join(", "))
+                })
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+text_enum!(
+    /// What a record's body is.
+    Kind {
+        /// A programme, law or protocol that worked.
+        BestPractice = "best-practice",
+        /// A time-limited warning.
+        Alert = "alert",
+        /// Withdraws an earlier record.
+        Retraction = "retraction",
+        /// A request to exchange with a state, or its withdrawal.
+        Consent = "consent",
+        /// The membership list.
+        Roster = "roster",
+    }
+);
+
+text_enum!(
+    /// Traffic Light Protocol 2.0 marking.
+    Tlp {
+        /// No restriction on disclosure.
+        Clear = "clear",
+        /// The community.
+        Green = "green",
+        /// The recipients' organisations and their clients.
+        Amber = "amber",
+        /// The recipients' organisations only.
+        AmberStrict = "amber+strict",
+        /// The named recipients only.
+        Red = "red",
+    }
+);
+
+text_enum!(
+    /// Who a receiving state may pass the content on to.
+    Handling {
+        /// The receiving state's focal point and tipx node only.
+        FocalPoint = "focal-point",
+        /// Also the receiving state's competent national authorities.
+        NationalAuthorities = "national-authorities",
+        /// May be published.
+        Public = "public",
+    }
+);
+
+/// The signed part of a record, decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Wire format version.
+    pub version: u32,
+    /// The author's key.
+    pub author: PublicKey,
+    /// The author's state.
+    pub author_state: StateCode,
+    /// Who the record is for.
+    pub audience: Audience,
+    /// `FeedId::of(author, audience)`.
+    pub feed: FeedId,
+    /// Position in the feed, from 1.
+    pub seq: u64,
+    /// The record at `seq - 1`; `None` for seq 1.
+    pub prev: Option<RecordId>,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at_ms: u64,
+    /// The body's kind.
+    pub kind: Kind,
+    /// sha256 of the body bytes.
+    pub body_sha256: [u8; 32],
+    /// Length of the body bytes.
+    pub body_len: u32,
+    /// TLP marking.
+    pub tlp: Tlp,
+    /// Handling code.
+    pub handling: Handling,
+}
+
+/// A record: exact header bytes, signature, and body bytes unless erased.
+///
+/// Holding a `Record` says nothing about its validity: see [`crate::validate`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct Record {
+    /// `sha256("tipx/record/v1" ‖ header_bytes)`.
+    pub id: RecordId,
+    /// The decoded header.
+    pub header: Header,
+    /// The header bytes exactly as signed.
+    pub header_bytes: Vec<u8>,
+    /// ed25519 signature over `"tipx/sign/v1" ‖ header_bytes`.
+    pub signature: [u8; 64],
+    /// The body bytes; `None` once erased.
+    pub body: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Record")
+            .field("id", &self.id)
+            .field("kind", &self.header.kind)
+            .field("state", &self.header.author_state)
+            .field("seq", &self.header.seq)
+            .field("erased", &self.body.is_none())
+            .finish()
+    }
+}
+
+/// Everything the author chooses about a new record; the feed position comes from its store.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// The author's state.
+    pub author_state: StateCode,
+    /// Who it is for.
+    pub audience: Audience,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at_ms: u64,
+    /// TLP marking.
+    pub tlp: Tlp,
+    /// Handling code.
+    pub handling: Handling,
+    /// The content.
+    pub body: Body,
+}
+
+/// A header built and encoded, waiting for its signature (signing is the slow step, so bulk
+/// imports build headers in feed order and sign them in parallel).
+#[derive(Clone, Debug)]
+pub struct Unsigned {
+    /// The id the record will have.
+    pub id: RecordId,
+    /// The decoded header.
+    pub header: Header,
+    /// Its bytes.
+    pub header_bytes: Vec<u8>,
+    /// The encoded body.
+    pub body: Vec<u8>,
+}
+
+impl Draft {
+    /// Builds the header for position `seq` after `prev` in the author's feed.
+    pub fn prepare(&self, author: PublicKey, seq: u64, prev: Option<RecordId>) -> Unsigned {
+        let body = wire::encode_body(&self.body);
+        let header = Header {
+            version: VERSION,
+            author,
+            author_state: self.author_state,
+            feed: FeedId::of(&author, &self.audience),
+            audience: self.audience.clone(),
+            seq,
+            prev,
+            created_at_ms: self.created_at_ms,
+            kind: self.body.kind(),
+            body_sha256: sha256(&body),
+            body_len: body.len() as u32,
+            tlp: self.tlp,
+            handling: self.handling,
+        };
+        let header_bytes = wire::encode_header(&header);
+        Unsigned {
+            id: RecordId::of_header(&header_bytes),
+            header,
+            header_bytes,
+            body,
+        }
+    }
+}
+
+impl Unsigned {
+    /// Signs it with the author's key.
+    pub fn sign(self, key: &Keypair) -> Record {
+        let mut msg = Vec::with_capacity(SIGN_DOMAIN.len() + self.header_bytes.len());
+        msg.extend_from_slice(SIGN_DOMAIN);
+        msg.extend_from_slice(&self.header_bytes);
+        Record {
+            id: self.id,
+            header: self.header,
+            header_bytes: self.header_bytes,
+            signature: key.sign(&msg).to_bytes(),
+            body: Some(self.body),
+        }
+    }
+}
+
+impl Record {
+    /// Decodes a `SignedRecord` from the wire. Checks only that it parses: see
+    /// [`crate::validate`] for everything else.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Rejection> {
+        wire::decode_record(bytes)
+    }
+
+    /// Encodes it as a `SignedRecord` (header and body bytes as they are).
+    pub fn encode(&self) -> Vec<u8> {
+        wire::encode_record(self)
+    }
+
+    /// Size on the wire.
+    pub fn encoded_len(&self) -> usize {
+        self.header_bytes.len() + 64 + self.body.as_ref().map_or(0, Vec::len) + 16
+    }
+
+    /// The message the signature covers.
+    pub fn signed_message(&self) -> Vec<u8> {
+        let mut msg = Vec::with_capacity(SIGN_DOMAIN.len() + self.header_bytes.len());
+        msg.extend_from_slice(SIGN_DOMAIN);
+        msg.extend_from_slice(&self.header_bytes);
+        msg
+    }
+
+    /// Checks the signature with `verify_strict`.
+    pub fn verify_signature(&self) -> Result<(), Rejection> {
+        let sig = Signature::from_bytes(&self.signature);
+        self.header
+            .author
+            .verifying_key()
+            .verify_strict(&self.signed_message(), &sig)
+            .map_err(|_| Rejection::BadSignature)
+    }
+
+    /// Decodes the body, checking it against the header's hash and length; `Ok(None)` once
+    /// erased.
+    pub fn body(&self) -> Result<Option<Body>, Rejection> {
+        let Some(bytes) = &self.body else {
+            return Ok(None);
+        };
+        if bytes.len() != self.header.body_len as usize || sha256(bytes) != self.header.body_sha256
+        {
+            return Err(Rejection::BodyMismatch);
+        }
+        wire::decode_body(self.header.kind, bytes).map(Some)
+    }
+
+    /// The same record without its body.
+    pub fn erased(&self) -> Self {
+        Self {
+            body: None,
+            ..self.clone()
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Validation of a record, in the order of DESIGN.md §5. A failure is a value, a
+//! [`Rejection`] with a reason, never a panic: it is logged with the peer and counted
+//! against the sender.
+//!
+//! Feed continuity needs the store and is checked by [`crate::feed::continuity`] after
+//! these rules pass.
+
+use crate::{
+    FeedId, Membership, PublicKey, StateCode,
+    body::Body,
+    record::{Audience, Kind, Record},
+};
+
+/// How far in the future a record's `created_at` may be: clocks drift.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+
+/// Why a record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Larger than this node accepts.
+    #[error("oversized: {len} bytes, the limit is {max}")]
+    Oversized {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Does not decode, or a field is malformed.
+    #[error("malformed: {0}")]
+    Malformed(String),
+    /// A wire format version this node does not know.
+    #[error("unsupported wire format version {0}")]
+    UnsupportedVersion(u32),
+    /// The author key is not in the roster for the state it claims.
+    #[error("author key is not in the roster for {0}")]
+    UnknownAuthor(StateCode),
+    /// The author key was removed from the roster before the record was created.
+    #[error("author key was revoked at {revoked_at_ms} ms, before the record ({created_at_ms} ms)")]
+    RevokedAuthor {
+        /// When the key was revoked.
+        revoked_at_ms: u64,
+        /// When the record claims to be created.
+        created_at_ms: u64,
+    },
+    /// The signature does not verify (a tampered header, or the wrong key).
+    #[error("bad signature")]
+    BadSignature,
+    /// This node's state is not in the record's audience.
+    #[error("misaddressed: {0} is not in the audience")]
+    NotInAudience(StateCode),
+    /// The record's kind does not go with its audience.
+    #[error("misaddressed: {0}")]
+    BadAudience(String),
+    /// The sender may not pass this record to us.
+    #[error("sender not allowed: {0}")]
+    SenderNotAllowed(String),
+    /// The author's state and ours are not partners.
+    #[error("{author} and {local} are not partners")]
+    AuthorNotPartner {
+        /// The author's state.
+        author: StateCode,
+        /// Ours.
+        local: StateCode,
+    },
+    /// Created too far in the future.
+    #[error("created {ahead_ms} ms in the future (at most {MAX_CLOCK_SKEW_MS} allowed)")]
+    FromTheFuture {
+        /// How far ahead.
+        ahead_ms: u64,
+    },
+    /// The body does not match the header's hash or length (a tampered body).
+    #[error("body does not match the header's hash")]
+    BodyMismatch,
+    /// The body decodes badly or breaks a content rule.
+    #[error("bad body: {0}")]
+    BadBody(String),
+    /// A retraction that does not target an earlier record of its feed.
+    #[error("bad retraction: {0}")]
+    BadRetraction(String),
+    /// Not the next record of its feed: earlier ones are missing.
+    #[error("gap in feed: holding up to seq {have}, got seq {got}")]
+    Gap {
+        /// The highest seq held.
+        have: u64,
+        /// The seq received.
+        got: u64,
+    },
+    /// A second, different record for a feed position, or a broken `prev`.
+    #[error("fork at seq {seq}: the author signed two different records for one position")]
+    Fork {
+        /// Where.
+        seq: u64,
+    },
+}
+
+impl Rejection {
+    /// A short stable name, for metrics and the audit log.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Oversized { .. } => "oversized",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedVersion(_) => "unsupported-version",
+            Self::UnknownAuthor(_) => "unknown-author",
+            Self::RevokedAuthor { .. } => "revoked-author",
+            Self::BadSignature => "bad-signature",
+            Self::NotInAudience(_) | Self::BadAudience(_) => "misaddressed",
+            Self::SenderNotAllowed(_) => "sender-not-allowed",
+            Self::AuthorNotPartner { .. } => "author-not-partner",
+            Self::FromTheFuture { .. } => "future-timestamp",
+            Self::BodyMismatch => "body-mismatch",
+            Self::BadBody(_) => "bad-body",
+            Self::BadRetraction(_) => "bad-retraction",
+            Self::Gap { .. } => "gap",
+            Self::Fork { .. } => "fork",
+        }
+    }
+
+    /// Whether the sender is to blame (as opposed to a record that merely arrived early).
+    pub fn is_offence(&self) -> bool {
+        !matches!(self, Self::Gap { .. })
+    }
+}
+
+/// Where a record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Published on this node.
+    Local,
+    /// Received from a connected peer with this key.
+    Peer(PublicKey),
+}
+
+/// What the validating node knows.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// This node's state.
+    pub local_state: StateCode,
+    /// The clock, ms since the Unix epoch.
+    pub now_ms: u64,
+    /// The largest encoded record accepted, in bytes.
+    pub max_record_bytes: usize,
+    /// Roster and consent.
+    pub membership: &'a Membership,
+}
+
+/// A record that passed every rule but feed continuity, with its decoded body (`None` if
+/// it arrived erased).
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The record.
+    pub record: Record,
+    /// Its body.
+    pub body: Option<Body>,
+}
+
+/// Decodes and validates received bytes.
+pub fn validate_bytes(bytes: &[u8], from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+    if bytes.len() > cx.max_record_bytes {
+        return Err(Rejection::Oversized {
+            len: bytes.len(),
+            max: cx.max_record_bytes,
+        });
+    }
+    validate(Record::decode(bytes)?, from, cx)
+}
+
+/// Validates a decoded record.
+pub fn validate(record: Record, from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+    let len = record.encoded_len();
+    if len > cx.max_record_bytes {
+        return Err(Rejection::Oversized {
+            len,
+            max: cx.max_record_bytes,
+        });
+    }
+    let h = &record.header;
+    if h.feed != FeedId::of(&h.author, &h.audience) {
+        return Err(Rejection::Malformed(
+            "feed id is not sha256(author ‖ audience)".into(),
+        ));
+    }
+    if h.seq == 0 || (h.seq == 1) != h.prev.is_none() {
+        return Err(Rejection::Malformed(
+            "seq starts at 1, and only seq 1 has no prev".into(),
+        ));
+    }
+    let control = matches!(h.kind, Kind::Consent | Kind::Roster);
+    match (&h.audience, control) {
+        (Audience::Federation, false) => {
+            return Err(Rejection::BadAudience(format!(
+                "a {} cannot be addressed to everyone",
+                h.kind
+            )));
+        }
+        (Audience::States(_), true) => {
+            return Err(Rejection::BadAudience(format!(
+                "a {} is addressed to the federation (*)",
+                h.kind
+            )));
+        }
+        _ => {}
+    }
+    cx.membership.check_author(h)?;
+    record.verify_signature()?;
+    if !h.audience.contains(cx.local_state) {
+        return Err(Rejection::NotInAudience(cx.local_state));
+    }
+    if let Origin::Peer(sender) = from {
+        cx.membership.check_sender(sender, h, cx.local_state)?;
+    }
+    if !control
+        && h.author_state != cx.local_state
+        && !cx.membership.are_partners(h.author_state, cx.local_state)
+    {
+        return Err(Rejection::AuthorNotPartner {
+            author: h.author_state,
+            local: cx.local_state,
+        });
+    }
+    if h.created_at_ms > cx.now_ms + MAX_CLOCK_SKEW_MS {
+        return Err(Rejection::FromTheFuture {
+            ahead_ms: h.created_at_ms - cx.now_ms,
+        });
+    }
+    let body = record.body()?;
+    check_body_fits(&record, body.as_ref())?;
+    Ok(Verified { record, body })
+}
+
+/// Rules that tie a body to its header.
+fn check_body_fits(record: &Record, body: Option<&Body>) -> Result<(), Rejection> {
+    match body {
+        Some(Body::Consent(c)) if c.partner == record.header.author_state => Err(
+            Rejection::BadBody("a state cannot consent to itself".into()),
+        ),
+        Some(Body::Retraction(_)) if record.header.seq == 1 => Err(Rejection::BadRetraction(
+            "a retraction cannot open a feed".into(),
+        )),
+        _ => Ok(()),
+    }
+}

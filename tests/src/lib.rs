@@ -1,0 +1,1 @@
+//! tipx integration test helpers.
