@@ -1,1 +1,5 @@
+//! `tipx`: the node daemon and its command line.
+
+mod store;
+
 fn main() {}
