@@ -369,3 +369,142 @@ fn check_translations(ts: &[Translation]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::st;
+
+    /// An alert as the CLI's `publish --file` takes it.
+    const ALERT_JSON: &str = r#"{
+        "kind": "alert",
+        "title": "Fake job offers abroad",
+        "description": "Domestic work offers; passports withheld on arrival.",
+        "language": "en",
+        "translations": [
+            {"language": "es", "title": "Ofertas de empleo falsas", "summary": "Pasaportes retenidos."}
+        ],
+        "severity": "high",
+        "category": "recruitment",
+        "indicators": [
+            {"type": "phone", "value": "+57 300 000 0000", "note": "WhatsApp"},
+            {"type": "social-account", "value": "@empleos.exterior"}
+        ],
+        "affected_states": ["CO", "mx"],
+        "valid_until_ms": 1767225600000,
+        "tags": ["recruitment"]
+    }"#;
+
+    fn expected_alert() -> Body {
+        Body::Alert(Alert {
+            title: "Fake job offers abroad".into(),
+            description: "Domestic work offers; passports withheld on arrival.".into(),
+            language: "en".into(),
+            translations: vec![Translation {
+                language: "es".into(),
+                title: "Ofertas de empleo falsas".into(),
+                summary: "Pasaportes retenidos.".into(),
+                text: String::new(),
+            }],
+            severity: Severity::High,
+            category: "recruitment".into(),
+            indicators: vec![
+                Indicator {
+                    kind: IndicatorType::Phone,
+                    value: "+57 300 000 0000".into(),
+                    note: "WhatsApp".into(),
+                },
+                Indicator {
+                    kind: IndicatorType::SocialAccount,
+                    value: "@empleos.exterior".into(),
+                    note: String::new(),
+                },
+            ],
+            affected_states: vec![st("CO"), st("MX")],
+            valid_until_ms: Some(1_767_225_600_000),
+            tags: vec!["recruitment".into()],
+        })
+    }
+
+    fn parse(json: &str) -> Result<Body, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_alert_reads_from_the_cli_json_shape_and_round_trips() {
+        let body = parse(ALERT_JSON).unwrap();
+        assert_eq!(body, expected_alert());
+        assert_eq!(body.check(), Ok(()));
+
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["kind"], "alert");
+        assert_eq!(json["severity"], "high");
+        assert_eq!(json["indicators"][1]["type"], "social-account");
+        assert_eq!(json["affected_states"], serde_json::json!(["CO", "MX"]));
+        let back: Body = serde_json::from_value(json).unwrap();
+        assert_eq!(back, body);
+    }
+
+    #[test]
+    fn omitted_alert_fields_take_their_defaults() {
+        let body = parse(r#"{"kind":"alert","title":"Short","severity":"low"}"#).unwrap();
+        let Body::Alert(a) = body else {
+            panic!("not an alert: {body:?}")
+        };
+        assert_eq!(a.language, "en");
+        assert_eq!(a.valid_until_ms, None);
+        assert!(a.indicators.is_empty());
+        let json = serde_json::to_value(Body::Alert(a)).unwrap();
+        assert!(json.get("valid_until_ms").is_none(), "{json}");
+    }
+
+    #[test]
+    fn an_unknown_severity_names_the_valid_ones() {
+        let err = parse(r#"{"kind":"alert","title":"x","severity":"urgent"}"#).unwrap_err();
+        assert!(err.contains("urgent"), "{err}");
+        for s in Severity::ALL {
+            assert!(err.contains(s.as_str()), "{err} does not list {s}");
+        }
+        let err = "urgent".parse::<Severity>().unwrap_err();
+        assert_eq!(
+            err,
+            "unknown severity `urgent`: expected one of info, low, medium, high, critical"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_or_kind_is_refused() {
+        let err =
+            parse(r#"{"kind":"alert","title":"x","severity":"low","colour":"red"}"#).unwrap_err();
+        assert!(err.contains("colour"), "{err}");
+        let err = parse(
+            r#"{"kind":"alert","title":"x","severity":"low",
+                "indicators":[{"type":"phone","value":"1","confidence":3}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("confidence"), "{err}");
+        let err = parse(r#"{"kind":"memo","title":"x"}"#).unwrap_err();
+        assert!(err.contains("memo"), "{err}");
+    }
+
+    #[test]
+    fn content_rules_say_what_to_fix() {
+        let Body::Alert(good) = expected_alert() else {
+            unreachable!()
+        };
+        let cases: [(&str, fn(&mut Alert)); 4] = [
+            ("title is missing", |a| a.title = " ".into()),
+            ("at most 300", |a| a.title = "x".repeat(MAX_TITLE_CHARS + 1)),
+            ("not a language tag", |a| a.language = "English".into()),
+            ("empty value", |a| a.indicators[0].value = " ".into()),
+        ];
+        for (expect, break_it) in cases {
+            let mut a = good.clone();
+            break_it(&mut a);
+            let err = Body::Alert(a).check().unwrap_err();
+            assert!(err.contains(expect), "{err} (expected {expect})");
+        }
+        let roster = Body::Roster(Roster::default());
+        assert!(roster.check().unwrap_err().contains("version"));
+    }
+}

@@ -84,3 +84,96 @@ pub struct ForkEvidence {
     /// The conflicting record, as received (body dropped).
     pub conflicting: Vec<u8>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        Record,
+        testkit::{Author, NOW_MS, alert},
+    };
+
+    /// The first `n` records of CO's feed for CO and MX.
+    fn feed(n: u64, title: &str) -> Vec<Record> {
+        let mut co = Author::new("CO");
+        (0..n)
+            .map(|i| co.publish(&["CO", "MX"], alert(title), NOW_MS + i))
+            .collect()
+    }
+
+    fn head(r: &Record) -> Option<Head> {
+        Some(Head {
+            seq: r.header.seq,
+            id: r.id,
+        })
+    }
+
+    fn check(r: &Record, head: Option<Head>, held_at_seq: Option<RecordId>) -> Continuity {
+        continuity(r.id, &r.header, head, held_at_seq)
+    }
+
+    #[test]
+    fn seq_1_is_next_on_an_empty_feed() {
+        let r = feed(1, "one");
+        assert_eq!(check(&r[0], None, None), Continuity::Next);
+        assert_eq!(Continuity::Next.rejection(1), None);
+    }
+
+    #[test]
+    fn the_seq_after_the_head_with_a_matching_prev_is_next() {
+        let r = feed(2, "one");
+        assert_eq!(check(&r[1], head(&r[0]), None), Continuity::Next);
+    }
+
+    #[test]
+    fn a_record_held_at_its_seq_is_a_duplicate() {
+        let r = feed(2, "one");
+        assert_eq!(
+            check(&r[0], head(&r[1]), Some(r[0].id)),
+            Continuity::Duplicate
+        );
+        assert_eq!(
+            check(&r[1], head(&r[1]), Some(r[1].id)),
+            Continuity::Duplicate
+        );
+        assert_eq!(Continuity::Duplicate.rejection(1), None);
+    }
+
+    #[test]
+    fn a_record_beyond_the_head_plus_one_is_a_gap() {
+        let r = feed(3, "one");
+        assert_eq!(check(&r[1], None, None), Continuity::Gap { have: 0 });
+        let gap = check(&r[2], head(&r[0]), None);
+        assert_eq!(gap, Continuity::Gap { have: 1 });
+        assert_eq!(gap.rejection(3), Some(Rejection::Gap { have: 1, got: 3 }));
+        assert!(!gap.rejection(3).unwrap().is_offence());
+    }
+
+    #[test]
+    fn a_different_record_at_a_held_seq_is_a_fork() {
+        let ours = feed(2, "one");
+        let theirs = feed(1, "another");
+        assert_eq!(ours[0].header.seq, theirs[0].header.seq);
+        let fork = check(&theirs[0], head(&ours[1]), Some(ours[0].id));
+        assert_eq!(
+            fork,
+            Continuity::Fork {
+                existing: ours[0].id
+            }
+        );
+        assert_eq!(fork.rejection(1), Some(Rejection::Fork { seq: 1 }));
+    }
+
+    #[test]
+    fn the_seq_after_the_head_with_a_broken_prev_is_a_fork() {
+        let ours = feed(1, "one");
+        let theirs = feed(2, "another");
+        assert_eq!(theirs[1].header.seq, 2);
+        assert_eq!(
+            check(&theirs[1], head(&ours[0]), None),
+            Continuity::Fork {
+                existing: ours[0].id
+            }
+        );
+    }
+}

@@ -379,3 +379,84 @@ impl Record {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{Author, NOW_MS, alert, st};
+
+    fn codes(c: &[&str]) -> Vec<String> {
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn wire_audiences_must_be_sorted_unique_upper_case_codes_or_the_federation() {
+        assert_eq!(
+            Audience::from_wire(&codes(&["*"])),
+            Ok(Audience::Federation)
+        );
+        assert_eq!(
+            Audience::from_wire(&codes(&["CO", "MX"])),
+            Ok(Audience::states([st("MX"), st("CO")]))
+        );
+        for bad in [
+            &[][..],
+            &["MX", "CO"],
+            &["CO", "CO"],
+            &["co", "MX"],
+            &["*", "MX"],
+            &["MEX"],
+        ] {
+            assert!(Audience::from_wire(&codes(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn json_audiences_are_normalised_and_never_empty() {
+        let a: Audience = serde_json::from_str(r#"["mx","CO"]"#).unwrap();
+        assert_eq!(a.codes(), codes(&["CO", "MX"]));
+        let f: Audience = serde_json::from_str(r#"["*"]"#).unwrap();
+        assert_eq!(f, Audience::Federation);
+        assert!(serde_json::from_str::<Audience>("[]").is_err());
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"["CO","MX"]"#);
+    }
+
+    #[test]
+    fn markings_parse_leniently_and_list_the_valid_values_otherwise() {
+        assert_eq!(" Amber+Strict ".parse::<Tlp>(), Ok(Tlp::AmberStrict));
+        assert_eq!("BEST_PRACTICE".parse::<Kind>(), Ok(Kind::BestPractice));
+        assert_eq!(
+            "national_authorities".parse::<Handling>(),
+            Ok(Handling::NationalAuthorities)
+        );
+        let err = "orange".parse::<Tlp>().unwrap_err();
+        assert_eq!(
+            err,
+            "unknown tlp `orange`: expected one of clear, green, amber, amber+strict, red"
+        );
+    }
+
+    #[test]
+    fn encoding_keeps_the_exact_bytes_and_erasing_keeps_the_id() {
+        let r = Author::new("CO").publish(&["CO", "MX"], alert("One"), NOW_MS);
+        let back = Record::decode(&r.encode()).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.encode(), r.encode());
+        assert!(r.encoded_len() >= r.encode().len());
+
+        let erased = Record::decode(&r.erased().encode()).unwrap();
+        assert_eq!(erased.id, r.id);
+        assert_eq!(erased.body, None);
+        assert_eq!(erased.body(), Ok(None));
+        assert_eq!(erased.verify_signature(), Ok(()));
+    }
+
+    #[test]
+    fn a_changed_header_no_longer_verifies() {
+        let mut r = Author::new("CO").publish(&["CO", "MX"], alert("One"), NOW_MS);
+        assert_eq!(r.verify_signature(), Ok(()));
+        let last = r.header_bytes.len() - 1;
+        r.header_bytes[last] ^= 0x01;
+        assert_eq!(r.verify_signature(), Err(Rejection::BadSignature));
+    }
+}

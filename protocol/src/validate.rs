@@ -236,6 +236,21 @@ fn check_body_fits(record: &Record, body: Option<&Body>) -> Result<(), Rejection
         Some(Body::Retraction(_)) if record.header.seq == 1 => Err(Rejection::BadRetraction(
             "a retraction cannot open a feed".into(),
         )),
+        // Only best practices and alerts are ever erased; the other kinds act through their
+        // body, and one stored without it would make the real one a no-op duplicate.
+        None if matches!(
+            record.header.kind,
+            Kind::Retraction | Kind::Consent | Kind::Roster
+        ) =>
+        {
+            Err(Rejection::BadBody(format!(
+                "a {} is never erased: it must carry its body",
+                record.header.kind
+            )))
+        }
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

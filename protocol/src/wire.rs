@@ -350,9 +350,19 @@ fn bad_body(e: prost::DecodeError) -> Rejection {
     Rejection::BadBody(format!("does not decode: {e}"))
 }
 
-/// Decodes a body of the given kind.
+/// Decodes a body of the given kind; anything wrong with it is a [`Rejection::BadBody`].
 pub(crate) fn decode_body(kind: Kind, bytes: &[u8]) -> Result<Body, Rejection> {
-    let body = match kind {
+    let body = decode_body_fields(kind, bytes).map_err(|e| match e {
+        Rejection::Malformed(m) => Rejection::BadBody(m),
+        e => e,
+    })?;
+    body.check().map_err(Rejection::BadBody)?;
+    Ok(body)
+}
+
+/// Decodes a body's fields (the field helpers report [`Rejection::Malformed`]).
+fn decode_body_fields(kind: Kind, bytes: &[u8]) -> Result<Body, Rejection> {
+    Ok(match kind {
         Kind::BestPractice => {
             let b = pb::BestPractice::decode(bytes).map_err(bad_body)?;
             Body::BestPractice(body::BestPractice {
@@ -476,7 +486,5 @@ pub(crate) fn decode_body(kind: Kind, bytes: &[u8]) -> Result<Body, Rejection> {
                     .collect::<Result<_, Rejection>>()?,
             })
         }
-    };
-    body.check().map_err(Rejection::BadBody)?;
-    Ok(body)
+    })
 }

@@ -136,6 +136,16 @@ impl SledStore {
         &self.trees[t as usize]
     }
 
+    /// Ids of records whose id starts with `prefix` (at most `limit` of them).
+    pub fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<RecordId>, Error> {
+        self.t(T::Records)
+            .scan_prefix(prefix)
+            .keys()
+            .take(limit)
+            .map(|k| keys::id_from(&k?))
+            .collect()
+    }
+
     /// Bytes on disk.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         Ok(self.db.size_on_disk()?)

@@ -1,0 +1,171 @@
+//! The daemon's side of the admin API. Each handler checks the token, then runs the node's
+//! blocking work on a blocking thread.
+
+use std::sync::Arc;
+
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+
+use super::types::{ApiError, PublishRequest, Published, RetractRequest};
+use crate::{
+    node::{self, Node},
+    query::Filter,
+};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct Api {
+    /// The node.
+    pub node: Arc<Node>,
+    /// The expected token.
+    pub token: Arc<String>,
+}
+
+/// A failed request: status and message.
+pub struct Failure(StatusCode, String);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(ApiError { error: self.1 })).into_response()
+    }
+}
+
+impl From<node::Error> for Failure {
+    fn from(e: node::Error) -> Self {
+        let status = match &e {
+            node::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            node::Error::NotFound(_) => StatusCode::NOT_FOUND,
+            node::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "request failed");
+        }
+        Failure(status, e.to_string())
+    }
+}
+
+type Reply<T> = Result<Json<T>, Failure>;
+
+fn authorize(api: &Api, headers: &HeaderMap) -> Result<(), Failure> {
+    let given = headers
+        .get(super::TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), api.token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Failure(
+            StatusCode::UNAUTHORIZED,
+            "the API token was refused: use the token in the data directory's api.token".into(),
+        ))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn blocking<T: Send + 'static>(
+    api: &Api,
+    headers: &HeaderMap,
+    f: impl FnOnce(&Node) -> Result<T, node::Error> + Send + 'static,
+) -> Reply<T> {
+    authorize(api, headers)?;
+    let node = api.node.clone();
+    match tokio::task::spawn_blocking(move || f(&node)).await {
+        Ok(r) => Ok(Json(r?)),
+        Err(e) => Err(Failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {e}"),
+        )),
+    }
+}
+
+/// The routes.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/v1/status", get(status))
+        .route("/v1/records", get(list).post(publish))
+        .route("/v1/records/{id}", get(show))
+        .route("/v1/records/{id}/retract", post(retract))
+        .route("/v1/audit", get(audit))
+        .route("/v1/store/check", post(check))
+        .layer(DefaultBodyLimit::max(super::MAX_REQUEST_BYTES))
+        .with_state(api)
+}
+
+async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Status> {
+    blocking(&api, &h, |n| n.status()).await
+}
+
+async fn publish(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Json(reqs): Json<Vec<PublishRequest>>,
+) -> Reply<Published> {
+    blocking(&api, &h, move |n| {
+        Ok(Published {
+            ids: n.publish(reqs)?,
+        })
+    })
+    .await
+}
+
+async fn list(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Query(f): Query<Filter>,
+) -> Reply<Vec<super::types::RecordView>> {
+    blocking(&api, &h, move |n| n.list(&f)).await
+}
+
+async fn show(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+) -> Reply<super::types::RecordView> {
+    blocking(&api, &h, move |n| n.show(&n.resolve(&id)?)).await
+}
+
+async fn retract(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path(id): Path<String>,
+    Json(req): Json<RetractRequest>,
+) -> Reply<Published> {
+    blocking(&api, &h, move |n| {
+        Ok(Published {
+            ids: vec![n.retract(n.resolve(&id)?, req.reason, req.erase)?],
+        })
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    limit: Option<usize>,
+}
+
+async fn audit(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Reply<super::types::AuditLog> {
+    use tipx_protocol::Store;
+    blocking(&api, &h, move |n| {
+        Ok(n.store
+            .audit_log(q.limit.unwrap_or(100))
+            .map_err(crate::store::Error::from)?)
+    })
+    .await
+}
+
+async fn check(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Check> {
+    use tipx_protocol::Store;
+    blocking(&api, &h, |n| Ok(n.store.check()?)).await
+}

@@ -1,0 +1,137 @@
+//! The admin API's request and response bodies, shared by the daemon and the CLI.
+
+use serde::{Deserialize, Serialize};
+use tipx_protocol::{
+    Body, Handling, RecordId, StateCode, Tlp,
+    record::Record,
+    store::{AuditEntry, CheckReport},
+};
+
+/// Publish one record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// Who it is for; this node's own state is always added. Empty: this node's partners.
+    #[serde(default)]
+    pub audience: Vec<StateCode>,
+    /// TLP marking (default amber).
+    #[serde(default)]
+    pub tlp: Option<Tlp>,
+    /// Handling code (default focal-point).
+    #[serde(default)]
+    pub handling: Option<Handling>,
+    /// The content.
+    pub body: Body,
+}
+
+/// The ids of published records, in request order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Published {
+    /// One id per record.
+    pub ids: Vec<RecordId>,
+}
+
+/// Withdraw a record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetractRequest {
+    /// Why.
+    pub reason: String,
+    /// Delete its body on every holder.
+    #[serde(default)]
+    pub erase: bool,
+}
+
+/// A record as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordView {
+    /// Its id.
+    pub id: RecordId,
+    /// Its kind.
+    pub kind: String,
+    /// The author's state.
+    pub state: StateCode,
+    /// The author's key (PeerId).
+    pub author: String,
+    /// Who it is for.
+    pub audience: Vec<String>,
+    /// Position in its feed.
+    pub seq: u64,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at_ms: u64,
+    /// TLP marking.
+    pub tlp: Tlp,
+    /// Handling code.
+    pub handling: Handling,
+    /// The title (for listings).
+    pub title: String,
+    /// The retraction that withdrew it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retracted_by: Option<RecordId>,
+    /// Whether its body was erased.
+    pub erased: bool,
+    /// The content, unless erased.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+}
+
+impl RecordView {
+    /// The view of `r`.
+    pub fn of(r: &Record, retracted_by: Option<RecordId>, with_body: bool) -> Self {
+        let body = r.body().ok().flatten();
+        Self {
+            id: r.id,
+            kind: r.header.kind.to_string(),
+            state: r.header.author_state,
+            author: r.header.author.peer_id(),
+            audience: r.header.audience.codes(),
+            seq: r.header.seq,
+            created_at_ms: r.header.created_at_ms,
+            tlp: r.header.tlp,
+            handling: r.header.handling,
+            title: body
+                .as_ref()
+                .map_or_else(|| "(erased)".to_string(), Body::title),
+            retracted_by,
+            erased: r.body.is_none(),
+            body: if with_body { body } else { None },
+        }
+    }
+}
+
+/// What `tipx status` shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    /// This node's state.
+    pub state: StateCode,
+    /// This node's PeerId.
+    pub peer_id: String,
+    /// tipx version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_secs: u64,
+    /// Records held.
+    pub records: u64,
+    /// Feeds held.
+    pub feeds: u64,
+    /// Store size on disk, bytes.
+    pub store_bytes: u64,
+    /// Partner states.
+    pub partners: Vec<StateCode>,
+    /// Roster version held (0 for none).
+    pub roster_version: u64,
+    /// Forks detected.
+    pub forks: u64,
+}
+
+/// The audit log.
+pub type AuditLog = Vec<AuditEntry>;
+/// The result of `store check`.
+pub type Check = CheckReport;
+
+/// An error body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiError {
+    /// What went wrong and what to do.
+    pub error: String,
+}

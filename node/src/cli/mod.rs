@@ -1,0 +1,246 @@
+//! The `tipx` command line: argument definitions and dispatch. Every command but `init`,
+//! `id`, `config check` and `run` is a client of the daemon's admin API.
+
+pub mod publish;
+mod show;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use tipx_protocol::{
+    Kind, StateCode,
+    body::{Pillar, Severity},
+};
+
+use crate::{api::client::Client, datadir::DataDir, query::Filter};
+
+/// tipx — the node with which member states exchange signed best practices and alerts about
+/// trafficking in persons, only among states that asked to exchange with each other.
+#[derive(Parser, Debug)]
+#[command(name = "tipx", version, propagate_version = true)]
+pub struct Cli {
+    /// The node's data directory (key, configuration, store).
+    #[arg(
+        long,
+        global = true,
+        env = "TIPX_DATA_DIR",
+        default_value = "./tipx-data"
+    )]
+    pub data_dir: PathBuf,
+    /// The configuration file [default: DATA_DIR/tipx.toml].
+    #[arg(long, global = true, env = "TIPX_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a data directory: key (mode 0600), configuration and API token.
+    Init {
+        /// Your state's code (ISO 3166-1 alpha-2, e.g. MX), or OAS for the coordinator.
+        #[arg(long)]
+        state: StateCode,
+        /// Port for peer-to-peer traffic (TCP and QUIC).
+        #[arg(long, default_value_t = tipx_config::DEFAULT_P2P_PORT)]
+        p2p_port: u16,
+        /// Port of the local admin API on 127.0.0.1.
+        #[arg(long, default_value_t = tipx_config::DEFAULT_API_PORT)]
+        api_port: u16,
+    },
+    /// Print this node's peer id (its public key).
+    Id,
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Run the node (until Ctrl-C or SIGTERM).
+    Run,
+    /// Show the node's state: records, feeds, partners, roster.
+    Status(JsonFlag),
+    /// Publish a best practice or an alert, or import records from a file.
+    Publish(publish::PublishArgs),
+    /// List or show records.
+    #[command(subcommand)]
+    Records(RecordsCommand),
+    /// Withdraw one of your records; with --erase every holder deletes its body.
+    Retract {
+        /// The record's id (or a unique prefix of at least 8 hex digits).
+        id: String,
+        /// Why it is withdrawn (shown to every holder).
+        #[arg(long)]
+        reason: String,
+        /// Delete its body everywhere; the header stays so feeds still verify.
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Show the audit log: what was published, received, sent, rejected, retracted.
+    Audit {
+        /// How many of the newest entries.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Check the store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+/// `--json`.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `tipx config …`
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Load the configuration (with TIPX_* overrides) and report the first problem.
+    Check,
+}
+
+/// `tipx store …`
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Re-verify every stored record: signature, body hash, feed continuity, indexes.
+    Check(JsonFlag),
+}
+
+/// `tipx records …`
+#[derive(Subcommand, Debug)]
+pub enum RecordsCommand {
+    /// List records, newest first.
+    List(ListArgs),
+    /// Show one record in full.
+    Show {
+        /// The record's id (or a unique prefix of at least 8 hex digits).
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+/// Filters of `records list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only this kind: best-practice, alert, retraction, consent, roster.
+    #[arg(long)]
+    kind: Option<Kind>,
+    /// Only records published by this state.
+    #[arg(long)]
+    state: Option<StateCode>,
+    /// Only records with this tag.
+    #[arg(long)]
+    tag: Option<String>,
+    /// Only best practices for this pillar: prevention, protection, prosecution, partnership.
+    #[arg(long)]
+    pillar: Option<Pillar>,
+    /// Only alerts of at least this severity: info, low, medium, high, critical.
+    #[arg(long)]
+    severity: Option<Severity>,
+    /// Only records whose text contains this (case-insensitive).
+    #[arg(long)]
+    text: Option<String>,
+    /// Created at or after: 2026-11-30, 2026-11-30T14:00:00Z, 36h or 7d (ago).
+    #[arg(long)]
+    since: Option<String>,
+    /// Created at or before (same forms as --since).
+    #[arg(long)]
+    until: Option<String>,
+    /// Include retracted and expired records.
+    #[arg(long)]
+    all: bool,
+    /// At most this many records.
+    #[arg(long, default_value_t = crate::query::DEFAULT_LIMIT)]
+    limit: usize,
+    #[command(flatten)]
+    json: JsonFlag,
+}
+
+impl ListArgs {
+    fn filter(&self) -> anyhow::Result<Filter> {
+        let now = crate::node::now_ms();
+        let time = |s: &Option<String>, flag: &str| {
+            s.as_deref()
+                .map(|s| crate::time::parse(s, now).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+                .transpose()
+        };
+        Ok(Filter {
+            kind: self.kind,
+            state: self.state,
+            tag: self.tag.clone(),
+            pillar: self.pillar,
+            severity: self.severity,
+            text: self.text.clone(),
+            since: time(&self.since, "since")?,
+            until: time(&self.until, "until")?,
+            all: self.all,
+            limit: Some(self.limit),
+        })
+    }
+}
+
+/// Connects to the daemon of the data directory.
+pub(crate) fn client(dd: &DataDir) -> anyhow::Result<Client> {
+    let config = dd.config()?;
+    let token = dd.token(&config)?;
+    Ok(Client::new(config.api.listen, token))
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let dd = DataDir::new(&cli.data_dir, cli.config.as_deref());
+    match cli.command {
+        Command::Init {
+            state,
+            p2p_port,
+            api_port,
+        } => {
+            let key = dd.init(state, p2p_port, api_port)?;
+            println!(
+                "Created the data directory {} for {state}.",
+                dd.dir.display()
+            );
+            println!("peer id: {}", key.public());
+            println!("Next: `tipx --data-dir {} run`", dd.dir.display());
+            Ok(())
+        }
+        Command::Id => {
+            let config = dd.config()?;
+            println!("{}", dd.key(&config)?.public());
+            Ok(())
+        }
+        Command::Config(ConfigCommand::Check) => {
+            let config = dd.config()?;
+            config
+                .node
+                .state
+                .context("node.state: missing — set it to your state code (e.g. MX)")?;
+            println!("{}: OK", dd.config_path.display());
+            Ok(())
+        }
+        Command::Run => {
+            let config = dd.config()?;
+            crate::logging::init(&config.log)?;
+            crate::daemon::run(&dd).await
+        }
+        Command::Status(j) => show::status(&client(&dd)?, j.json).await,
+        Command::Publish(args) => publish::run(&client(&dd)?, args).await,
+        Command::Records(RecordsCommand::List(args)) => {
+            show::list(&client(&dd)?, &args.filter()?, args.json.json).await
+        }
+        Command::Records(RecordsCommand::Show { id, json }) => {
+            show::record(&client(&dd)?, &id, json.json).await
+        }
+        Command::Retract { id, reason, erase } => {
+            show::retract(&client(&dd)?, &id, reason, erase).await
+        }
+        Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
+        Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
+    }
+}

@@ -1,0 +1,429 @@
+//! The node's core, without the network: it owns the store and the key, publishes this
+//! state's records in feed order, and answers queries. Every method blocks on the store:
+//! async callers run it on a blocking thread.
+
+use std::{
+    sync::{Mutex, RwLock},
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+
+use tipx_protocol::{
+    Audience, Body, Draft, FeedId, Handling, Keypair, Membership, Origin, RecordId, StateCode, Tlp,
+    body::Retraction,
+    membership::ConsentState,
+    record::{Record, Unsigned},
+    store::{Inserted, Source, Store},
+    validate::{Context, Rejection, Verified, validate},
+};
+
+use crate::{
+    api::types::{PublishRequest, RecordView, Status},
+    query::Filter,
+    store::{self, SledStore},
+};
+
+/// Why a request to the node failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is wrong; the message says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such record.
+    #[error("no record with id {0}")]
+    NotFound(RecordId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A running node's state.
+pub struct Node {
+    /// The store.
+    pub store: SledStore,
+    key: Keypair,
+    state: StateCode,
+    max_record_bytes: usize,
+    membership: RwLock<Membership>,
+    /// Serialises publishing, so each own feed gets its seqs in order.
+    publishing: Mutex<()>,
+    started: Instant,
+}
+
+impl Node {
+    /// A node over `store`, loading roster and consents from it.
+    pub fn new(
+        store: SledStore,
+        key: Keypair,
+        state: StateCode,
+        anchor: Option<tipx_protocol::PublicKey>,
+        max_record_bytes: usize,
+    ) -> Result<Self, Error> {
+        let mut membership = Membership::new(key.public(), state, anchor);
+        if let Some(r) = store.roster()?
+            && let Ok(Some(Body::Roster(roster))) = r.body()
+        {
+            membership.apply_roster(roster);
+        }
+        for (from, to, c) in store.consents()? {
+            membership.apply_consent(from, to, c);
+        }
+        Ok(Self {
+            store,
+            key,
+            state,
+            max_record_bytes,
+            membership: RwLock::new(membership),
+            publishing: Mutex::new(()),
+            started: Instant::now(),
+        })
+    }
+
+    /// This node's state.
+    pub fn state(&self) -> StateCode {
+        self.state
+    }
+
+    /// This node's key.
+    pub fn public_key(&self) -> tipx_protocol::PublicKey {
+        self.key.public()
+    }
+
+    fn draft(&self, req: PublishRequest, now: u64) -> Result<Draft, Error> {
+        req.body.check().map_err(Error::Invalid)?;
+        let audience = match &req.body {
+            Body::Consent(_) | Body::Roster(_) => Audience::Federation,
+            _ => {
+                let mut states: Vec<StateCode> = if req.audience.is_empty() {
+                    self.membership
+                        .read()
+                        .expect("not poisoned")
+                        .partners()
+                        .into_iter()
+                        .collect()
+                } else {
+                    req.audience
+                };
+                states.push(self.state);
+                Audience::states(states)
+            }
+        };
+        Ok(Draft {
+            author_state: self.state,
+            audience,
+            created_at_ms: now,
+            tlp: req.tlp.unwrap_or(Tlp::Amber),
+            handling: req.handling.unwrap_or(Handling::FocalPoint),
+            body: req.body,
+        })
+    }
+
+    /// Publishes records in order: signs them (on every core), stores them in one
+    /// transaction and flushes. Returns their ids once they are durable.
+    pub fn publish(&self, reqs: Vec<PublishRequest>) -> Result<Vec<RecordId>, Error> {
+        let now = now_ms();
+        let drafts = reqs
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                self.draft(r, now)
+                    .map_err(|e| Error::Invalid(format!("record {}: {e}", i + 1)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let _guard = self.publishing.lock().expect("not poisoned");
+        let unsigned = self.prepare(&drafts)?;
+        for (i, u) in unsigned.iter().enumerate() {
+            let len = u.header_bytes.len() + u.body.len() + 80;
+            if len > self.max_record_bytes {
+                return Err(Error::Invalid(format!(
+                    "record {}: {len} bytes, more than the {} allowed (store.max_record_bytes)",
+                    i + 1,
+                    self.max_record_bytes
+                )));
+            }
+        }
+        let records = sign_all(unsigned, &self.key);
+        let verified: Vec<Verified> = records
+            .into_iter()
+            .zip(drafts)
+            .map(|(record, d)| Verified {
+                record,
+                body: Some(d.body),
+            })
+            .collect();
+        let ids: Vec<RecordId> = verified.iter().map(|v| v.record.id).collect();
+        let out = self.store.insert(&verified, &Source::Local, now)?;
+        self.store.flush()?;
+        if let Some((i, Inserted::Refused(why))) = out
+            .iter()
+            .enumerate()
+            .find(|(_, o)| matches!(o, Inserted::Refused(_)))
+        {
+            return Err(Error::Invalid(format!("record {}: {why}", i + 1)));
+        }
+        for v in &verified {
+            self.learn(v);
+        }
+        Ok(ids)
+    }
+
+    /// Builds headers in feed order, continuing each own feed from the store.
+    fn prepare(&self, drafts: &[Draft]) -> Result<Vec<Unsigned>, Error> {
+        let author = self.key.public();
+        let mut heads: std::collections::HashMap<FeedId, (u64, Option<RecordId>)> =
+            Default::default();
+        let mut out = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            let feed = FeedId::of(&author, &d.audience);
+            let (seq, prev) = match heads.get(&feed) {
+                Some(h) => *h,
+                None => self
+                    .store
+                    .head(&feed)?
+                    .map_or((0, None), |h| (h.seq, Some(h.id))),
+            };
+            let u = d.prepare(author, seq + 1, prev);
+            heads.insert(feed, (seq + 1, Some(u.id)));
+            out.push(u);
+        }
+        Ok(out)
+    }
+
+    /// Applies what a stored record changes in memory (consents, roster).
+    fn learn(&self, v: &Verified) {
+        let mut m = self.membership.write().expect("not poisoned");
+        match &v.body {
+            Some(Body::Consent(c)) => {
+                let at = ConsentState {
+                    action: c.action,
+                    at_ms: v.record.header.created_at_ms,
+                };
+                m.apply_consent(v.record.header.author_state, c.partner, at);
+            }
+            Some(Body::Roster(r)) => {
+                m.apply_roster(r.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// Validates and stores a record received from a peer.
+    pub fn receive(
+        &self,
+        bytes: &[u8],
+        from: tipx_protocol::PublicKey,
+    ) -> Result<Result<Inserted, Rejection>, Error> {
+        let now = now_ms();
+        let verified = {
+            let m = self.membership.read().expect("not poisoned");
+            let cx = Context {
+                local_state: self.state,
+                now_ms: now,
+                max_record_bytes: self.max_record_bytes,
+                membership: &m,
+            };
+            match tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx) {
+                Ok(v) => v,
+                Err(r) => return Ok(Err(r)),
+            }
+        };
+        let out = self.store.insert(
+            std::slice::from_ref(&verified),
+            &Source::Peer(from.peer_id()),
+            now,
+        )?;
+        self.store.flush()?;
+        let inserted = out.into_iter().next().expect("one result per record");
+        if inserted == Inserted::Stored {
+            self.learn(&verified);
+        }
+        Ok(Ok(inserted))
+    }
+
+    /// Validates a record as a peer would (used by checks).
+    pub fn validate_local(&self, r: Record) -> Result<Verified, Rejection> {
+        let m = self.membership.read().expect("not poisoned");
+        let cx = Context {
+            local_state: self.state,
+            now_ms: now_ms(),
+            max_record_bytes: self.max_record_bytes,
+            membership: &m,
+        };
+        validate(r, Origin::Local, &cx)
+    }
+
+    /// Lists records matching `filter`, newest first.
+    pub fn list(&self, filter: &Filter) -> Result<Vec<RecordView>, Error> {
+        let now = now_ms();
+        let limit = filter.limit();
+        let mut out = Vec::new();
+        let mut failure = None;
+        self.store.scan(
+            filter.index(),
+            filter.since.unwrap_or(0),
+            filter.until.unwrap_or(u64::MAX),
+            &mut |id| {
+                match self.view_if(&id, filter, now) {
+                    Ok(Some(v)) => out.push(v),
+                    Ok(None) => {}
+                    Err(e) => failure = Some(e),
+                }
+                failure.is_none() && out.len() < limit
+            },
+        )?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    fn view_if(
+        &self,
+        id: &RecordId,
+        filter: &Filter,
+        now: u64,
+    ) -> Result<Option<RecordView>, Error> {
+        let Some(r) = self.store.get(id)? else {
+            return Ok(None);
+        };
+        if !filter.header_matches(&r) {
+            return Ok(None);
+        }
+        let retracted_by = self.store.retraction_of(id)?;
+        if retracted_by.is_some() && !filter.all {
+            return Ok(None);
+        }
+        let body = r.body().ok().flatten();
+        if !filter.matches(&r, body.as_ref(), now) {
+            return Ok(None);
+        }
+        Ok(Some(RecordView::of(&r, retracted_by, false)))
+    }
+
+    /// The record an id or unique id prefix (at least 8 hex digits) names.
+    pub fn resolve(&self, text: &str) -> Result<RecordId, Error> {
+        let text = text.trim().to_ascii_lowercase();
+        if text.len() < 8 || text.len() > 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Invalid(format!(
+                "`{text}` is not a record id: give at least 8 of its hex digits"
+            )));
+        }
+        let even = &text[..text.len() & !1];
+        let prefix = hex::decode(even).expect("hex digits");
+        let ids: Vec<RecordId> = self
+            .store
+            .ids_with_prefix(&prefix, 1_000)?
+            .into_iter()
+            .filter(|id| id.to_string().starts_with(&text))
+            .collect();
+        match ids.as_slice() {
+            [id] => Ok(*id),
+            [] => Err(Error::Invalid(format!("no record with id {text}"))),
+            _ => Err(Error::Invalid(format!(
+                "{} records start with {text}: give more digits",
+                ids.len()
+            ))),
+        }
+    }
+
+    /// One record, with its body.
+    pub fn show(&self, id: &RecordId) -> Result<RecordView, Error> {
+        let r = self.store.get(id)?.ok_or(Error::NotFound(*id))?;
+        Ok(RecordView::of(&r, self.store.retraction_of(id)?, true))
+    }
+
+    /// Retracts one of this node's records.
+    pub fn retract(
+        &self,
+        target: RecordId,
+        reason: String,
+        erase: bool,
+    ) -> Result<RecordId, Error> {
+        let r = self.store.get(&target)?.ok_or(Error::NotFound(target))?;
+        if r.header.author != self.key.public() {
+            return Err(Error::Invalid(format!(
+                "record {target} was published by {} ({}); only its author can retract it",
+                r.header.author_state,
+                r.header.author.peer_id()
+            )));
+        }
+        if self.store.retraction_of(&target)?.is_some() {
+            return Err(Error::Invalid(format!(
+                "record {target} is already retracted"
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::Invalid(
+                "a retraction needs a reason (--reason)".into(),
+            ));
+        }
+        let states = match &r.header.audience {
+            Audience::States(s) => s.iter().copied().collect(),
+            Audience::Federation => vec![],
+        };
+        let req = PublishRequest {
+            audience: states,
+            tlp: Some(r.header.tlp),
+            handling: Some(r.header.handling),
+            body: Body::Retraction(Retraction {
+                target,
+                reason,
+                erase,
+            }),
+        };
+        Ok(self.publish(vec![req])?[0])
+    }
+
+    /// What `tipx status` shows.
+    pub fn status(&self) -> Result<Status, Error> {
+        let m = self.membership.read().expect("not poisoned");
+        Ok(Status {
+            state: self.state,
+            peer_id: self.key.public().peer_id(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            uptime_secs: self.started.elapsed().as_secs(),
+            records: self.store.len()?,
+            feeds: self.store.feeds()?.len() as u64,
+            store_bytes: self.store.size_on_disk()?,
+            partners: m.partners().into_iter().collect(),
+            roster_version: m.roster().map_or(0, |r| r.version),
+            forks: self.store.forks()?.len() as u64,
+        })
+    }
+}
+
+/// Records smaller than this are signed on one thread: spawning costs more.
+const PARALLEL_SIGN_MIN: usize = 64;
+
+/// Signs headers on every available core, keeping their order.
+fn sign_all(unsigned: Vec<Unsigned>, key: &Keypair) -> Vec<Record> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if unsigned.len() < PARALLEL_SIGN_MIN || threads == 1 {
+        return unsigned.into_iter().map(|u| u.sign(key)).collect();
+    }
+    let chunk = unsigned.len().div_ceil(threads);
+    let mut parts: Vec<Vec<Unsigned>> = Vec::new();
+    let mut rest = unsigned;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || p.into_iter().map(|u| u.sign(key)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("signing does not panic"))
+            .collect()
+    })
+}

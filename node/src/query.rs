@@ -1,0 +1,137 @@
+//! Record listings: the filters of `tipx records list`, applied while walking the store's
+//! most selective index, newest first.
+
+use serde::{Deserialize, Serialize};
+use tipx_protocol::{
+    Body, Kind, StateCode,
+    body::{Pillar, Severity},
+    record::Record,
+    store::Index,
+};
+
+/// Default number of records a listing returns.
+pub const DEFAULT_LIMIT: usize = 50;
+/// Most records one listing may return: a page of the API stays small.
+pub const MAX_LIMIT: usize = 10_000;
+
+/// The filters of a listing. Every field narrows it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Filter {
+    /// Only this kind.
+    pub kind: Option<Kind>,
+    /// Only records authored by this state.
+    pub state: Option<StateCode>,
+    /// Only records with this tag.
+    pub tag: Option<String>,
+    /// Only best practices serving this pillar.
+    pub pillar: Option<Pillar>,
+    /// Only alerts of at least this severity.
+    pub severity: Option<Severity>,
+    /// Only records whose title or text contains this (case-insensitive).
+    pub text: Option<String>,
+    /// Created at or after, ms since the Unix epoch.
+    pub since: Option<u64>,
+    /// Created at or before, ms since the Unix epoch.
+    pub until: Option<u64>,
+    /// Include retracted and expired records.
+    pub all: bool,
+    /// At most this many (default 50).
+    pub limit: Option<usize>,
+}
+
+impl Filter {
+    /// The index to walk: the kind or state index when the filter names one.
+    pub fn index(&self) -> Index {
+        match (self.kind, self.state) {
+            (_, Some(s)) => Index::State(s),
+            (Some(k), None) => Index::Kind(k),
+            (None, None) => Index::Time,
+        }
+    }
+
+    /// The number of records to return.
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    /// Whether the header alone already rules `r` out (cheap: no body decode).
+    pub fn header_matches(&self, r: &Record) -> bool {
+        let h = &r.header;
+        self.kind.is_none_or(|k| h.kind == k) && self.state.is_none_or(|s| h.author_state == s)
+    }
+
+    /// Whether `r` (not retracted, or `all`) passes every filter at time `now_ms`.
+    pub fn matches(&self, r: &Record, body: Option<&Body>, now_ms: u64) -> bool {
+        if !self.header_matches(r) {
+            return false;
+        }
+        let needs_body = self.tag.is_some()
+            || self.pillar.is_some()
+            || self.severity.is_some()
+            || self.text.is_some();
+        let Some(body) = body else { return !needs_body };
+        if !self.all
+            && let Body::Alert(a) = body
+            && a.valid_until_ms.is_some_and(|t| t < now_ms)
+        {
+            return false;
+        }
+        if !self.all
+            && matches!(
+                body,
+                Body::Retraction(_) | Body::Consent(_) | Body::Roster(_)
+            )
+            && self.kind.is_none()
+        {
+            return false;
+        }
+        if let Some(tag) = &self.tag {
+            let tags = match body {
+                Body::BestPractice(b) => &b.tags,
+                Body::Alert(a) => &a.tags,
+                _ => return false,
+            };
+            if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+                return false;
+            }
+        }
+        if let Some(p) = self.pillar
+            && !matches!(body, Body::BestPractice(b) if b.pillars.contains(&p))
+        {
+            return false;
+        }
+        if let Some(s) = self.severity
+            && !matches!(body, Body::Alert(a) if a.severity >= s)
+        {
+            return false;
+        }
+        if let Some(text) = &self.text {
+            return contains_text(body, &text.to_lowercase());
+        }
+        true
+    }
+}
+
+fn contains_text(body: &Body, needle: &str) -> bool {
+    let has = |s: &str| s.to_lowercase().contains(needle);
+    match body {
+        Body::BestPractice(b) => {
+            has(&b.title)
+                || has(&b.summary)
+                || has(&b.text)
+                || b.translations
+                    .iter()
+                    .any(|t| has(&t.title) || has(&t.summary) || has(&t.text))
+        }
+        Body::Alert(a) => {
+            has(&a.title)
+                || has(&a.description)
+                || a.indicators.iter().any(|i| has(&i.value))
+                || a.translations
+                    .iter()
+                    .any(|t| has(&t.title) || has(&t.summary))
+        }
+        other => has(&other.title()),
+    }
+}

@@ -1,0 +1,101 @@
+//! Dates on the command line: `2026-11-30`, `2026-11-30T14:00:00Z`, milliseconds, or a
+//! span back from now (`36h`, `7d`). Written out as `2026-11-30 14:00Z`.
+
+/// Parses a time; `now_ms` anchors relative spans.
+pub fn parse(s: &str, now_ms: u64) -> Result<u64, String> {
+    let s = s.trim();
+    let bad = || format!("`{s}` is not a time: use 2026-11-30, 2026-11-30T14:00:00Z, 36h or 7d");
+    if let Some(n) = s.strip_suffix('d').and_then(|n| n.parse::<u64>().ok()) {
+        return Ok(now_ms.saturating_sub(n * 86_400_000));
+    }
+    if let Some(n) = s.strip_suffix('h').and_then(|n| n.parse::<u64>().ok()) {
+        return Ok(now_ms.saturating_sub(n * 3_600_000));
+    }
+    if s.len() > 10 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().map_err(|_| bad());
+    }
+    let (date, time) = s.split_once(['T', ' ']).unwrap_or((s, "00:00:00"));
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [y, m, day] = d[..] else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    let time = time.trim_end_matches('Z');
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let (hh, mm, ss) = (
+        t.first().copied().unwrap_or(0),
+        t.get(1).copied().unwrap_or(0),
+        t.get(2).copied().unwrap_or(0),
+    );
+    let days = days_from_civil(y, m, day);
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    u64::try_from(secs * 1000).map_err(|_| bad())
+}
+
+/// Formats ms since the epoch as `YYYY-MM-DD HH:MMZ`.
+pub fn format(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+// Howard Hinnant's algorithms for the proleptic Gregorian calendar.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip() {
+        let ms = parse("2026-11-30T14:05:00Z", 0).unwrap();
+        assert_eq!(format(ms), "2026-11-30 14:05Z");
+        assert_eq!(parse("1970-01-02", 0).unwrap(), 86_400_000);
+    }
+
+    #[test]
+    fn spans_count_back_from_now() {
+        assert_eq!(parse("2d", 3 * 86_400_000).unwrap(), 86_400_000);
+        assert!(parse("yesterday", 0).is_err());
+    }
+}
