@@ -382,7 +382,8 @@ mod tests {
         "description": "Domestic work offers; passports withheld on arrival.",
         "language": "en",
         "translations": [
-            {"language": "es", "title": "Ofertas de empleo falsas", "summary": "Pasaportes retenidos."}
+            {"language": "es", "title": "Ofertas de empleo falsas",
+             "summary": "Pasaportes retenidos."}
         ],
         "severity": "high",
         "category": "recruitment",
@@ -492,7 +493,8 @@ mod tests {
         let Body::Alert(good) = expected_alert() else {
             unreachable!()
         };
-        let cases: [(&str, fn(&mut Alert)); 4] = [
+        type Break = fn(&mut Alert);
+        let cases: [(&str, Break); 4] = [
             ("title is missing", |a| a.title = " ".into()),
             ("at most 300", |a| a.title = "x".repeat(MAX_TITLE_CHARS + 1)),
             ("not a language tag", |a| a.language = "English".into()),
