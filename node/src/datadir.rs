@@ -84,8 +84,8 @@ impl DataDir {
     pub fn key(&self, config: &Config) -> anyhow::Result<Keypair> {
         let path = config.key_path(&self.dir);
         let bytes = read_private(&path, "node key")?;
-        Ok(Keypair::from_secret(&bytes)
-            .with_context(|| format!("{} is not a node key", path.display()))?)
+        Keypair::from_secret(&bytes)
+            .with_context(|| format!("{} is not a node key", path.display()))
     }
 
     /// Reads the API token.

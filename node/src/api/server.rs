@@ -158,9 +158,7 @@ async fn audit(
 ) -> Reply<super::types::AuditLog> {
     use tipx_protocol::Store;
     blocking(&api, &h, move |n| {
-        Ok(n.store
-            .audit_log(q.limit.unwrap_or(100))
-            .map_err(crate::store::Error::from)?)
+        Ok(n.store.audit_log(q.limit.unwrap_or(100))?)
     })
     .await
 }

@@ -1,5 +1,6 @@
-//! Key and value layouts of the sled trees. Integers are big-endian so that sled's byte
-//! order is numeric order.
+//! Key and value layouts. Everything lives in one sled tree, so that one atomic batch can
+//! write a record with its indexes; the first byte of a key says what it is (see
+//! [`Space`]). Integers are big-endian so that sled's byte order is numeric order.
 
 use tipx_protocol::{
     FeedId, Kind, RecordId, StateCode, body::ConsentAction, membership::ConsentState,
@@ -8,45 +9,59 @@ use tipx_protocol::{
 
 use super::Error;
 
-/// `feed ‖ seq` → id.
-pub(super) fn position(feed: &FeedId, seq: u64) -> [u8; 40] {
-    let mut k = [0u8; 40];
-    k[..32].copy_from_slice(&feed.0);
-    k[32..].copy_from_slice(&seq.to_be_bytes());
+/// What a key holds: its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Space {
+    /// Schema version, roster in force.
+    Meta = b'm',
+    /// id → header length ‖ header ‖ signature.
+    Records = b'r',
+    /// id → body (deleted on erase).
+    Bodies = b'b',
+    /// feed ‖ seq → id.
+    Positions = b'p',
+    /// feed → author, audience, head (JSON).
+    Feeds = b'f',
+    /// created_at ‖ id.
+    ByTime = b't',
+    /// kind ‖ created_at ‖ id.
+    ByKind = b'k',
+    /// state ‖ created_at ‖ id.
+    ByState = b's',
+    /// target → retraction id.
+    Retracted = b'x',
+    /// sequence → fork evidence (JSON).
+    Forks = b'F',
+    /// from ‖ to → latest consent.
+    Consents = b'c',
+    /// sequence → audit entry (JSON).
+    Audit = b'a',
+}
+
+/// A key in `space` made of `parts`.
+pub(super) fn key(space: Space, parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + parts.iter().map(|p| p.len()).sum::<usize>());
+    k.push(space as u8);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
     k
 }
 
-/// `created_at ‖ id`, the time index.
-pub(super) fn by_time(created_at_ms: u64, id: &RecordId) -> [u8; 40] {
-    let mut k = [0u8; 40];
-    k[..8].copy_from_slice(&created_at_ms.to_be_bytes());
-    k[8..].copy_from_slice(&id.0);
-    k
+/// `p ‖ feed ‖ seq` → id.
+pub(super) fn position(feed: &FeedId, seq: u64) -> Vec<u8> {
+    key(Space::Positions, &[&feed.0, &seq.to_be_bytes()])
 }
 
-/// `kind ‖ created_at ‖ id`, the kind index.
-pub(super) fn by_kind(kind: Kind, created_at_ms: u64, id: &RecordId) -> [u8; 41] {
-    let mut k = [0u8; 41];
-    k[0] = kind_byte(kind);
-    k[1..].copy_from_slice(&by_time(created_at_ms, id));
-    k
-}
-
-/// `state (3 bytes) ‖ created_at ‖ id`, the state index.
-pub(super) fn by_state(state: StateCode, created_at_ms: u64, id: &RecordId) -> [u8; 43] {
-    let mut k = [0u8; 43];
-    k[..3].copy_from_slice(&state_bytes(state));
-    k[3..].copy_from_slice(&by_time(created_at_ms, id));
-    k
-}
-
-/// The index keys of a record.
-pub(super) fn index_keys(id: &RecordId, h: &Header) -> ([u8; 40], [u8; 41], [u8; 43]) {
-    (
-        by_time(h.created_at_ms, id),
-        by_kind(h.kind, h.created_at_ms, id),
-        by_state(h.author_state, h.created_at_ms, id),
-    )
+/// The index keys of a record: by time, by kind, by state.
+pub(super) fn index_keys(id: &RecordId, h: &Header) -> [Vec<u8>; 3] {
+    let t = h.created_at_ms.to_be_bytes();
+    [
+        key(Space::ByTime, &[&t, &id.0]),
+        key(Space::ByKind, &[&[kind_byte(h.kind)], &t, &id.0]),
+        key(Space::ByState, &[&state_bytes(h.author_state), &t, &id.0]),
+    ]
 }
 
 pub(super) fn kind_byte(kind: Kind) -> u8 {
@@ -69,19 +84,16 @@ fn state_from(b: &[u8]) -> Result<StateCode, Error> {
         .map_err(|_| Error::Corrupt(format!("bad state code in a key: {b:?}")))
 }
 
-/// `from ‖ to` → consent.
-pub(super) fn consent_key(from: StateCode, to: StateCode) -> [u8; 6] {
-    let mut k = [0u8; 6];
-    k[..3].copy_from_slice(&state_bytes(from));
-    k[3..].copy_from_slice(&state_bytes(to));
-    k
+/// `c ‖ from ‖ to` → consent.
+pub(super) fn consent_key(from: StateCode, to: StateCode) -> Vec<u8> {
+    key(Space::Consents, &[&state_bytes(from), &state_bytes(to)])
 }
 
 pub(super) fn consent_key_decode(k: &[u8]) -> Result<(StateCode, StateCode), Error> {
-    if k.len() != 6 {
+    if k.len() != 7 {
         return Err(Error::Corrupt("consent key of the wrong length".into()));
     }
-    Ok((state_from(&k[..3])?, state_from(&k[3..])?))
+    Ok((state_from(&k[1..4])?, state_from(&k[4..])?))
 }
 
 pub(super) fn consent_value(c: ConsentState) -> [u8; 9] {
