@@ -1,11 +1,12 @@
-//! `tipx run`: opens the store, serves the admin API, and stops cleanly on SIGINT or
-//! SIGTERM (the API drains, the store is flushed).
+//! `tipx run`: opens the store, applies `exchange.partners`, starts the network and the
+//! admin API, and stops cleanly on SIGINT or SIGTERM (the API drains, the network loop
+//! ends, the store is flushed).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use tipx_protocol::Store;
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     api::server::{Api, router},
@@ -14,8 +15,21 @@ use crate::{
     store::SledStore,
 };
 
+/// Store events queued for the network; beyond this the network catches up by sync.
+const STORED_QUEUE: usize = 4096;
+
 /// Runs the daemon until a signal.
 pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    run_until(dd, stop_rx).await
+}
+
+/// Runs the daemon until `stop` turns true.
+pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     let config = dd.config()?;
     let state = config
         .node
@@ -43,6 +57,17 @@ pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.api.listen)
         .await
         .with_context(|| format!("cannot listen on {} (api.listen)", config.api.listen))?;
+
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(STORED_QUEUE);
+    node.set_events(events_tx);
+    let (net, net_task) = crate::net::spawn(node.clone(), &config, events_rx, stop.clone())?;
+    let partners = config.exchange.partners.clone();
+    let n = node.clone();
+    let granted =
+        tokio::task::spawn_blocking(move || n.apply_configured_partners(&partners)).await??;
+    if !granted.is_empty() {
+        tracing::info!(states = ?granted, "consent granted from exchange.partners");
+    }
     tracing::info!(
         state = %state,
         peer_id = %node.public_key(),
@@ -53,11 +78,15 @@ pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
     let app = router(Api {
         node: node.clone(),
         token: Arc::new(token),
+        net: Some(net),
     });
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
         .await?;
     tracing::info!("shutting down: flushing the store");
+    let _ = net_task.await;
     let n = node.clone();
     tokio::task::spawn_blocking(move || n.store.flush()).await??;
     tracing::info!("stopped");

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod daemon;
 pub mod datadir;
 pub mod logging;
+pub mod net;
 pub mod node;
 pub mod query;
 pub mod store;

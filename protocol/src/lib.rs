@@ -13,6 +13,8 @@
 //! - [`feed`]: continuity of a feed, forks.
 //! - [`membership`]: the roster and partners.
 //! - [`store`]: the `Store` trait, the insert algorithm, an in-memory store.
+//! - [`sync`]: replication — who may be sent which feed, the sync messages, and the
+//!   state machine whose actions the node carries out.
 
 #![warn(missing_docs)]
 
@@ -24,6 +26,7 @@ pub mod membership;
 pub mod record;
 pub mod state;
 pub mod store;
+pub mod sync;
 #[cfg(any(test, feature = "conformance"))]
 pub mod testkit;
 pub mod validate;

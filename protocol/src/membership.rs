@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    PublicKey, StateCode,
+    FeedId, PublicKey, StateCode,
     body::{ConsentAction, Roster},
     record::{Audience, Header, Kind},
     validate::Rejection,
@@ -51,6 +51,24 @@ impl Membership {
     /// The roster in force, if any.
     pub fn roster(&self) -> Option<&Roster> {
         self.roster.as_ref()
+    }
+
+    /// Whether `state` is a member in the roster in force (`false` before any roster).
+    pub fn is_member(&self, state: StateCode) -> bool {
+        self.roster
+            .as_ref()
+            .is_some_and(|r| r.members.iter().any(|m| m.state == state))
+    }
+
+    /// The key that signs the roster: the pinned anchor, or this node's own key when
+    /// unpinned (the coordinator itself).
+    pub fn anchor_key(&self) -> PublicKey {
+        self.anchor.unwrap_or(self.own_key)
+    }
+
+    /// The feed the roster is published in: the anchor's feed for the federation.
+    pub fn roster_feed(&self) -> FeedId {
+        FeedId::of(&self.anchor_key(), &Audience::Federation)
     }
 
     /// Takes `roster` if it is newer than the one held; returns whether it did.
@@ -121,6 +139,9 @@ impl Membership {
     pub fn state_of(&self, key: &PublicKey) -> Option<StateCode> {
         if *key == self.own_key {
             return Some(self.own_state);
+        }
+        if self.anchor == Some(*key) {
+            return Some(StateCode::coordinator());
         }
         let roster = self.roster.as_ref()?;
         roster

@@ -115,9 +115,11 @@ impl Rejection {
         }
     }
 
-    /// Whether the sender is to blame (as opposed to a record that merely arrived early).
+    /// Whether the sender is to blame. A gap (earlier records still on their way) and an
+    /// unknown author (this node's roster may be older than the sender's) are not: the next
+    /// sync round fetches them again.
     pub fn is_offence(&self) -> bool {
-        !matches!(self, Self::Gap { .. })
+        !matches!(self, Self::Gap { .. } | Self::UnknownAuthor(_))
     }
 }
 

@@ -24,6 +24,8 @@ pub struct Api {
     pub node: Arc<Node>,
     /// The expected token.
     pub token: Arc<String>,
+    /// The network, when the node runs one.
+    pub net: Option<crate::net::Handle>,
 }
 
 /// A failed request: status and message.
@@ -95,6 +97,13 @@ pub fn router(api: Api) -> Router {
         .route("/v1/records/{id}/retract", post(retract))
         .route("/v1/audit", get(audit))
         .route("/v1/store/check", post(check))
+        .route("/v1/partners", get(partners))
+        .route("/v1/partners/{state}/{action}", post(consent))
+        .route("/v1/roster", get(roster))
+        .route("/v1/roster/add", post(roster_add))
+        .route("/v1/roster/remove", post(roster_remove))
+        .route("/v1/roster/publish", post(roster_publish))
+        .route("/v1/peers", get(peers))
         .layer(DefaultBodyLimit::max(super::MAX_REQUEST_BYTES))
         .with_state(api)
 }
@@ -166,4 +175,106 @@ async fn audit(
 async fn check(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Check> {
     use tipx_protocol::Store;
     blocking(&api, &h, |n| Ok(n.store.check()?)).await
+}
+
+async fn partners(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<super::types::PartnerView>> {
+    let peers = match &api.net {
+        Some(net) => net.peers().await,
+        None => vec![],
+    };
+    blocking(&api, &h, move |n| {
+        Ok(super::types::PartnerView::build(n.partner_rows(), &peers))
+    })
+    .await
+}
+
+async fn consent(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Path((state, action)): Path<(String, String)>,
+) -> Reply<Published> {
+    let state: tipx_protocol::StateCode =
+        state
+            .parse()
+            .map_err(|e: tipx_protocol::state::InvalidStateCode| {
+                Failure(StatusCode::BAD_REQUEST, e.to_string())
+            })?;
+    let action = match action.as_str() {
+        "request" => tipx_protocol::body::ConsentAction::Grant,
+        "revoke" => tipx_protocol::body::ConsentAction::Revoke,
+        other => {
+            return Err(Failure(
+                StatusCode::BAD_REQUEST,
+                format!("unknown action `{other}`: request or revoke"),
+            ));
+        }
+    };
+    blocking(&api, &h, move |n| {
+        Ok(Published {
+            ids: vec![n.consent(state, action)?],
+        })
+    })
+    .await
+}
+
+async fn roster(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::RosterView> {
+    blocking(&api, &h, |n| {
+        let draft = if n.state().is_coordinator() {
+            Some(n.roster_draft()?)
+        } else {
+            None
+        };
+        Ok(super::types::RosterView {
+            in_force: n.roster(),
+            draft,
+        })
+    })
+    .await
+}
+
+async fn roster_add(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Json(req): Json<super::types::RosterAdd>,
+) -> Reply<super::types::RosterView> {
+    blocking(&api, &h, move |n| {
+        let draft = n.roster_add(req.state, req.name, req.peer_id, req.addrs)?;
+        Ok(super::types::RosterView {
+            in_force: n.roster(),
+            draft: Some(draft),
+        })
+    })
+    .await
+}
+
+async fn roster_remove(
+    State(api): State<Api>,
+    h: HeaderMap,
+    Json(req): Json<super::types::RosterRemove>,
+) -> Reply<super::types::RosterView> {
+    blocking(&api, &h, move |n| {
+        let draft = n.roster_remove(req.peer_id)?;
+        Ok(super::types::RosterView {
+            in_force: n.roster(),
+            draft: Some(draft),
+        })
+    })
+    .await
+}
+
+async fn roster_publish(State(api): State<Api>, h: HeaderMap) -> Reply<Published> {
+    blocking(&api, &h, |n| {
+        Ok(Published {
+            ids: vec![n.roster_publish()?.0],
+        })
+    })
+    .await
+}
+
+async fn peers(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<crate::net::PeerInfo>> {
+    authorize(&api, &h)?;
+    Ok(Json(match &api.net {
+        Some(net) => net.peers().await,
+        None => vec![],
+    }))
 }

@@ -135,3 +135,73 @@ pub struct ApiError {
     /// What went wrong and what to do.
     pub error: String,
 }
+
+/// `GET /v1/roster`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RosterView {
+    /// The roster in force.
+    pub in_force: Option<tipx_protocol::body::Roster>,
+    /// The coordinator's unpublished draft.
+    pub draft: Option<tipx_protocol::body::Roster>,
+}
+
+/// `POST /v1/roster/add`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterAdd {
+    /// The member state.
+    pub state: StateCode,
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// The node's key.
+    pub peer_id: tipx_protocol::PublicKey,
+    /// Where to dial it.
+    #[serde(default)]
+    pub addrs: Vec<String>,
+}
+
+/// `POST /v1/roster/remove`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterRemove {
+    /// The node's key.
+    pub peer_id: tipx_protocol::PublicKey,
+}
+
+/// One row of `tipx partners list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartnerView {
+    /// The consent state.
+    #[serde(flatten)]
+    pub row: crate::node::PartnerRow,
+    /// Whether a node of that state is connected.
+    pub connected: bool,
+    /// Last completed sync with it, ms since the Unix epoch.
+    pub last_sync_ms: Option<u64>,
+    /// Records sent to it.
+    pub sent: u64,
+    /// Records received from it.
+    pub received: u64,
+}
+
+impl PartnerView {
+    /// Joins consent rows with the network's peers.
+    pub fn build(rows: Vec<crate::node::PartnerRow>, peers: &[crate::net::PeerInfo]) -> Vec<Self> {
+        rows.into_iter()
+            .map(|row| {
+                let of_state: Vec<_> = peers
+                    .iter()
+                    .filter(|p| p.state == Some(row.state))
+                    .collect();
+                Self {
+                    connected: of_state.iter().any(|p| p.connected),
+                    last_sync_ms: of_state.iter().filter_map(|p| p.last_sync_ms).max(),
+                    sent: of_state.iter().map(|p| p.sent).sum(),
+                    received: of_state.iter().map(|p| p.received).sum(),
+                    row,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,6 +1,8 @@
 //! The `tipx` command line: argument definitions and dispatch. Every command but `init`,
 //! `id`, `config check` and `run` is a client of the daemon's admin API.
 
+mod demo;
+mod federation;
 pub mod publish;
 mod show;
 
@@ -87,6 +89,20 @@ pub enum Command {
     /// Check the store.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Consent: which states this one exchanges with.
+    #[command(subcommand)]
+    Partners(federation::PartnersCommand),
+    /// Connected and known peers, with traffic.
+    Peers(JsonFlag),
+    /// Start a demo federation (OAS, MX, CO, PE) on 127.0.0.1 and show who receives what.
+    Demo {
+        /// Check the outcome and exit instead of running until Ctrl-C.
+        #[arg(long)]
+        check: bool,
+    },
+    /// The membership roster (edited and signed on the coordinator's node).
+    #[command(subcommand)]
+    Roster(federation::RosterCommand),
 }
 
 /// `--json`.
@@ -242,5 +258,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
+        Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,
+        Command::Demo { check } => {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+                .with_writer(std::io::stderr)
+                .try_init();
+            demo::run(check).await
+        }
+        Command::Peers(j) => federation::peers(&client(&dd)?, j.json).await,
+        Command::Roster(cmd) => federation::roster(&client(&dd)?, cmd).await,
     }
 }

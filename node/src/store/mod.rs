@@ -114,6 +114,28 @@ impl SledStore {
             .collect()
     }
 
+    /// A node-local setting kept in meta (not part of any record).
+    pub fn meta_get(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .tree
+            .get(key(Space::Meta, &[b"local/", name.as_bytes()]))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Sets a node-local setting.
+    pub fn meta_put(&self, name: &str, value: &[u8]) -> Result<(), Error> {
+        self.tree
+            .insert(key(Space::Meta, &[b"local/", name.as_bytes()]), value)?;
+        Ok(())
+    }
+
+    /// Removes a node-local setting.
+    pub fn meta_remove(&self, name: &str) -> Result<(), Error> {
+        self.tree
+            .remove(key(Space::Meta, &[b"local/", name.as_bytes()]))?;
+        Ok(())
+    }
+
     /// Bytes on disk.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         Ok(self.db.size_on_disk()?)

@@ -7,6 +7,9 @@ use std::{
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
+mod federation;
+
+pub use federation::PartnerRow;
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, Origin, RecordId, StateCode, Tlp,
     body::Retraction,
@@ -54,6 +57,9 @@ pub struct Node {
     /// Serialises publishing, so each own feed gets its seqs in order.
     publishing: Mutex<()>,
     started: Instant,
+    anchor: Option<tipx_protocol::PublicKey>,
+    /// Where to tell the network what was stored.
+    events: Mutex<Option<tokio::sync::mpsc::Sender<crate::net::Stored>>>,
 }
 
 impl Node {
@@ -82,6 +88,8 @@ impl Node {
             membership: RwLock::new(membership),
             publishing: Mutex::new(()),
             started: Instant::now(),
+            anchor,
+            events: Mutex::new(None),
         })
     }
 
@@ -93,6 +101,58 @@ impl Node {
     /// This node's key.
     pub fn public_key(&self) -> tipx_protocol::PublicKey {
         self.key.public()
+    }
+
+    /// This node's key pair (its network identity too).
+    pub fn keypair(&self) -> &Keypair {
+        &self.key
+    }
+
+    /// The anchor key this node pins.
+    pub fn anchor(&self) -> Option<tipx_protocol::PublicKey> {
+        self.anchor
+    }
+
+    /// The roster state of a key.
+    pub fn state_of(&self, key: &tipx_protocol::PublicKey) -> Option<StateCode> {
+        self.membership.read().expect("not poisoned").state_of(key)
+    }
+
+    /// A copy of the membership view (roster and consents).
+    pub fn membership(&self) -> Membership {
+        self.membership.read().expect("not poisoned").clone()
+    }
+
+    /// Sends what the store did to the network from now on.
+    pub fn set_events(&self, tx: tokio::sync::mpsc::Sender<crate::net::Stored>) {
+        *self.events.lock().expect("not poisoned") = Some(tx);
+    }
+
+    fn emit(&self, e: crate::net::Stored) {
+        if let Some(tx) = self.events.lock().expect("not poisoned").as_ref()
+            && let Err(e) = tx.try_send(e)
+        {
+            tracing::warn!(error = %e, "network busy: the next sync round will catch up");
+        }
+    }
+
+    /// Remembers a peer's addresses (learned from identify), so they are dialled after a
+    /// restart even while the bootstrap node is down.
+    pub fn cache_addrs(&self, peer: &str, addrs: &[String]) {
+        let v = serde_json::to_vec(addrs).expect("strings serialize");
+        if let Err(e) = self.store.meta_put(&format!("addrs/{peer}"), &v) {
+            tracing::warn!(error = %e, "cannot cache peer addresses");
+        }
+    }
+
+    /// The cached addresses of a peer.
+    pub fn cached_addrs(&self, peer: &str) -> Vec<String> {
+        self.store
+            .meta_get(&format!("addrs/{peer}"))
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_slice(&v).ok())
+            .unwrap_or_default()
     }
 
     fn draft(&self, req: PublishRequest, now: u64) -> Result<Draft, Error> {
@@ -167,8 +227,13 @@ impl Node {
         {
             return Err(Error::Invalid(format!("record {}: {why}", i + 1)));
         }
+        let mut membership_changed = false;
         for v in &verified {
-            self.learn(v);
+            membership_changed |= self.learn(v);
+        }
+        self.emit(crate::net::Stored::Published(ids.clone()));
+        if membership_changed {
+            self.emit(crate::net::Stored::MembershipChanged);
         }
         Ok(ids)
     }
@@ -195,8 +260,9 @@ impl Node {
         Ok(out)
     }
 
-    /// Applies what a stored record changes in memory (consents, roster).
-    fn learn(&self, v: &Verified) {
+    /// Applies what a stored record changes in memory (consents, roster); returns whether
+    /// the membership changed.
+    fn learn(&self, v: &Verified) -> bool {
         let mut m = self.membership.write().expect("not poisoned");
         match &v.body {
             Some(Body::Consent(c)) => {
@@ -204,23 +270,25 @@ impl Node {
                     action: c.action,
                     at_ms: v.record.header.created_at_ms,
                 };
-                m.apply_consent(v.record.header.author_state, c.partner, at);
+                m.apply_consent(v.record.header.author_state, c.partner, at)
             }
-            Some(Body::Roster(r)) => {
-                m.apply_roster(r.clone());
-            }
-            _ => {}
+            Some(Body::Roster(r)) => m.apply_roster(r.clone()),
+            _ => false,
         }
     }
 
-    /// Validates and stores a record received from a peer.
+    /// Validates and stores records received from a peer (a push or a page of a feed), in
+    /// one atomic write and one flush. Returns one outcome per record, in order.
     pub fn receive(
         &self,
-        bytes: &[u8],
+        records: &[Vec<u8>],
         from: tipx_protocol::PublicKey,
-    ) -> Result<Result<Inserted, Rejection>, Error> {
+    ) -> Result<Vec<Result<Inserted, Rejection>>, Error> {
         let now = now_ms();
-        let verified = {
+        let mut outcomes: Vec<Option<Result<Inserted, Rejection>>> = vec![None; records.len()];
+        let mut verified = Vec::with_capacity(records.len());
+        let mut slots = Vec::with_capacity(records.len());
+        {
             let m = self.membership.read().expect("not poisoned");
             let cx = Context {
                 local_state: self.state,
@@ -228,22 +296,64 @@ impl Node {
                 max_record_bytes: self.max_record_bytes,
                 membership: &m,
             };
-            match tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx) {
-                Ok(v) => v,
-                Err(r) => return Ok(Err(r)),
+            for (i, bytes) in records.iter().enumerate() {
+                match tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx) {
+                    Ok(v) => {
+                        verified.push(v);
+                        slots.push(i);
+                    }
+                    Err(r) => outcomes[i] = Some(Err(r)),
+                }
             }
-        };
-        let out = self.store.insert(
-            std::slice::from_ref(&verified),
-            &Source::Peer(from.peer_id()),
-            now,
-        )?;
-        self.store.flush()?;
-        let inserted = out.into_iter().next().expect("one result per record");
-        if inserted == Inserted::Stored {
-            self.learn(&verified);
         }
-        Ok(Ok(inserted))
+        if !verified.is_empty() {
+            let out = self
+                .store
+                .insert(&verified, &Source::Peer(from.peer_id()), now)?;
+            self.store.flush()?;
+            let mut stored = vec![];
+            let mut membership_changed = false;
+            for ((slot, v), o) in slots.into_iter().zip(&verified).zip(out) {
+                if o == Inserted::Stored {
+                    membership_changed |= self.learn(v);
+                    stored.push(v.record.id);
+                }
+                outcomes[slot] = Some(match o {
+                    Inserted::Refused(r) => Err(r),
+                    other => Ok(other),
+                });
+            }
+            if !stored.is_empty() {
+                self.emit(crate::net::Stored::Received { ids: stored, from });
+            }
+            if membership_changed {
+                self.emit(crate::net::Stored::MembershipChanged);
+            }
+        }
+        let rejected: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Some(Err(r)) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
+        if !rejected.is_empty() {
+            let entries: Vec<_> = rejected
+                .iter()
+                .map(|r| tipx_protocol::store::AuditEntry {
+                    at_ms: now,
+                    event: tipx_protocol::store::AuditEvent::Rejected,
+                    record: None,
+                    peer: Some(from.peer_id()),
+                    detail: r.to_string(),
+                })
+                .collect();
+            self.store.audit(&entries)?;
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| o.expect("every record has an outcome"))
+            .collect())
     }
 
     /// Validates a record as a peer would (used by checks).

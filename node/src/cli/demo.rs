@@ -1,0 +1,314 @@
+//! `tipx demo`: a small federation on 127.0.0.1 — the coordinator (OAS) and three member
+//! states (MX, CO, PE), each a real node with its own key, sled store and admin API, in a
+//! temporary directory. MX and CO agree to exchange, and so do MX and OAS; PE asks MX, but
+//! MX does not answer, so PE is left out. Each publishes sample records in several
+//! languages; the demo then shows who holds what. Without `--check` the nodes keep running
+//! until Ctrl-C, so `tipx --data-dir DIR records list` works against any of them.
+
+use std::{net::TcpListener, path::Path, time::Duration};
+
+use anyhow::{Context as _, bail};
+use tipx_config::Config;
+use tipx_protocol::{
+    Body, StateCode,
+    body::{Alert, BestPractice, Pillar, Severity, Translation},
+};
+use tokio::sync::watch;
+
+use crate::{
+    api::{
+        client::Client,
+        types::{PublishRequest, Published, RecordView},
+    },
+    datadir::DataDir,
+    query::Filter,
+};
+
+/// How long the demo waits for records to arrive everywhere they should.
+const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+struct DemoNode {
+    state: StateCode,
+    dd: DataDir,
+    client: Client,
+    p2p_port: u16,
+    peer_id: String,
+}
+
+fn setup(
+    root: &Path,
+    code: &str,
+    anchor: Option<(&str, u16)>,
+    partners: &[&str],
+) -> anyhow::Result<DemoNode> {
+    let state: StateCode = code.parse()?;
+    let dd = DataDir::new(&root.join(code.to_lowercase()), None);
+    let (p2p_port, api_port) = (free_port()?, free_port()?);
+    let key = dd.init(state, p2p_port, api_port)?;
+    let mut config = Config::for_new_node(state, p2p_port, api_port);
+    config.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")];
+    config.exchange.partners = partners
+        .iter()
+        .map(|p| p.parse())
+        .collect::<Result<_, _>>()?;
+    config.exchange.sync_interval_secs = 5;
+    if let Some((anchor, port)) = anchor {
+        config.federation.anchor = Some(anchor.parse()?);
+        config.network.bootstrap = vec![format!("/ip4/127.0.0.1/tcp/{port}/p2p/{anchor}")];
+    }
+    std::fs::write(&dd.config_path, config.to_toml_string())?;
+    let token = dd.token(&config)?;
+    Ok(DemoNode {
+        state,
+        client: Client::new(config.api.listen, token),
+        dd,
+        p2p_port,
+        peer_id: key.public().peer_id(),
+    })
+}
+
+fn samples(state: &str) -> Vec<PublishRequest> {
+    let alert = |title: &str, lang: &str, sev, audience: &[&str], tr: Option<(&str, &str)>| {
+        PublishRequest {
+        audience: audience.iter().map(|a| a.parse().expect("demo code")).collect(),
+        tlp: None,
+        handling: None,
+        body: Body::Alert(Alert {
+            title: title.into(),
+            description: "Offers of work abroad published on social networks; passports withheld on arrival.".into(),
+            language: lang.into(),
+            translations: tr.map(|(l, t)| vec![Translation { language: l.into(), title: t.into(), summary: String::new(), text: String::new() }]).unwrap_or_default(),
+            severity: sev,
+            category: "recruitment".into(),
+            indicators: vec![],
+            affected_states: vec![],
+            valid_until_ms: None,
+            tags: vec!["recruitment".into()],
+        }),
+    }
+    };
+    let practice = |title: &str, lang: &str, audience: &[&str]| PublishRequest {
+        audience: audience
+            .iter()
+            .map(|a| a.parse().expect("demo code"))
+            .collect(),
+        tlp: None,
+        handling: None,
+        body: Body::BestPractice(BestPractice {
+            title: title.into(),
+            summary: "A programme that worked, with its protocol and contacts.".into(),
+            text: String::new(),
+            language: lang.into(),
+            translations: vec![],
+            pillars: vec![Pillar::Protection, Pillar::Partnership],
+            tags: vec!["victims".into()],
+            references: vec![],
+        }),
+    };
+    match state {
+        "MX" => vec![
+            alert(
+                "Falsas agencias de modelaje reclutan adolescentes",
+                "es",
+                Severity::High,
+                &["CO", "PE", "OAS"],
+                Some(("en", "Fake modelling agencies recruiting adolescents")),
+            ),
+            alert(
+                "Ruta de traslado por la frontera sur",
+                "es",
+                Severity::Critical,
+                &["CO", "PE"],
+                None,
+            ),
+            practice(
+                "Protocolo de atención a víctimas en albergues",
+                "es",
+                &["CO", "OAS"],
+            ),
+        ],
+        "CO" => vec![
+            practice("Línea 122: atención a víctimas de trata", "es", &["MX"]),
+            alert(
+                "Fraudulent job offers for domestic work abroad",
+                "en",
+                Severity::Medium,
+                &["MX"],
+                Some(("pt", "Ofertas fraudulentas de trabalho doméstico")),
+            ),
+        ],
+        "PE" => vec![alert(
+            "Offres d'emploi frauduleuses dans le secteur minier",
+            "fr",
+            Severity::High,
+            &["MX"],
+            None,
+        )],
+        "OAS" => vec![practice(
+            "Guía regional de cooperación entre fiscalías",
+            "es",
+            &["MX"],
+        )],
+        _ => vec![],
+    }
+}
+
+async fn holdings(n: &DemoNode) -> anyhow::Result<Vec<RecordView>> {
+    let f = Filter {
+        limit: Some(1000),
+        ..Default::default()
+    };
+    let all: Vec<RecordView> = n.client.get("/v1/records", &f).await?;
+    Ok(all
+        .into_iter()
+        .filter(|r| r.kind == "alert" || r.kind == "best-practice")
+        .collect())
+}
+
+/// Runs the demo.
+pub(super) async fn run(check: bool) -> anyhow::Result<()> {
+    let tmp = tempfile::Builder::new().prefix("tipx-demo-").tempdir()?;
+    let root = if check {
+        tmp.path().to_path_buf()
+    } else {
+        tmp.keep()
+    };
+    println!(
+        "tipx demo: a federation of OAS (coordinator), MX, CO and PE on 127.0.0.1, in {}",
+        root.display()
+    );
+
+    let oas = setup(&root, "OAS", None, &["MX"])?;
+    let anchor = Some((oas.peer_id.as_str(), oas.p2p_port));
+    let members = [
+        setup(&root, "MX", anchor, &["CO", "OAS"])?,
+        setup(&root, "CO", anchor, &["MX"])?,
+        setup(&root, "PE", anchor, &["MX"])?,
+    ];
+    let nodes: Vec<&DemoNode> = std::iter::once(&oas).chain(members.iter()).collect();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = vec![];
+    for n in &nodes {
+        let dd = DataDir::new(&n.dd.dir, None);
+        let stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            crate::daemon::run_until(&dd, stop).await
+        }));
+    }
+    for n in &nodes {
+        wait_ready(&n.client)
+            .await
+            .with_context(|| format!("{} did not start", n.state))?;
+    }
+    for m in &members {
+        let addr = format!("/ip4/127.0.0.1/tcp/{}", m.p2p_port);
+        let req = crate::api::types::RosterAdd {
+            state: m.state,
+            name: m.state.to_string(),
+            peer_id: m.peer_id.parse()?,
+            addrs: vec![addr],
+        };
+        let _: crate::api::types::RosterView = oas.client.post("/v1/roster/add", &req).await?;
+    }
+    let _: Published = oas.client.post("/v1/roster/publish", &()).await?;
+    println!("OAS signed the roster: MX, CO and PE are members.");
+    println!(
+        "Consent: MX <-> CO and MX <-> OAS agree; PE asked MX, MX did not answer: PE is left out."
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for n in &nodes {
+        let reqs = samples(n.state.as_str());
+        let _: Published = n.client.post("/v1/records", &reqs).await?;
+    }
+    println!("Each state published sample alerts and best practices (es, en, pt, fr).\n");
+
+    // Expected receipts (not counting a node's own records).
+    let want: [(&str, usize); 4] = [("OAS", 2), ("MX", 3), ("CO", 3), ("PE", 0)];
+    let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
+    let mut received = vec![];
+    loop {
+        received.clear();
+        for n in &nodes {
+            let held = holdings(n).await?;
+            received.push((
+                n.state,
+                held.into_iter()
+                    .filter(|r| r.state != n.state)
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        let done = want
+            .iter()
+            .zip(&received)
+            .all(|((_, w), (_, got))| got.len() >= *w);
+        if done || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let mut ok = true;
+    for ((code, w), (state, got)) in want.iter().zip(&received) {
+        println!(
+            "{state} received {} record(s){}",
+            got.len(),
+            if got.is_empty() { "" } else { ":" }
+        );
+        for r in got {
+            println!("    from {}: [{}] {}", r.state, r.kind, r.title);
+        }
+        if got.len() != *w {
+            ok = false;
+            println!("    !! expected {w} for {code}");
+        }
+    }
+    if received
+        .iter()
+        .any(|(s, got)| s.as_str() == "PE" && !got.is_empty())
+    {
+        ok = false;
+    }
+    if ok {
+        println!(
+            "\nPE, left out, received nothing: records reach only states that agreed to exchange."
+        );
+    }
+    if check {
+        let _ = stop_tx.send(true);
+        for t in tasks {
+            t.await??;
+        }
+        if !ok {
+            bail!("the demo federation did not deliver as expected");
+        }
+        println!("demo check passed");
+        return Ok(());
+    }
+    println!("\nThe nodes keep running until Ctrl-C. Try:");
+    for n in &nodes {
+        println!("    tipx --data-dir {} records list", n.dd.dir.display());
+    }
+    tokio::signal::ctrl_c().await?;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
+}
+
+async fn wait_ready(c: &Client) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if c.get::<crate::api::types::Status, _>("/v1/status", &())
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("no answer on the admin API")
+}

@@ -1,0 +1,206 @@
+//! The federation commands: `partners`, `peers` and, on the coordinator, `roster`.
+
+use clap::Subcommand;
+use tipx_protocol::{PublicKey, StateCode, body::Roster};
+
+use crate::{
+    api::{
+        client::Client,
+        types::{PartnerView, Published, RosterAdd, RosterRemove, RosterView},
+    },
+    net::PeerInfo,
+    time,
+};
+
+/// `tipx partners …`
+#[derive(Subcommand, Debug)]
+pub enum PartnersCommand {
+    /// Per state: my consent, theirs, whether exchange is active, connection and traffic.
+    List(super::JsonFlag),
+    /// Ask to exchange with a state (publishes a signed consent grant).
+    Request {
+        /// The state, e.g. CO.
+        state: StateCode,
+    },
+    /// Stop exchanging with a state (publishes a signed revocation; takes effect at once).
+    Revoke {
+        /// The state, e.g. CO.
+        state: StateCode,
+    },
+}
+
+/// `tipx roster …` (the coordinator's node)
+#[derive(Subcommand, Debug)]
+pub enum RosterCommand {
+    /// The roster in force and, on the coordinator, the unpublished draft.
+    Show(super::JsonFlag),
+    /// Add a member node to the draft.
+    Add {
+        /// The member's state code.
+        #[arg(long)]
+        state: StateCode,
+        /// The state's name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// The node's peer id (`tipx id` on that node).
+        #[arg(long)]
+        peer_id: PublicKey,
+        /// Where the node can be dialled, e.g. /ip4/203.0.113.7/tcp/7100 (repeatable).
+        #[arg(long = "addr")]
+        addrs: Vec<String>,
+    },
+    /// Remove a node key from the draft; its connections close and its later records are refused.
+    Remove {
+        /// The node's peer id.
+        #[arg(long)]
+        peer_id: PublicKey,
+    },
+    /// Sign the draft as the next roster version and send it to every member.
+    Publish,
+}
+
+pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result<()> {
+    match cmd {
+        PartnersCommand::List(j) => {
+            let rows: Vec<PartnerView> = c.get("/v1/partners", &()).await?;
+            if j.json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(());
+            }
+            if rows.is_empty() {
+                println!("no consents yet: `tipx partners request XX` asks a state to exchange");
+                return Ok(());
+            }
+            println!(
+                "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
+                "STATE", "MINE", "THEIRS", "ACTIVE", "CONNECTED", "LAST SYNC", "SENT", "RECEIVED"
+            );
+            for r in rows {
+                let show = |a: Option<tipx_protocol::body::ConsentAction>| {
+                    a.map_or("-".to_string(), |a| a.to_string())
+                };
+                println!(
+                    "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
+                    r.row.state.to_string(),
+                    show(r.row.mine),
+                    show(r.row.theirs),
+                    if r.row.active { "yes" } else { "no" },
+                    if r.connected { "yes" } else { "no" },
+                    r.last_sync_ms.map_or("-".into(), time::format),
+                    r.sent,
+                    r.received
+                );
+            }
+            Ok(())
+        }
+        PartnersCommand::Request { state } => {
+            let out: Published = c
+                .post(&format!("/v1/partners/{state}/request"), &())
+                .await?;
+            println!(
+                "requested exchange with {state} (consent {}); it is active once {state} requests it too",
+                out.ids[0]
+            );
+            Ok(())
+        }
+        PartnersCommand::Revoke { state } => {
+            let out: Published = c.post(&format!("/v1/partners/{state}/revoke"), &()).await?;
+            println!("stopped exchange with {state} (consent {})", out.ids[0]);
+            Ok(())
+        }
+    }
+}
+
+pub(super) async fn peers(c: &Client, json: bool) -> anyhow::Result<()> {
+    let peers: Vec<PeerInfo> = c.get("/v1/peers", &()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&peers)?);
+        return Ok(());
+    }
+    if peers.is_empty() {
+        println!("no peers known yet");
+    }
+    for p in peers {
+        let state = p.state.map_or("?".to_string(), |s| s.to_string());
+        let status = if p.connected {
+            "connected"
+        } else {
+            "not connected"
+        };
+        println!(
+            "{state:<4} {} {status}, sent {}, received {}, rejected {}",
+            p.peer_id, p.sent, p.received, p.rejected
+        );
+        for a in p.addrs {
+            println!("       {a}");
+        }
+    }
+    Ok(())
+}
+
+fn print_roster(title: &str, r: &Roster) {
+    println!("{title} (version {}):", r.version);
+    for m in &r.members {
+        println!("  {:<4} {}", m.state.to_string(), m.name);
+        for n in &m.nodes {
+            println!("       {} {}", n.key, n.addrs.join(" "));
+        }
+    }
+    for k in &r.revoked {
+        println!(
+            "  revoked {} ({}) from {}",
+            k.key,
+            k.state,
+            time::format(k.revoked_at_ms)
+        );
+    }
+}
+
+pub(super) async fn roster(c: &Client, cmd: RosterCommand) -> anyhow::Result<()> {
+    let view: RosterView = match cmd {
+        RosterCommand::Show(j) => {
+            let v: RosterView = c.get("/v1/roster", &()).await?;
+            if j.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(());
+            }
+            v
+        }
+        RosterCommand::Add {
+            state,
+            name,
+            peer_id,
+            addrs,
+        } => {
+            c.post(
+                "/v1/roster/add",
+                &RosterAdd {
+                    state,
+                    name,
+                    peer_id,
+                    addrs,
+                },
+            )
+            .await?
+        }
+        RosterCommand::Remove { peer_id } => {
+            c.post("/v1/roster/remove", &RosterRemove { peer_id })
+                .await?
+        }
+        RosterCommand::Publish => {
+            let out: Published = c.post("/v1/roster/publish", &()).await?;
+            println!("published roster record {}", out.ids[0]);
+            return Ok(());
+        }
+    };
+    match &view.in_force {
+        Some(r) => print_roster("roster in force", r),
+        None => println!("no roster in force"),
+    }
+    if let Some(d) = &view.draft
+        && view.in_force.as_ref() != Some(d)
+    {
+        print_roster("draft (publish with `tipx roster publish`)", d);
+    }
+    Ok(())
+}

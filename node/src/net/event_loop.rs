@@ -1,0 +1,366 @@
+//! The event loop: the one owner of the `Swarm`. Its `select!` arms hand each event to a
+//! `handle_*`/`on_*` method; store work goes to blocking threads and returns as [`Done`].
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::StreamExt;
+use libp2p::{Multiaddr, PeerId, Swarm, multiaddr::Protocol, request_response, swarm::SwarmEvent};
+use tipx_config::Config;
+use tokio::sync::{mpsc, watch};
+
+use super::{
+    Command, Handle, PeerInfo, Stored,
+    behaviour::{Behaviour, BehaviourEvent, peer_id, public_key},
+    sync::Done,
+};
+use crate::node::Node;
+
+/// First redial delay after a lost or failed connection; doubles up to
+/// `network.redial_max_backoff_secs`.
+const REDIAL_FIRST: Duration = Duration::from_secs(1);
+/// How often the loop looks for peers to redial.
+const TICK: Duration = Duration::from_millis(500);
+/// How often the replicator looks for rounds that are due (each peer's round starts every
+/// `exchange.sync_interval_secs`).
+const SYNC_TICK: Duration = Duration::from_secs(1);
+/// Results of blocking work waiting for the loop.
+const DONE_QUEUE: usize = 1024;
+
+/// What the loop knows of one peer.
+#[derive(Debug, Default)]
+pub(super) struct Peer {
+    pub(super) addrs: Vec<Multiaddr>,
+    pub(super) connected: bool,
+    pub(super) last_sync_ms: Option<u64>,
+    pub(super) sent: u64,
+    pub(super) received: u64,
+    pub(super) rejected: u64,
+    backoff: Option<Duration>,
+    next_dial: Option<Instant>,
+}
+
+pub(super) struct EventLoop {
+    pub(super) swarm: Swarm<Behaviour>,
+    pub(super) node: Arc<Node>,
+    pub(super) peers: HashMap<PeerId, Peer>,
+    pub(super) done_tx: mpsc::Sender<Done>,
+    pub(super) sync_state: super::sync::State,
+    max_backoff: Duration,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+}
+
+/// Starts the network: listens, dials the bootstrap and roster peers, and runs until
+/// `shutdown` turns true. Returns the handle and the loop's task.
+pub fn spawn(
+    node: Arc<Node>,
+    config: &Config,
+    stored: mpsc::Receiver<Stored>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(Handle, tokio::task::JoinHandle<()>)> {
+    let mut swarm = super::behaviour::build(
+        node.keypair(),
+        config.network.max_connections,
+        config.network.idle_timeout(),
+    )?;
+    for (i, a) in config.network.listen.iter().enumerate() {
+        let addr: Multiaddr = a
+            .parse()
+            .map_err(|e| anyhow::anyhow!("network.listen[{i}]: `{a}`: {e}"))?;
+        swarm
+            .listen_on(addr)
+            .map_err(|e| anyhow::anyhow!("network.listen[{i}]: cannot listen on `{a}`: {e}"))?;
+    }
+    for (i, a) in config.network.external.iter().enumerate() {
+        let addr: Multiaddr = a
+            .parse()
+            .map_err(|e| anyhow::anyhow!("network.external[{i}]: `{a}`: {e}"))?;
+        swarm.add_external_address(addr);
+    }
+    let mut bootstrap = vec![];
+    for (i, a) in config.network.bootstrap.iter().enumerate() {
+        let addr: Multiaddr = a
+            .parse()
+            .map_err(|e| anyhow::anyhow!("network.bootstrap[{i}]: `{a}`: {e}"))?;
+        let Some(Protocol::P2p(pid)) = addr.iter().last() else {
+            anyhow::bail!("network.bootstrap[{i}]: `{a}` must end with /p2p/<peer id>");
+        };
+        bootstrap.push((pid, addr));
+    }
+    let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
+    let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
+    let mut ev = EventLoop {
+        swarm,
+        node,
+        peers: HashMap::new(),
+        done_tx,
+        sync_state: super::sync::State::new(tipx_protocol::sync::Config {
+            interval_ms: config.exchange.sync_interval_secs * 1000,
+            page_records: config.exchange.page_max_records as u32,
+            page_bytes: config.exchange.page_max_bytes as u32,
+        }),
+        max_backoff: config.network.redial_max_backoff(),
+        bootstrap,
+    };
+    ev.refresh_membership();
+    let task = tokio::spawn(ev.run(commands, stored, done_rx, shutdown));
+    Ok((Handle { tx }, task))
+}
+
+impl EventLoop {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut stored: mpsc::Receiver<Stored>,
+        mut done: mpsc::Receiver<Done>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        let mut sync_timer = tokio::time::interval(SYNC_TICK);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.handle_swarm_event(event),
+                Some(cmd) = commands.recv() => self.handle_command(cmd),
+                Some(s) = stored.recv() => self.on_stored(s),
+                Some(d) = done.recv() => self.on_done(d),
+                _ = tick.tick() => self.redial_due(),
+                _ = sync_timer.tick() => self.tick_sync(),
+                _ = shutdown.changed() => break,
+            }
+        }
+        tracing::info!("network stopped");
+    }
+
+    fn handle_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Peers(reply) => {
+                let _ = reply.send(self.peer_infos());
+            }
+            Command::Listening(reply) => {
+                let _ = reply.send(self.swarm.listeners().map(|a| a.to_string()).collect());
+            }
+        }
+    }
+
+    fn peer_infos(&self) -> Vec<PeerInfo> {
+        let mut v: Vec<PeerInfo> = self
+            .peers
+            .iter()
+            .map(|(pid, p)| PeerInfo {
+                peer_id: pid.to_base58(),
+                state: public_key(pid).and_then(|k| self.node.state_of(&k)),
+                connected: p.connected,
+                addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
+                last_sync_ms: p.last_sync_ms,
+                sent: p.sent,
+                received: p.received,
+                rejected: p.rejected,
+            })
+            .collect();
+        v.sort_by(|a, b| (a.state, &a.peer_id).cmp(&(b.state, &b.peer_id)));
+        v
+    }
+
+    fn handle_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                num_established,
+                ..
+            } if num_established.get() == 1 => self.on_connected(peer_id),
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                cause,
+                ..
+            } => {
+                tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    p.connected = false;
+                    p.next_dial = Some(Instant::now() + p.backoff.unwrap_or(REDIAL_FIRST));
+                }
+                self.on_disconnected_sync(peer_id);
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer_id),
+                error,
+                ..
+            } => {
+                tracing::debug!(peer = %peer_id, %error, "dial failed");
+                let max = self.max_backoff;
+                if let Some(p) = self.peers.get_mut(&peer_id) {
+                    let b = p.backoff.map_or(REDIAL_FIRST, |b| (b * 2).min(max));
+                    p.backoff = Some(b);
+                    p.next_dial = Some(Instant::now() + b);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(
+                libp2p::identify::Event::Received { peer_id, info, .. },
+            )) => {
+                self.on_identified(peer_id, info.listen_addrs);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.handle_sync_event(e),
+            _ => {}
+        }
+    }
+
+    fn on_connected(&mut self, peer: PeerId) {
+        let Some(key) = public_key(&peer) else { return };
+        if self.node.state_of(&key).is_none() && !self.bootstrap.iter().any(|(p, _)| *p == peer) {
+            return;
+        }
+        tracing::info!(peer = %peer, state = ?self.node.state_of(&key), "connected");
+        let p = self.peers.entry(peer).or_default();
+        p.connected = true;
+        p.backoff = None;
+        p.next_dial = None;
+        self.start_sync(peer);
+    }
+
+    fn on_identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut changed = false;
+        for a in addrs {
+            if !p.addrs.contains(&a) {
+                p.addrs.push(a);
+                changed = true;
+            }
+        }
+        if changed {
+            let text: Vec<String> = p.addrs.iter().map(|a| a.to_string()).collect();
+            let node = self.node.clone();
+            tokio::task::spawn_blocking(move || node.cache_addrs(&peer.to_base58(), &text));
+        }
+    }
+
+    /// Allows the roster's keys (and the anchor and bootstrap peers), disconnects removed
+    /// ones, and learns the roster's addresses.
+    pub(super) fn refresh_membership(&mut self) {
+        let me = *self.swarm.local_peer_id();
+        let mut allowed: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
+        for (pid, addr) in &self.bootstrap {
+            allowed.entry(*pid).or_default().push(addr.clone());
+        }
+        if let Some(anchor) = self.node.anchor() {
+            allowed.entry(peer_id(&anchor)).or_default();
+        }
+        if let Some(roster) = self.node.roster() {
+            for m in &roster.members {
+                for n in &m.nodes {
+                    let addrs = n
+                        .addrs
+                        .iter()
+                        .filter_map(|a| a.parse().ok())
+                        .collect::<Vec<Multiaddr>>();
+                    allowed.entry(peer_id(&n.key)).or_default().extend(addrs);
+                }
+            }
+        }
+        allowed.remove(&me);
+        let previously: Vec<PeerId> = self
+            .swarm
+            .behaviour()
+            .gate
+            .allowed_peers()
+            .iter()
+            .copied()
+            .collect();
+        for pid in previously {
+            if !allowed.contains_key(&pid) {
+                tracing::info!(peer = %pid, "no longer in the roster: disconnecting");
+                self.swarm.behaviour_mut().gate.disallow_peer(pid);
+                self.peers.remove(&pid);
+            }
+        }
+        for (pid, addrs) in allowed {
+            self.swarm.behaviour_mut().gate.allow_peer(pid);
+            let cached = self.node.cached_addrs(&pid.to_base58());
+            let p = self.peers.entry(pid).or_default();
+            for a in addrs
+                .into_iter()
+                .chain(cached.iter().filter_map(|a| a.parse().ok()))
+            {
+                if !p.addrs.contains(&a) {
+                    p.addrs.push(a);
+                }
+            }
+            if !p.connected && p.next_dial.is_none() {
+                p.next_dial = Some(Instant::now());
+            }
+        }
+    }
+
+    fn redial_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<(PeerId, Vec<Multiaddr>)> = self
+            .peers
+            .iter()
+            .filter(|(pid, p)| {
+                !p.connected
+                    && p.next_dial.is_some_and(|t| t <= now)
+                    && !p.addrs.is_empty()
+                    && !self.swarm.is_connected(pid)
+            })
+            .map(|(pid, p)| (*pid, p.addrs.clone()))
+            .collect();
+        for (pid, addrs) in due {
+            let p = self.peers.get_mut(&pid).expect("listed above");
+            let b = p
+                .backoff
+                .map_or(REDIAL_FIRST, |b| (b * 2).min(self.max_backoff));
+            p.backoff = Some(b);
+            p.next_dial = Some(now + b);
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(pid)
+                .addresses(addrs)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(peer = %pid, error = %e, "cannot dial");
+            }
+        }
+    }
+
+    pub(super) fn handle_sync_event(&mut self, e: request_response::Event<Vec<u8>, Vec<u8>>) {
+        match e {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                self.on_request(peer, request, channel);
+            }
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                self.on_response(peer, request_id, response);
+            }
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(peer = %peer, %error, "sync request failed");
+                self.on_failure(peer, request_id);
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(peer = %peer, %error, "sync answer failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+}

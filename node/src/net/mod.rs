@@ -1,0 +1,94 @@
+//! The federation's network: libp2p with one event loop that alone owns the `Swarm`. The
+//! rest of the node talks to it through a cloneable [`Handle`]; the store's work runs on
+//! blocking threads and comes back to the loop as [`Done`] messages, so the loop never
+//! blocks.
+//!
+//! Layout: [`behaviour`] (the swarm), [`codec`] (`/tipx/sync/1` framing), [`event_loop`]
+//! (connections, gate, redial), [`sync`] (carrying out the replication state machine of
+//! `tipx_protocol::sync`).
+
+pub mod behaviour;
+pub mod codec;
+mod event_loop;
+mod sync;
+
+use serde::{Deserialize, Serialize};
+use tipx_protocol::{RecordId, StateCode};
+use tokio::sync::{mpsc, oneshot};
+
+pub use event_loop::spawn;
+
+/// Commands queued for the event loop; beyond this, callers wait (back-pressure).
+pub const COMMAND_QUEUE: usize = 256;
+
+/// What `tipx peers` shows of one peer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// Its PeerId.
+    pub peer_id: String,
+    /// Its state, from the roster.
+    pub state: Option<StateCode>,
+    /// Whether a connection is open.
+    pub connected: bool,
+    /// Addresses known for it.
+    pub addrs: Vec<String>,
+    /// Last completed anti-entropy round, ms since the Unix epoch.
+    pub last_sync_ms: Option<u64>,
+    /// Records sent to it.
+    pub sent: u64,
+    /// Records received from it and stored.
+    pub received: u64,
+    /// Records from it that were refused.
+    pub rejected: u64,
+}
+
+/// Requests to the event loop.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Reply with the peers.
+    Peers(oneshot::Sender<Vec<PeerInfo>>),
+    /// Reply with the listen addresses.
+    Listening(oneshot::Sender<Vec<String>>),
+}
+
+/// Something the store did that the network must act on.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// This node published records: push them.
+    Published(Vec<RecordId>),
+    /// Records from a peer were stored: tell other partners.
+    Received {
+        /// Their ids.
+        ids: Vec<RecordId>,
+        /// Who sent them.
+        from: tipx_protocol::PublicKey,
+    },
+    /// The roster or a consent changed: re-evaluate who may connect and what is shared.
+    MembershipChanged,
+}
+
+/// A cloneable handle to the event loop.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Handle {
+    /// The peers the node knows, connected or not.
+    pub async fn peers(&self) -> Vec<PeerInfo> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Peers(tx)).await.is_err() {
+            return vec![];
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// The addresses the node listens on.
+    pub async fn listening(&self) -> Vec<String> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Listening(tx)).await.is_err() {
+            return vec![];
+        }
+        rx.await.unwrap_or_default()
+    }
+}

@@ -1,0 +1,452 @@
+//! Carrying out `tipx_protocol::sync`: the [`Replicator`] decides, this module does. Every
+//! call into the replicator reads the store, so it runs on a blocking thread; what it
+//! returns comes back to the event loop as [`Done`], and the loop sends requests and
+//! responses (only it owns the swarm).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use libp2p::{
+    PeerId,
+    request_response::{OutboundRequestId, ResponseChannel},
+};
+use tipx_protocol::{
+    PublicKey, RecordId, Store as _,
+    store::{AuditEntry, AuditEvent, Inserted},
+    sync::{Action, Context, Replicator, Reply, Request, Response, Verdict},
+};
+
+use super::{
+    Stored,
+    behaviour::{peer_id, public_key},
+    event_loop::EventLoop,
+};
+use crate::node::{Node, now_ms};
+
+/// Replication state shared between the loop and its blocking tasks.
+pub(super) struct State {
+    replicator: Arc<Mutex<Replicator>>,
+    outbound: HashMap<OutboundRequestId, (PublicKey, Request)>,
+    bans: HashMap<PeerId, u64>,
+}
+
+impl State {
+    pub(super) fn new(config: tipx_protocol::sync::Config) -> Self {
+        Self {
+            replicator: Arc::new(Mutex::new(Replicator::new(config))),
+            outbound: HashMap::new(),
+            bans: HashMap::new(),
+        }
+    }
+}
+
+/// Results of blocking work, for the loop to carry out.
+pub(crate) enum Done {
+    /// Actions to carry out.
+    Actions(Vec<Action>),
+    /// An answer to send, then actions.
+    Reply {
+        channel: ResponseChannel<Vec<u8>>,
+        peer: PeerId,
+        response: Response,
+        actions: Vec<Action>,
+    },
+    /// Traffic counters of a peer.
+    Counted {
+        peer: PeerId,
+        received: u64,
+        rejected: u64,
+    },
+}
+
+type Job = Box<dyn FnOnce(&Node, &mut Replicator, &mut Vec<Done>) + Send>;
+
+impl EventLoop {
+    /// Runs `job` on a blocking thread with the node and the replicator; sends what it
+    /// produced back to the loop.
+    fn blocking(&self, job: Job) {
+        let node = self.node.clone();
+        let rep = self.sync_state.replicator.clone();
+        let tx = self.done_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = vec![];
+            {
+                let mut rep = rep.lock().unwrap_or_else(|p| p.into_inner());
+                job(&node, &mut rep, &mut out);
+            }
+            for d in out {
+                if tx.blocking_send(d).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    pub(super) fn start_sync(&mut self, peer: PeerId) {
+        let Some(key) = public_key(&peer) else { return };
+        self.blocking(Box::new(move |node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            match rep.on_connected(key, &cx) {
+                Ok(a) => out.push(Done::Actions(a)),
+                Err(e) => tracing::error!(error = %e, "store failed during sync"),
+            }
+        }));
+    }
+
+    pub(super) fn tick_sync(&mut self) {
+        let now = now_ms();
+        let expired: Vec<PeerId> = self
+            .sync_state
+            .bans
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in expired {
+            self.sync_state.bans.remove(&p);
+            self.swarm.behaviour_mut().bans.unblock_peer(p);
+            tracing::info!(peer = %p, "cooling-off period over");
+        }
+        self.blocking(Box::new(|node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            match rep.on_tick(&cx) {
+                Ok(a) => out.push(Done::Actions(a)),
+                Err(e) => tracing::error!(error = %e, "store failed during sync"),
+            }
+        }));
+    }
+
+    pub(super) fn on_disconnected_sync(&mut self, peer: PeerId) {
+        let Some(key) = public_key(&peer) else { return };
+        self.blocking(Box::new(move |node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            if let Ok(a) = rep.on_disconnected(key, &cx) {
+                out.push(Done::Actions(a));
+            }
+        }));
+    }
+
+    pub(super) fn on_stored(&mut self, s: Stored) {
+        match s {
+            Stored::Published(ids) => self.blocking(Box::new(move |node, rep, out| {
+                let records: Vec<_> = ids
+                    .iter()
+                    .filter_map(|id| node.store.get(id).ok().flatten())
+                    .collect();
+                let m = node.membership();
+                let cx = Context {
+                    membership: &m,
+                    store: &node.store,
+                    now_ms: now_ms(),
+                };
+                out.push(Done::Actions(rep.on_published(&records, &cx)));
+            })),
+            // Announced by the task that stored them (see `store_records`).
+            Stored::Received { .. } => {}
+            Stored::MembershipChanged => {
+                self.refresh_membership();
+                self.tick_sync();
+            }
+        }
+    }
+
+    pub(super) fn on_request(
+        &mut self,
+        peer: PeerId,
+        bytes: Vec<u8>,
+        channel: ResponseChannel<Vec<u8>>,
+    ) {
+        let Some(key) = public_key(&peer) else { return };
+        let request = match Request::decode(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(peer = %peer, reason = %e, "malformed sync request");
+                let denied = Response::Denied {
+                    reason: format!("malformed request: {e}"),
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, denied.encode());
+                self.blocking(Box::new(move |node, rep, out| {
+                    offence(node, rep, key, &e.to_string(), out)
+                }));
+                return;
+            }
+        };
+        self.blocking(Box::new(move |node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            let handled = match rep.handle_request(key, request, &cx) {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::error!(error = %e, "store failed answering a sync request");
+                    out.push(Done::Reply {
+                        channel,
+                        peer,
+                        response: Response::Denied {
+                            reason: "internal error".into(),
+                        },
+                        actions: vec![],
+                    });
+                    return;
+                }
+            };
+            let mut actions = handled.actions;
+            let response = match handled.reply {
+                Reply::Respond(r) => r,
+                Reply::StoreThenAck { records } => {
+                    let (stored, refused, more) = store_records(node, rep, key, &records, out);
+                    actions.extend(more);
+                    Response::Ack { stored, refused }
+                }
+            };
+            if let Response::Records { records, .. } = &response {
+                audit_sent(node, key, records.len());
+            }
+            out.push(Done::Reply {
+                channel,
+                peer,
+                response,
+                actions,
+            });
+        }));
+    }
+
+    pub(super) fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, bytes: Vec<u8>) {
+        let Some((key, request)) = self.sync_state.outbound.remove(&id) else {
+            return;
+        };
+        let response = Response::decode(&bytes);
+        self.blocking(Box::new(move |node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            let result = match response {
+                Ok(r) => rep.on_response(key, &request, r, &cx),
+                Err(e) => {
+                    tracing::warn!(peer = %peer, reason = %e, "malformed sync response");
+                    offence(node, rep, key, &e.to_string(), out);
+                    rep.on_failure(key, &request, &cx)
+                }
+            };
+            match result {
+                Ok(a) => out.push(Done::Actions(a)),
+                Err(e) => tracing::error!(error = %e, "store failed during sync"),
+            }
+        }));
+    }
+
+    pub(super) fn on_failure(&mut self, _peer: PeerId, id: OutboundRequestId) {
+        let Some((key, request)) = self.sync_state.outbound.remove(&id) else {
+            return;
+        };
+        self.blocking(Box::new(move |node, rep, out| {
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            if let Ok(a) = rep.on_failure(key, &request, &cx) {
+                out.push(Done::Actions(a));
+            }
+        }));
+    }
+
+    pub(super) fn on_done(&mut self, d: Done) {
+        match d {
+            Done::Actions(actions) => self.carry_out(actions),
+            Done::Reply {
+                channel,
+                peer,
+                response,
+                actions,
+            } => {
+                if let Response::Records { records, .. } = &response
+                    && let Some(p) = self.peers.get_mut(&peer)
+                {
+                    p.sent += records.len() as u64;
+                }
+                if self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response.encode())
+                    .is_err()
+                {
+                    tracing::debug!(peer = %peer, "peer left before the answer");
+                }
+                self.carry_out(actions);
+            }
+            Done::Counted {
+                peer,
+                received,
+                rejected,
+            } => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.received += received;
+                    p.rejected += rejected;
+                }
+            }
+        }
+    }
+
+    fn carry_out(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Send { peer, request } => {
+                    let pid = peer_id(&peer);
+                    if let Request::Push { records } = &request {
+                        if let Some(p) = self.peers.get_mut(&pid) {
+                            p.sent += records.len() as u64;
+                        }
+                        let (node, n) = (self.node.clone(), records.len());
+                        tokio::task::spawn_blocking(move || audit_sent(&node, peer, n));
+                    }
+                    let id = self
+                        .swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_request(&pid, request.encode());
+                    self.sync_state.outbound.insert(id, (peer, request));
+                }
+                Action::Store { peer, records } => {
+                    self.blocking(Box::new(move |node, rep, out| {
+                        let (_, _, more) = store_records(node, rep, peer, &records, out);
+                        out.push(Done::Actions(more));
+                    }))
+                }
+                Action::Synced { peer } => {
+                    if let Some(p) = self.peers.get_mut(&peer_id(&peer)) {
+                        p.last_sync_ms = Some(now_ms());
+                    }
+                }
+                Action::Disconnect { peer, until_ms } => {
+                    let pid = peer_id(&peer);
+                    tracing::warn!(peer = %pid, until_ms, "too many invalid records: disconnecting and refusing for a cooling-off period");
+                    self.swarm.behaviour_mut().bans.block_peer(pid);
+                    self.sync_state.bans.insert(pid, until_ms);
+                }
+            }
+        }
+    }
+}
+
+/// Validates and stores records from `peer`, counts offences, and tells the replicator.
+/// Returns (stored, refused, actions).
+fn store_records(
+    node: &Node,
+    rep: &mut Replicator,
+    peer: PublicKey,
+    records: &[Vec<u8>],
+    out: &mut Vec<Done>,
+) -> (u32, u32, Vec<Action>) {
+    let outcomes = match node.receive(records, peer) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(error = %e, "store failed while receiving");
+            let m = node.membership();
+            let cx = Context {
+                membership: &m,
+                store: &node.store,
+                now_ms: now_ms(),
+            };
+            let actions = rep.on_stored(peer, &[], &cx).unwrap_or_default();
+            return (0, records.len() as u32, actions);
+        }
+    };
+    let mut stored_ids: Vec<RecordId> = vec![];
+    let mut refused = 0;
+    let mut actions = vec![];
+    for (bytes, o) in records.iter().zip(&outcomes) {
+        match o {
+            Ok(Inserted::Stored) => {
+                if let Ok(r) = tipx_protocol::Record::decode(bytes) {
+                    stored_ids.push(r.id);
+                }
+            }
+            Ok(_) => {}
+            Err(rejection) => {
+                refused += 1;
+                tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
+                if rejection.is_offence()
+                    && let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms())
+                {
+                    actions.push(Action::Disconnect { peer, until_ms });
+                }
+            }
+        }
+    }
+    let stored: Vec<_> = stored_ids
+        .iter()
+        .filter_map(|id| node.store.get(id).ok().flatten())
+        .collect();
+    let m = node.membership();
+    let cx = Context {
+        membership: &m,
+        store: &node.store,
+        now_ms: now_ms(),
+    };
+    match rep.on_stored(peer, &stored, &cx) {
+        Ok(a) => actions.extend(a),
+        Err(e) => tracing::error!(error = %e, "store failed during sync"),
+    }
+    out.push(Done::Counted {
+        peer: peer_id(&peer),
+        received: stored.len() as u64,
+        rejected: refused as u64,
+    });
+    (stored.len() as u32, refused, actions)
+}
+
+fn offence(node: &Node, rep: &mut Replicator, peer: PublicKey, reason: &str, out: &mut Vec<Done>) {
+    let _ = node.store.audit(&[AuditEntry {
+        at_ms: now_ms(),
+        event: AuditEvent::Rejected,
+        record: None,
+        peer: Some(peer.peer_id()),
+        detail: format!("malformed sync message: {reason}"),
+    }]);
+    if let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms()) {
+        out.push(Done::Actions(vec![Action::Disconnect { peer, until_ms }]));
+    }
+}
+
+fn audit_sent(node: &Node, peer: PublicKey, n: usize) {
+    if n == 0 {
+        return;
+    }
+    let _ = node.store.audit(&[AuditEntry {
+        at_ms: now_ms(),
+        event: AuditEvent::Sent,
+        record: None,
+        peer: Some(peer.peer_id()),
+        detail: format!("{n} records"),
+    }]);
+}

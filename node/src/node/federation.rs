@@ -1,0 +1,216 @@
+//! Membership operations of a node: consent (`partners request/revoke`, and
+//! `exchange.partners` at start-up) and, on the coordinator, the roster draft and its
+//! publication.
+
+use serde::{Deserialize, Serialize};
+use tipx_protocol::{
+    Body, PublicKey, RecordId, StateCode,
+    body::{Consent, ConsentAction, RevokedKey, Roster, RosterMember, RosterNode},
+    store::Store as _,
+};
+
+use super::{Error, Node, now_ms};
+use crate::api::types::PublishRequest;
+
+/// One row of `tipx partners list`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartnerRow {
+    /// The other state.
+    pub state: StateCode,
+    /// Our latest consent towards it.
+    pub mine: Option<ConsentAction>,
+    /// Its latest consent towards us.
+    pub theirs: Option<ConsentAction>,
+    /// Whether both are grants.
+    pub active: bool,
+}
+
+impl Node {
+    /// Publishes this state's consent towards `partner`.
+    pub fn consent(&self, partner: StateCode, action: ConsentAction) -> Result<RecordId, Error> {
+        if partner == self.state {
+            return Err(Error::Invalid(format!(
+                "{partner} is this node's own state"
+            )));
+        }
+        let req = PublishRequest {
+            audience: vec![],
+            tlp: None,
+            handling: None,
+            body: Body::Consent(Consent { partner, action }),
+        };
+        Ok(self.publish(vec![req])?[0])
+    }
+
+    /// Grants consent to every state in `partners` that has not got our grant yet
+    /// (`exchange.partners`, applied at start-up). Returns the states newly granted.
+    pub fn apply_configured_partners(
+        &self,
+        partners: &[StateCode],
+    ) -> Result<Vec<StateCode>, Error> {
+        let mut granted = vec![];
+        for p in partners {
+            let current = self
+                .membership
+                .read()
+                .expect("not poisoned")
+                .consent(self.state, *p);
+            if current.is_none_or(|c| c.action != ConsentAction::Grant) {
+                self.consent(*p, ConsentAction::Grant)?;
+                granted.push(*p);
+            }
+        }
+        Ok(granted)
+    }
+
+    /// Every state with a consent towards or from this one.
+    pub fn partner_rows(&self) -> Vec<PartnerRow> {
+        let m = self.membership.read().expect("not poisoned");
+        m.consent_counterparts()
+            .into_iter()
+            .map(|s| PartnerRow {
+                state: s,
+                mine: m.consent(self.state, s).map(|c| c.action),
+                theirs: m.consent(s, self.state).map(|c| c.action),
+                active: m.are_partners(self.state, s),
+            })
+            .collect()
+    }
+
+    /// The roster in force.
+    pub fn roster(&self) -> Option<Roster> {
+        self.membership
+            .read()
+            .expect("not poisoned")
+            .roster()
+            .cloned()
+    }
+
+    fn draft_key() -> &'static str {
+        "roster-draft"
+    }
+
+    /// The coordinator's roster draft: the roster in force plus unpublished edits.
+    pub fn roster_draft(&self) -> Result<Roster, Error> {
+        self.require_coordinator()?;
+        if let Some(d) = self.store.meta_get(Self::draft_key())? {
+            return serde_json::from_slice(&d)
+                .map_err(|e| Error::Invalid(format!("roster draft is unreadable: {e}")));
+        }
+        Ok(self.roster().unwrap_or_else(|| Roster {
+            version: 0,
+            members: vec![RosterMember {
+                state: self.state,
+                name: "Coordinator".into(),
+                nodes: vec![RosterNode {
+                    key: self.key.public(),
+                    addrs: vec![],
+                }],
+            }],
+            revoked: vec![],
+        }))
+    }
+
+    fn save_draft(&self, d: &Roster) -> Result<(), Error> {
+        self.store.meta_put(
+            Self::draft_key(),
+            &serde_json::to_vec(d).expect("plain data"),
+        )?;
+        self.store.flush()?;
+        Ok(())
+    }
+
+    fn require_coordinator(&self) -> Result<(), Error> {
+        if !self.state.is_coordinator() {
+            return Err(Error::Invalid(format!(
+                "only the coordinator's node (OAS) keeps the roster; this node is {}",
+                self.state
+            )));
+        }
+        Ok(())
+    }
+
+    /// Adds a node key for `state` to the draft.
+    pub fn roster_add(
+        &self,
+        state: StateCode,
+        name: String,
+        key: PublicKey,
+        addrs: Vec<String>,
+    ) -> Result<Roster, Error> {
+        let mut d = self.roster_draft()?;
+        let holder = d
+            .members
+            .iter()
+            .find(|m| m.nodes.iter().any(|n| n.key == key));
+        if let Some(m) = holder
+            && m.state != state
+        {
+            return Err(Error::Invalid(format!(
+                "{key} is already a node of {}",
+                m.state
+            )));
+        }
+        d.revoked.retain(|r| r.key != key);
+        match d.members.iter_mut().find(|m| m.state == state) {
+            Some(m) => {
+                if !name.is_empty() {
+                    m.name = name;
+                }
+                match m.nodes.iter_mut().find(|n| n.key == key) {
+                    Some(n) => n.addrs = addrs,
+                    None => m.nodes.push(RosterNode { key, addrs }),
+                }
+            }
+            None => d.members.push(RosterMember {
+                state,
+                name,
+                nodes: vec![RosterNode { key, addrs }],
+            }),
+        }
+        self.save_draft(&d)?;
+        Ok(d)
+    }
+
+    /// Removes a node key from the draft; records it signs from now on will be refused.
+    pub fn roster_remove(&self, key: PublicKey) -> Result<Roster, Error> {
+        let mut d = self.roster_draft()?;
+        let Some(m) = d
+            .members
+            .iter_mut()
+            .find(|m| m.nodes.iter().any(|n| n.key == key))
+        else {
+            return Err(Error::Invalid(format!("{key} is not in the roster")));
+        };
+        if key == self.key.public() {
+            return Err(Error::Invalid(
+                "the coordinator cannot remove its own key".into(),
+            ));
+        }
+        m.nodes.retain(|n| n.key != key);
+        d.revoked.push(RevokedKey {
+            key,
+            state: m.state,
+            revoked_at_ms: now_ms(),
+        });
+        d.members.retain(|m| !m.nodes.is_empty());
+        self.save_draft(&d)?;
+        Ok(d)
+    }
+
+    /// Signs the draft as the next roster version and publishes it.
+    pub fn roster_publish(&self) -> Result<(RecordId, u64), Error> {
+        let mut d = self.roster_draft()?;
+        d.version = self.roster().map_or(0, |r| r.version) + 1;
+        let req = PublishRequest {
+            audience: vec![],
+            tlp: None,
+            handling: None,
+            body: Body::Roster(d.clone()),
+        };
+        let id = self.publish(vec![req])?[0];
+        self.store.meta_remove(Self::draft_key())?;
+        self.store.flush()?;
+        Ok((id, d.version))
+    }
+}

@@ -1,0 +1,358 @@
+//! Replication (DESIGN.md §6): which feeds a node may mention or send to a peer, and the
+//! sans-I/O state machine that decides what to send over `/tipx/sync/1`.
+//!
+//! Two ways records move, both one request and one response:
+//!
+//! * **Push**: on publish the author sends new records to every connected peer that
+//!   [`shares`] the feed; a node that stores something new [announces](Request::Announce)
+//!   its new heads to its other peers that share the feed, and those that are behind
+//!   [fetch](Request::Fetch) the rest from it.
+//! * **Pull** (anti-entropy): on connecting and at an interval, a node sends a
+//!   [`Digest`](Request::Digest) of the feeds it shares with the peer; an equal digest is
+//!   answered [`InSync`](Response::InSync) (a few dozen bytes each way), another with the
+//!   peer's [`Heads`](Response::Heads), and the node fetches what it lacks in pages bounded
+//!   by count and bytes.
+//!
+//! The privacy rule, [`shares`], is checked on the sending side of every message: a node
+//! never mentions a feed to, and never sends a record to, a peer outside the feed's audience
+//! or outside mutual consent. Receiving is checked again by [`crate::validate`].
+//!
+//! [`Replicator`] holds the per-peer state; the node feeds it events (connected, timer,
+//! published, request, response, stored) with a [`Context`] (membership, store, the clock)
+//! and carries out the [`Action`]s it returns. Nothing here touches a socket or a clock.
+
+mod offences;
+mod replicator;
+mod rules;
+mod session;
+#[cfg(test)]
+mod sim;
+#[cfg(test)]
+mod tests;
+
+pub use offences::{COOL_OFF_MS, OFFENCE_LIMIT, OFFENCE_WINDOW_MS, Offences, Verdict};
+pub use replicator::Replicator;
+pub use rules::{DIGEST_DOMAIN, digest, shared_heads, shares, shares_header};
+
+use crate::{FeedId, Membership, PublicKey, wire};
+
+/// The request-response protocol name.
+pub const PROTOCOL: &str = "/tipx/sync/1";
+
+/// Largest encoded request or response, in bytes: a page of records (at most
+/// [`MAX_PAGE_BYTES`], or one record larger than the page limit) plus its framing. A codec
+/// reads the length prefix and refuses anything larger before allocating.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Records in a page unless configured otherwise: a backlog moves in few round trips while
+/// a page stays small (`exchange.page_max_records`).
+pub const DEFAULT_PAGE_RECORDS: u32 = 256;
+
+/// Bytes of records in a page unless configured otherwise: four records of the largest
+/// default size fit, and one response never holds more than this in memory
+/// (`exchange.page_max_bytes`).
+pub const DEFAULT_PAGE_BYTES: u32 = 1024 * 1024;
+
+/// Most records in one `Push` or `Records`: a responder serves at most this many whatever
+/// a `Fetch` asks, and a message with more does not decode.
+pub const MAX_RECORDS_PER_MESSAGE: usize = 1024;
+
+/// Most bytes of records a responder puts in one page whatever a `Fetch` asks: leaves a
+/// quarter of [`MAX_MESSAGE_BYTES`] for framing (a few bytes per record) and for a page's
+/// one record that may exceed the limit.
+pub const MAX_PAGE_BYTES: u32 = 3 * 1024 * 1024;
+
+/// Most feed heads in one `Announce` or `HeadList` (about 47 bytes each, so ~770 KiB): a
+/// federation of a few dozen states holds a few hundred feeds. A responder that shares more
+/// lists the first ones by feed id; the rest still move by push and announce.
+pub const MAX_HEADS: usize = 16 * 1024;
+
+/// Most fetches in flight to one peer at a time; further feeds wait their turn.
+pub const MAX_FETCHES_PER_PEER: usize = 4;
+
+/// A round still open after this long (in ms) is abandoned so the next one can start: a
+/// lost `on_failure` or `on_stored` call must not stop anti-entropy with a peer for good.
+pub const MAX_ROUND_MS: u64 = 5 * 60_000;
+
+/// How often a node runs anti-entropy with each connected peer unless configured
+/// otherwise, in ms: an alert reaches partners within a minute even if a push was lost
+/// (`exchange.sync_interval_secs`).
+pub const DEFAULT_INTERVAL_MS: u64 = 60_000;
+
+/// One feed and the highest seq held of it (the feed is held from seq 1 to `seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FeedHead {
+    /// The feed.
+    pub feed: FeedId,
+    /// Its highest seq held.
+    pub seq: u64,
+}
+
+/// What one node asks of another (`SyncRequest` on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// New records of one feed, in feed order (encoded `SignedRecord`s).
+    Push {
+        /// The records' bytes, exactly as their author produced them.
+        records: Vec<Vec<u8>>,
+    },
+    /// "I now hold up to these seqs": a peer that is behind fetches the rest.
+    Announce {
+        /// The new heads.
+        heads: Vec<FeedHead>,
+    },
+    /// The start of anti-entropy: see [`digest`].
+    Digest {
+        /// The digest of the feeds the sender shares with the receiver.
+        digest: [u8; 32],
+        /// How many feeds it covers.
+        feeds: u32,
+    },
+    /// "Send me your heads of the feeds we share."
+    Heads,
+    /// "Send me the records of `feed` from `from_seq` on", one page.
+    Fetch {
+        /// The feed.
+        feed: FeedId,
+        /// The first seq wanted.
+        from_seq: u64,
+        /// Most records wanted in the page.
+        max_records: u32,
+        /// Most bytes of records wanted in the page (at least one record is sent if any).
+        max_bytes: u32,
+    },
+}
+
+/// The answer to a [`Request`] (`SyncResponse` on the wire).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// A push was stored durably (or an announce was taken).
+    Ack {
+        /// Records newly stored.
+        stored: u32,
+        /// Records refused.
+        refused: u32,
+    },
+    /// The request is refused.
+    Denied {
+        /// Why, for the requester's log.
+        reason: String,
+    },
+    /// The digest equals the responder's own.
+    InSync,
+    /// The heads of the feeds the responder shares with the requester, sorted by feed.
+    Heads {
+        /// The heads.
+        heads: Vec<FeedHead>,
+    },
+    /// A page of a feed, in feed order.
+    Records {
+        /// The records' bytes.
+        records: Vec<Vec<u8>>,
+        /// Whether the feed has records after this page.
+        more: bool,
+    },
+}
+
+/// Why bytes are not a sync message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Larger than [`MAX_MESSAGE_BYTES`].
+    #[error("sync message of {len} bytes, the limit is {max}")]
+    TooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not protobuf of the expected message.
+    #[error("sync message does not decode: {0}")]
+    Protobuf(#[from] prost::DecodeError),
+    /// No variant of the `oneof` is set (or one this version does not know).
+    #[error("sync message carries no known variant")]
+    Empty,
+    /// A feed id or digest that is not 32 bytes.
+    #[error("{what}: expected 32 bytes, found {len}")]
+    BadLength {
+        /// Where.
+        what: &'static str,
+        /// Its length.
+        len: usize,
+    },
+    /// More items than a message may hold.
+    #[error("{what}: {len} items, the limit is {max}")]
+    TooMany {
+        /// Which list.
+        what: &'static str,
+        /// How many.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// The pace and page size of replication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Between two anti-entropy rounds with a peer, in ms. Default
+    /// [`DEFAULT_INTERVAL_MS`].
+    pub interval_ms: u64,
+    /// Most records asked for in one page. Default [`DEFAULT_PAGE_RECORDS`]; at most
+    /// [`MAX_RECORDS_PER_MESSAGE`].
+    pub page_records: u32,
+    /// Most bytes of records asked for in one page (a page holds at least one record).
+    /// Default [`DEFAULT_PAGE_BYTES`]; at most [`MAX_PAGE_BYTES`].
+    pub page_bytes: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            interval_ms: DEFAULT_INTERVAL_MS,
+            page_records: DEFAULT_PAGE_RECORDS,
+            page_bytes: DEFAULT_PAGE_BYTES,
+        }
+    }
+}
+
+impl Config {
+    fn clamped(self) -> Self {
+        Self {
+            interval_ms: self.interval_ms.max(1),
+            page_records: self.page_records.clamp(1, MAX_RECORDS_PER_MESSAGE as u32),
+            page_bytes: self.page_bytes.clamp(1, MAX_PAGE_BYTES),
+        }
+    }
+}
+
+/// What a call reads: who this node is and who its partners are, what it holds, and the
+/// time.
+pub struct Context<'a, S> {
+    /// Roster and consents, as the node knows them now.
+    pub membership: &'a Membership,
+    /// The node's store (read only: writes are [`Action::Store`]s).
+    pub store: &'a S,
+    /// The clock, ms since the Unix epoch.
+    pub now_ms: u64,
+}
+
+/// Something for the node to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send `request` to `peer`; then pass the response to [`Replicator::on_response`] (or
+    /// a failure to [`Replicator::on_failure`]) together with this request.
+    Send {
+        /// To whom.
+        peer: PublicKey,
+        /// What.
+        request: Request,
+    },
+    /// Validate these records as received from `peer` and store them in order, flush, then
+    /// call [`Replicator::on_stored`] exactly once with those newly stored — also when none
+    /// was, or the store failed: the next page of a fetch and the end of a round wait for
+    /// it. A refused record counts as an offence of `peer` if
+    /// [`crate::Rejection::is_offence`] ([`Replicator::record_offence`]).
+    Store {
+        /// Who sent them.
+        peer: PublicKey,
+        /// Encoded records, in feed order.
+        records: Vec<Vec<u8>>,
+    },
+    /// An anti-entropy round with `peer` is over: everything it offered was fetched and
+    /// handed to [`Action::Store`]. For logs and status.
+    Synced {
+        /// The peer.
+        peer: PublicKey,
+    },
+    /// `peer` offended too often: close its connections and refuse it until `until_ms`.
+    Disconnect {
+        /// The peer.
+        peer: PublicKey,
+        /// Refused until then, ms since the Unix epoch.
+        until_ms: u64,
+    },
+}
+
+/// How to answer a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Send this response now.
+    Respond(Response),
+    /// A push: validate and store these records as for [`Action::Store`], flush, answer
+    /// [`Response::ack`] with the counts (durable before acknowledged), then call
+    /// [`Replicator::on_stored`] exactly once, as for [`Action::Store`].
+    StoreThenAck {
+        /// Encoded records, in feed order.
+        records: Vec<Vec<u8>>,
+    },
+}
+
+/// The outcome of [`Replicator::handle_request`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    /// How to answer.
+    pub reply: Reply,
+    /// What else to do (fetches from the requester; a disconnect), in any order with the
+    /// reply.
+    pub actions: Vec<Action>,
+}
+
+impl Request {
+    /// The wire bytes (`SyncRequest`).
+    pub fn encode(&self) -> Vec<u8> {
+        wire::sync::encode_request(self)
+    }
+
+    /// Parses wire bytes, enforcing the size limits.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        wire::sync::decode_request(bytes)
+    }
+
+    /// A short name, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Push { .. } => "push",
+            Self::Announce { .. } => "announce",
+            Self::Digest { .. } => "digest",
+            Self::Heads => "heads",
+            Self::Fetch { .. } => "fetch",
+        }
+    }
+}
+
+impl Response {
+    /// The wire bytes (`SyncResponse`).
+    pub fn encode(&self) -> Vec<u8> {
+        wire::sync::encode_response(self)
+    }
+
+    /// Parses wire bytes, enforcing the size limits.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        wire::sync::decode_response(bytes)
+    }
+
+    /// A short name, for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ack { .. } => "ack",
+            Self::Denied { .. } => "denied",
+            Self::InSync => "in-sync",
+            Self::Heads { .. } => "heads",
+            Self::Records { .. } => "records",
+        }
+    }
+
+    /// The answer to a push once its records are stored and flushed.
+    pub fn ack(stored: usize, refused: usize) -> Self {
+        Self::Ack {
+            stored: u32::try_from(stored).unwrap_or(u32::MAX),
+            refused: u32::try_from(refused).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub(crate) fn denied(reason: &str) -> Self {
+        Self::Denied {
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! [`Replicator`]: one node's replication state machine. Events go in — a peer connected
+//! or left, the timer, records published or stored, a request or a response — with a
+//! [`Context`] (membership, store, the clock); [`Action`]s come out, and the node carries
+//! them out. Calls may come while stores are still under way (on other threads): the
+//! replicator counts them, and needs exactly one `on_stored` after each store it asked for.
+
+mod respond;
+
+use std::collections::BTreeMap;
+
+use crate::{
+    FeedId, Membership, PublicKey, Record, StateCode,
+    feed::Head,
+    record::Header,
+    store::Store,
+    sync::{
+        Action, Config, Context, FeedHead, MAX_HEADS, MAX_ROUND_MS, Offences, Request, Response,
+        Verdict, digest,
+        session::{Round, Sessions},
+        shared_heads, shares_header,
+    },
+};
+
+/// One node's replication state: a session per connected peer and the offence counts.
+#[derive(Debug)]
+pub struct Replicator {
+    config: Config,
+    sessions: Sessions,
+    offences: Offences,
+}
+
+/// The state of `peer`: from the roster, or `OAS` for the anchor key (so that a node with no
+/// roster yet can fetch one from the coordinator).
+fn peer_state(m: &Membership, peer: &PublicKey) -> Option<StateCode> {
+    m.state_of(peer)
+        .or_else(|| (*peer == m.anchor_key()).then(StateCode::coordinator))
+}
+
+/// The head of `feed` and the header of its last record, if held.
+fn held<S: Store>(store: &S, feed: &FeedId) -> Result<Option<(Head, Header)>, S::Error> {
+    let Some(head) = store.head(feed)? else {
+        return Ok(None);
+    };
+    Ok(store.get(&head.id)?.map(|r| (head, r.header)))
+}
+
+/// Records grouped by feed, each group in the given order.
+fn by_feed(records: &[Record]) -> BTreeMap<FeedId, Vec<&Record>> {
+    let mut out: BTreeMap<FeedId, Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        out.entry(r.header.feed).or_default().push(r);
+    }
+    out
+}
+
+impl Replicator {
+    /// A replicator with no peers; page limits are capped at the protocol maxima.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config: config.clamped(),
+            sessions: Sessions::default(),
+            offences: Offences::new(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The peers with a session.
+    pub fn peers(&self) -> impl Iterator<Item = &PublicKey> {
+        self.sessions.peers.keys()
+    }
+
+    /// Fetches in flight, to all peers.
+    pub fn fetches_in_flight(&self) -> usize {
+        self.sessions.fetching()
+    }
+
+    /// Counts an offence of `peer` (a record it sent was refused with
+    /// [`crate::Rejection::is_offence`], or a message did not decode). On
+    /// [`Verdict::Disconnect`] the node closes its connections and refuses it until then.
+    pub fn record_offence(&mut self, peer: PublicKey, now_ms: u64) -> Verdict {
+        self.offences.record(peer, now_ms)
+    }
+
+    /// Whether `peer` is cooling off: refuse its connections.
+    pub fn is_banned(&self, peer: &PublicKey, now_ms: u64) -> bool {
+        self.offences.is_banned(peer, now_ms)
+    }
+
+    /// The first connection to `peer` is up: opens its session and starts a round.
+    pub fn on_connected<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        cx: &Context<'_, S>,
+    ) -> Result<Vec<Action>, S::Error> {
+        let mut out = Vec::new();
+        if self.offences.is_banned(&peer, cx.now_ms) {
+            return Ok(out);
+        }
+        if self.sessions.open(peer).round.is_none() {
+            self.start_round(peer, cx, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The last connection to `peer` is closed: forgets its session; other peers may take
+    /// over its fetches.
+    pub fn on_disconnected<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        cx: &Context<'_, S>,
+    ) -> Result<Vec<Action>, S::Error> {
+        self.sessions.close(&peer);
+        let mut out = Vec::new();
+        self.settle(cx, &mut out)?;
+        Ok(out)
+    }
+
+    /// The timer (call it every few seconds): starts the rounds that are due, abandons
+    /// stuck ones, forgets old offences.
+    pub fn on_tick<S: Store>(&mut self, cx: &Context<'_, S>) -> Result<Vec<Action>, S::Error> {
+        let now = cx.now_ms;
+        self.offences.prune(now);
+        let (mut due, mut abandoned) = (Vec::new(), Vec::new());
+        for (peer, s) in self.sessions.peers.iter_mut() {
+            if s.round
+                .is_some_and(|r| now >= r.started_ms.saturating_add(MAX_ROUND_MS))
+            {
+                s.round = None;
+                abandoned.push(*peer);
+            }
+            let last = s.last_round_ms;
+            let due_at = |t: u64| t.saturating_add(self.config.interval_ms);
+            if s.round.is_none() && last.is_none_or(|t| now >= due_at(t)) {
+                due.push(*peer);
+            }
+        }
+        for peer in abandoned {
+            self.sessions.abandon_stores(&peer);
+        }
+        let mut out = Vec::new();
+        for peer in due {
+            self.start_round(peer, cx, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// This node published `records` (stored and flushed): pushes each feed's records to
+    /// every connected peer that shares the feed.
+    pub fn on_published<S: Store>(
+        &mut self,
+        records: &[Record],
+        cx: &Context<'_, S>,
+    ) -> Vec<Action> {
+        let m = cx.membership;
+        let groups = by_feed(records);
+        let mut out = Vec::new();
+        for peer in self.sessions.peers.keys() {
+            if self.offences.is_banned(peer, cx.now_ms) {
+                continue;
+            }
+            let Some(ps) = peer_state(m, peer) else {
+                continue;
+            };
+            for rs in groups.values() {
+                if shares_header(m, m.own_state(), ps, &rs[0].header) {
+                    self.push_pages(*peer, rs, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    fn push_pages(&self, peer: PublicKey, records: &[&Record], out: &mut Vec<Action>) {
+        let max_records = self.config.page_records as usize;
+        let max_bytes = self.config.page_bytes as usize;
+        let mut page: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0;
+        for r in records {
+            let b = r.encode();
+            if !page.is_empty() && (page.len() >= max_records || bytes + b.len() > max_bytes) {
+                let records = std::mem::take(&mut page);
+                out.push(Action::Send {
+                    peer,
+                    request: Request::Push { records },
+                });
+                bytes = 0;
+            }
+            bytes += b.len();
+            page.push(b);
+        }
+        if !page.is_empty() {
+            out.push(Action::Send {
+                peer,
+                request: Request::Push { records: page },
+            });
+        }
+    }
+
+    /// Records received from `from` were stored (`stored`: those newly stored, after an
+    /// [`Action::Store`] or a [`crate::sync::Reply::StoreThenAck`]; call it exactly once
+    /// each, even if none was): continues paged fetches, announces the new heads to the
+    /// other peers that share each feed, and starts waiting fetches.
+    ///
+    /// A feed still being fetched page by page is announced once, after its last page.
+    pub fn on_stored<S: Store>(
+        &mut self,
+        from: PublicKey,
+        stored: &[Record],
+        cx: &Context<'_, S>,
+    ) -> Result<Vec<Action>, S::Error> {
+        let m = cx.membership;
+        let mut out = Vec::new();
+        for (feed, from_seq) in self.sessions.stored(&from) {
+            let have = cx.store.head(&feed)?.map_or(0, |h| h.seq);
+            if have >= from_seq {
+                out.push(Action::Send {
+                    peer: from,
+                    request: self.fetch(feed, have + 1),
+                });
+            } else {
+                // The page was refused: stop here; the next round tries again.
+                self.sessions.finish_fetch(&from, &feed);
+                self.round_broken(&from);
+            }
+        }
+        let mut news = Vec::new();
+        for (feed, rs) in by_feed(stored) {
+            if self.sessions.is_fetching(&feed) {
+                continue;
+            }
+            let last = rs.iter().map(|r| r.header.seq).max().unwrap_or(0);
+            let seq = cx.store.head(&feed)?.map_or(last, |h| h.seq.max(last));
+            news.push((FeedHead { feed, seq }, &rs[0].header));
+        }
+        for peer in self.sessions.peers.keys() {
+            if *peer == from || self.offences.is_banned(peer, cx.now_ms) {
+                continue;
+            }
+            let Some(ps) = peer_state(m, peer) else {
+                continue;
+            };
+            let heads: Vec<FeedHead> = news
+                .iter()
+                .filter(|(_, h)| h.author != *peer && shares_header(m, m.own_state(), ps, h))
+                .map(|(head, _)| *head)
+                .collect();
+            for chunk in heads.chunks(MAX_HEADS) {
+                out.push(Action::Send {
+                    peer: *peer,
+                    request: Request::Announce {
+                        heads: chunk.to_vec(),
+                    },
+                });
+            }
+        }
+        self.settle(cx, &mut out)?;
+        Ok(out)
+    }
+
+    /// The answer to a request this node sent to `peer` (`request` is that request).
+    pub fn on_response<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        request: &Request,
+        response: Response,
+        cx: &Context<'_, S>,
+    ) -> Result<Vec<Action>, S::Error> {
+        let mut out = Vec::new();
+        match (request, response) {
+            (Request::Digest { .. } | Request::Heads, Response::InSync) => {
+                self.round_answered(&peer, false)
+            }
+            (Request::Digest { .. } | Request::Heads, Response::Heads { heads }) => {
+                self.round_answered(&peer, false);
+                if let Some(ps) = peer_state(cx.membership, &peer)
+                    && self.sessions.peers.contains_key(&peer)
+                {
+                    for h in heads.into_iter().take(MAX_HEADS) {
+                        self.consider(peer, ps, h, cx)?;
+                    }
+                }
+            }
+            (Request::Digest { .. } | Request::Heads, Response::Denied { .. }) => {
+                self.round_answered(&peer, true)
+            }
+            (Request::Fetch { feed, from_seq, .. }, Response::Records { records, more }) => {
+                // The next page is fetched once this one is stored (`on_stored`), from the
+                // head the store then holds.
+                let next = match self.sessions.peers.get_mut(&peer) {
+                    Some(s) if !records.is_empty() => {
+                        s.storing += 1;
+                        if more {
+                            s.continuing.insert(*feed, *from_seq);
+                        } else {
+                            s.settling.insert(*feed);
+                        }
+                        more
+                    }
+                    _ => false,
+                };
+                if !next {
+                    self.sessions.finish_fetch(&peer, feed);
+                }
+                if !records.is_empty() {
+                    out.push(Action::Store { peer, records });
+                }
+            }
+            (Request::Fetch { feed, .. }, Response::Denied { .. }) => {
+                self.sessions.finish_fetch(&peer, feed);
+                self.round_broken(&peer);
+            }
+            (
+                Request::Push { .. } | Request::Announce { .. },
+                Response::Ack { .. } | Response::Denied { .. },
+            ) => {}
+            (request, _) => {
+                self.forget(&peer, request);
+                self.offence(peer, cx.now_ms, &mut out);
+            }
+        }
+        self.settle(cx, &mut out)?;
+        Ok(out)
+    }
+
+    /// A request this node sent to `peer` failed (timeout, connection closed, bad
+    /// response bytes); `request` is that request.
+    pub fn on_failure<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        request: &Request,
+        cx: &Context<'_, S>,
+    ) -> Result<Vec<Action>, S::Error> {
+        self.forget(&peer, request);
+        let mut out = Vec::new();
+        self.settle(cx, &mut out)?;
+        Ok(out)
+    }
+
+    /// Counts an offence found here (an answer that does not fit the question, records
+    /// pushed by a non-partner).
+    fn offence(&mut self, peer: PublicKey, now_ms: u64, out: &mut Vec<Action>) {
+        if let Verdict::Disconnect { until_ms } = self.offences.record(peer, now_ms) {
+            out.push(Action::Disconnect { peer, until_ms });
+        }
+    }
+
+    /// Drops what was waiting on `request` to `peer`; its round ends without `Synced`.
+    fn forget(&mut self, peer: &PublicKey, request: &Request) {
+        match request {
+            Request::Digest { .. } | Request::Heads => self.round_answered(peer, true),
+            Request::Fetch { feed, .. } => {
+                self.sessions.finish_fetch(peer, feed);
+                self.round_broken(peer);
+            }
+            Request::Push { .. } | Request::Announce { .. } => {}
+        }
+    }
+
+    fn fetch(&self, feed: FeedId, from_seq: u64) -> Request {
+        Request::Fetch {
+            feed,
+            from_seq,
+            max_records: self.config.page_records,
+            max_bytes: self.config.page_bytes,
+        }
+    }
+
+    /// Sends `peer` the digest of the feeds shared with it (or asks for its heads when
+    /// none is: a digest of nothing can only differ).
+    fn start_round<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        cx: &Context<'_, S>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), S::Error> {
+        let m = cx.membership;
+        if self.offences.is_banned(&peer, cx.now_ms) {
+            return Ok(());
+        }
+        let Some(ps) = peer_state(m, &peer) else {
+            return Ok(());
+        };
+        let heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+        let s = self.sessions.open(peer);
+        s.last_round_ms = Some(cx.now_ms);
+        s.round = Some(Round {
+            started_ms: cx.now_ms,
+            awaiting: true,
+            broken: false,
+        });
+        let request = if heads.is_empty() {
+            Request::Heads
+        } else {
+            Request::Digest {
+                digest: digest(heads.iter().map(|h| (h.feed, h.seq))),
+                feeds: u32::try_from(heads.len()).unwrap_or(u32::MAX),
+            }
+        };
+        out.push(Action::Send { peer, request });
+        Ok(())
+    }
+
+    fn round_mut(&mut self, peer: &PublicKey) -> Option<&mut Round> {
+        self.sessions
+            .peers
+            .get_mut(peer)
+            .and_then(|s| s.round.as_mut())
+    }
+
+    /// The round's digest (or heads) request was answered, or failed (`broken`).
+    fn round_answered(&mut self, peer: &PublicKey, broken: bool) {
+        if let Some(r) = self.round_mut(peer) {
+            r.awaiting = false;
+            r.broken |= broken;
+        }
+    }
+
+    /// A fetch from `peer` failed or was denied: its round, if any, ends without `Synced`.
+    fn round_broken(&mut self, peer: &PublicKey) {
+        if let Some(r) = self.round_mut(peer) {
+            r.broken = true;
+        }
+    }
+
+    /// `peer` (of state `ps`) holds `h`: note it if this node is behind and may take the
+    /// feed from that peer. With no roster yet, only the roster's feed is taken.
+    fn consider<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        ps: StateCode,
+        h: FeedHead,
+        cx: &Context<'_, S>,
+    ) -> Result<(), S::Error> {
+        let m = cx.membership;
+        if m.roster().is_none() && h.feed != m.roster_feed() {
+            self.sessions.open(peer).rerun = true;
+            return Ok(());
+        }
+        let have = match held(cx.store, &h.feed)? {
+            Some((_, header)) if !shares_header(m, m.own_state(), ps, &header) => return Ok(()),
+            Some((head, _)) => head.seq,
+            None => 0,
+        };
+        if h.seq > have {
+            self.sessions.open(peer).want(h.feed, h.seq);
+        }
+        Ok(())
+    }
+
+    /// Starts the fetches that may start, and ends the rounds that are over (a round with
+    /// records still being stored ends in `on_stored`).
+    fn settle<S: Store>(
+        &mut self,
+        cx: &Context<'_, S>,
+        out: &mut Vec<Action>,
+    ) -> Result<(), S::Error> {
+        let (page_records, page_bytes) = (self.config.page_records, self.config.page_bytes);
+        let fetch = |feed, from_seq| Request::Fetch {
+            feed,
+            from_seq,
+            max_records: page_records,
+            max_bytes: page_bytes,
+        };
+        self.sessions.pump(cx.store, fetch, out)?;
+        let mut again = Vec::new();
+        for (peer, s) in self.sessions.peers.iter_mut() {
+            let Some(round) = s.round else { continue };
+            if round.awaiting || !s.idle() {
+                continue;
+            }
+            s.round = None;
+            let rerun = std::mem::take(&mut s.rerun);
+            if rerun && cx.membership.roster().is_some() {
+                again.push(*peer);
+            } else if !rerun && !round.broken {
+                out.push(Action::Synced { peer: *peer });
+            }
+        }
+        for peer in again {
+            self.start_round(peer, cx, out)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,184 @@
+//! The responder side: answers to digests, head lists, fetches, pushes and announces. Every
+//! answer passes [`shares_header`] / [`shared_heads`] for the requester first.
+
+use std::collections::BTreeMap;
+
+use super::{Replicator, held, peer_state};
+use crate::{
+    FeedId, PublicKey, Record, StateCode,
+    record::{Audience, Header},
+    store::Store,
+    sync::{
+        Context, FeedHead, Handled, MAX_HEADS, MAX_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Reply,
+        Request, Response, digest, shared_heads, shares_header,
+    },
+};
+
+/// The answer to a request from a peer that is cooling off.
+const COOLING_OFF: &str = "cooling off after repeated offences";
+/// The answer to a request from a key that is not in the roster.
+const NOT_A_MEMBER: &str = "not in the roster";
+/// The answer to records pushed by a state that is not a partner.
+const NOT_A_PARTNER: &str = "not a partner";
+/// The answer to a fetch of a feed not shared with the requester — the same whether this
+/// node holds the feed or not, so that the answer reveals nothing.
+const NOT_SHARED: &str = "feed not shared with you";
+
+/// A page limit asked for (`0`: the default), capped.
+fn limit(asked: u32, default: u32, max: u32) -> usize {
+    (if asked == 0 { default } else { asked }).min(max) as usize
+}
+
+fn respond(r: Response) -> Handled {
+    Handled {
+        reply: Reply::Respond(r),
+        actions: Vec::new(),
+    }
+}
+
+impl Replicator {
+    /// A request from `peer`: how to answer it, and anything else to do.
+    ///
+    /// Nothing about a feed the requester does not share with this node is ever in the
+    /// answer; a fetch of such a feed (or of a feed not held) is denied.
+    pub fn handle_request<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        request: Request,
+        cx: &Context<'_, S>,
+    ) -> Result<Handled, S::Error> {
+        let m = cx.membership;
+        if self.offences.is_banned(&peer, cx.now_ms) {
+            return Ok(respond(Response::denied(COOLING_OFF)));
+        }
+        let Some(ps) = peer_state(m, &peer) else {
+            return Ok(respond(Response::denied(NOT_A_MEMBER)));
+        };
+        let reply = match request {
+            Request::Push { records } => {
+                let headers: Vec<Header> = records
+                    .iter()
+                    .filter_map(|b| Record::decode(b).ok())
+                    .map(|r| r.header)
+                    .collect();
+                let local = m.own_state();
+                let partner = ps == local || m.are_partners(ps, local);
+                if !partner && headers.iter().any(|h| h.audience != Audience::Federation) {
+                    let mut actions = Vec::new();
+                    self.offence(peer, cx.now_ms, &mut actions);
+                    return Ok(Handled {
+                        reply: Reply::Respond(Response::denied(NOT_A_PARTNER)),
+                        actions,
+                    });
+                }
+                self.sessions.hand_off(peer);
+                self.want_gaps(peer, ps, &headers, cx)?;
+                Reply::StoreThenAck { records }
+            }
+            Request::Announce { heads } => {
+                for h in heads.into_iter().take(MAX_HEADS) {
+                    self.consider(peer, ps, h, cx)?;
+                }
+                Reply::Respond(Response::ack(0, 0))
+            }
+            Request::Digest {
+                digest: theirs,
+                feeds,
+            } => {
+                let mut heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+                let ours = digest(heads.iter().map(|h| (h.feed, h.seq)));
+                if ours == theirs && heads.len() == feeds as usize {
+                    Reply::Respond(Response::InSync)
+                } else {
+                    heads.truncate(MAX_HEADS);
+                    Reply::Respond(Response::Heads { heads })
+                }
+            }
+            Request::Heads => {
+                let mut heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+                heads.truncate(MAX_HEADS);
+                Reply::Respond(Response::Heads { heads })
+            }
+            Request::Fetch {
+                feed,
+                from_seq,
+                max_records,
+                max_bytes,
+            } => {
+                Reply::Respond(self.serve_fetch(ps, feed, from_seq, max_records, max_bytes, cx)?)
+            }
+        };
+        let mut actions = Vec::new();
+        self.settle(cx, &mut actions)?;
+        Ok(Handled { reply, actions })
+    }
+
+    /// A page of `feed` for a peer of state `ps`, if this node shares the feed with it.
+    fn serve_fetch<S: Store>(
+        &self,
+        ps: StateCode,
+        feed: FeedId,
+        from_seq: u64,
+        max_records: u32,
+        max_bytes: u32,
+        cx: &Context<'_, S>,
+    ) -> Result<Response, S::Error> {
+        let m = cx.membership;
+        let Some((head, header)) = held(cx.store, &feed)? else {
+            return Ok(Response::denied(NOT_SHARED));
+        };
+        if !shares_header(m, m.own_state(), ps, &header) {
+            return Ok(Response::denied(NOT_SHARED));
+        }
+        let max_records = limit(
+            max_records,
+            self.config.page_records,
+            MAX_RECORDS_PER_MESSAGE as u32,
+        );
+        let max_bytes = limit(max_bytes, self.config.page_bytes, MAX_PAGE_BYTES);
+        let mut next = from_seq.max(1);
+        let mut records = Vec::new();
+        if next <= head.seq {
+            let mut bytes = 0;
+            for r in cx.store.feed_range(&feed, next, max_records, max_bytes)? {
+                bytes += r.encoded_len();
+                let full =
+                    records.len() >= max_records || (!records.is_empty() && bytes > max_bytes);
+                if full || r.header.seq != next {
+                    break;
+                }
+                records.push(r.encode());
+                next += 1;
+            }
+        }
+        Ok(Response::Records {
+            records,
+            more: next <= head.seq,
+        })
+    }
+
+    /// A push from `peer` that starts beyond this node's head + 1 cannot be stored: fetch
+    /// the gap (and the pushed records) from the pusher instead, once the push is stored.
+    fn want_gaps<S: Store>(
+        &mut self,
+        peer: PublicKey,
+        ps: StateCode,
+        headers: &[Header],
+        cx: &Context<'_, S>,
+    ) -> Result<(), S::Error> {
+        let mut span: BTreeMap<FeedId, (u64, u64)> = BTreeMap::new();
+        for h in headers {
+            let (first, last) = span.entry(h.feed).or_insert((h.seq, h.seq));
+            *first = (*first).min(h.seq);
+            *last = (*last).max(h.seq);
+        }
+        for (feed, (first, last)) in span {
+            self.sessions.open(peer).settling.insert(feed);
+            let have = cx.store.head(&feed)?.map_or(0, |h| h.seq);
+            if first > have + 1 {
+                self.consider(peer, ps, FeedHead { feed, seq: last }, cx)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,452 @@
+//! A tiny in-memory network for the sync tests: nodes with a [`MemStore`], a membership view
+//! and a [`Replicator`], joined by links. It carries out actions as the node does — a send
+//! goes through the wire encoding onto a queue, a store goes through validation and
+//! `Store::insert` and then `on_stored` — and logs every message with its encoded size.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::{
+    Audience, FeedId, Membership, Origin, PublicKey, Record, Rejection,
+    body::Body,
+    store::{Inserted, Source, Store, mem::MemStore},
+    sync::{Action, Config, Context, Handled, Replicator, Reply, Request, Response},
+    testkit::{Author, NOW_MS, key_of, membership, st},
+    validate::{self, Verified},
+};
+
+/// Every member of the simulated federation.
+pub(super) const STATES: &[&str] = &["OAS", "MX", "CO", "PE", "BR"];
+/// MX, CO and PE are partners of each other; OAS and BR are nobody's partner.
+pub(super) const PARTNERS: &[(&str, &str)] = &[("MX", "CO"), ("MX", "PE"), ("CO", "PE")];
+/// Largest record accepted.
+const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Messages delivered before a run is declared a loop.
+const MAX_STEPS: usize = 100_000;
+
+pub(super) struct Node {
+    pub(super) code: &'static str,
+    pub(super) key: PublicKey,
+    pub(super) author: Author,
+    pub(super) membership: Membership,
+    pub(super) store: MemStore,
+    pub(super) rep: Replicator,
+}
+
+/// A message as it crossed a link.
+#[derive(Debug, Clone)]
+pub(super) enum Msg {
+    Request(Request),
+    Response(Response),
+}
+
+/// One message on the wire.
+#[derive(Debug, Clone)]
+pub(super) struct Sent {
+    pub(super) from: &'static str,
+    pub(super) to: &'static str,
+    pub(super) msg: Msg,
+    /// Its encoded size.
+    pub(super) bytes: usize,
+}
+
+enum Event {
+    Request {
+        from: usize,
+        to: usize,
+        request: Request,
+    },
+    Response {
+        to: usize,
+        from: usize,
+        request: Request,
+        response: Response,
+    },
+}
+
+pub(super) struct Sim {
+    pub(super) nodes: Vec<Node>,
+    links: BTreeSet<(usize, usize)>,
+    pub(super) now_ms: u64,
+    queue: VecDeque<Event>,
+    pub(super) traffic: Vec<Sent>,
+    /// (node, peer) for every `Action::Synced`.
+    pub(super) synced: Vec<(&'static str, &'static str)>,
+    /// (node, sender, why) for every record refused.
+    pub(super) refused: Vec<(&'static str, &'static str, Rejection)>,
+    /// The audience of every feed published, to check what each node was told.
+    pub(super) audiences: BTreeMap<FeedId, Audience>,
+}
+
+impl Sim {
+    /// The nodes of `codes`, each with the test federation's membership view.
+    pub(super) fn new(codes: &[&'static str]) -> Self {
+        Self::with(codes, |_| Config::default())
+    }
+
+    /// As [`Sim::new`], with a replication config per node.
+    pub(super) fn with(codes: &[&'static str], config: impl Fn(&str) -> Config) -> Self {
+        let nodes = codes
+            .iter()
+            .map(|code| Node {
+                code,
+                key: key_of(code).public(),
+                author: Author::new(code),
+                membership: membership(code, STATES, PARTNERS),
+                store: MemStore::new(),
+                rep: Replicator::new(config(code)),
+            })
+            .collect();
+        Self {
+            nodes,
+            links: BTreeSet::new(),
+            now_ms: NOW_MS,
+            queue: VecDeque::new(),
+            traffic: Vec::new(),
+            synced: Vec::new(),
+            refused: Vec::new(),
+            audiences: BTreeMap::new(),
+        }
+    }
+
+    pub(super) fn idx(&self, code: &str) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| n.code == code)
+            .unwrap_or_else(|| panic!("no node {code}"))
+    }
+
+    fn idx_of(&self, key: &PublicKey) -> usize {
+        self.nodes
+            .iter()
+            .position(|n| n.key == *key)
+            .expect("a simulated peer")
+    }
+
+    pub(super) fn node(&self, code: &str) -> &Node {
+        &self.nodes[self.idx(code)]
+    }
+
+    fn linked(&self, a: usize, b: usize) -> bool {
+        self.links.contains(&(a.min(b), a.max(b)))
+    }
+
+    /// Opens a link: both sides start a round; runs until quiet.
+    pub(super) fn connect(&mut self, a: &str, b: &str) {
+        let (i, j) = (self.idx(a), self.idx(b));
+        self.links.insert((i.min(j), i.max(j)));
+        for (x, y) in [(i, j), (j, i)] {
+            let peer = self.nodes[y].key;
+            let acts = self.call(x, |rep, cx| rep.on_connected(peer, cx));
+            self.carry(x, acts);
+        }
+        self.run();
+    }
+
+    /// Calls `f` on node `code`'s replicator with its context (actions are not carried out).
+    pub(super) fn at<T>(
+        &mut self,
+        code: &str,
+        f: impl FnOnce(&mut Replicator, &Context<'_, MemStore>) -> Result<T, std::convert::Infallible>,
+    ) -> T {
+        self.call(self.idx(code), f)
+    }
+
+    /// Calls `f` on node `i`'s replicator with its context.
+    fn call<T>(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(&mut Replicator, &Context<'_, MemStore>) -> Result<T, std::convert::Infallible>,
+    ) -> T {
+        let Node {
+            rep,
+            membership,
+            store,
+            ..
+        } = &mut self.nodes[i];
+        let cx = Context {
+            membership,
+            store,
+            now_ms: self.now_ms,
+        };
+        let Ok(t) = f(rep, &cx);
+        t
+    }
+
+    /// Node `code` publishes the next record of its feed for `audience`; returns it and the
+    /// actions `on_published` gave (already carried out — run to deliver them).
+    pub(super) fn publish(
+        &mut self,
+        code: &str,
+        audience: &[&str],
+        body: Body,
+    ) -> (Record, Vec<Action>) {
+        let i = self.idx(code);
+        let now = self.now_ms;
+        let r = self.nodes[i].author.publish(audience, body, now);
+        self.audiences
+            .insert(r.header.feed, r.header.audience.clone());
+        let v = validate::validate(r.clone(), Origin::Local, &self.validation(i))
+            .expect("own record valid");
+        let out = self.nodes[i]
+            .store
+            .insert(std::slice::from_ref(&v), &Source::Local, now);
+        assert_eq!(out, Ok(vec![Inserted::Stored]));
+        learn(&mut self.nodes[i].membership, &v);
+        let acts = self.call(i, |rep, cx| {
+            Ok(rep.on_published(std::slice::from_ref(&r), cx))
+        });
+        self.carry(i, acts.clone());
+        (r, acts)
+    }
+
+    fn validation(&self, i: usize) -> validate::Context<'_> {
+        let n = &self.nodes[i];
+        validate::Context {
+            local_state: n.membership.own_state(),
+            now_ms: self.now_ms,
+            max_record_bytes: MAX_RECORD_BYTES,
+            membership: &n.membership,
+        }
+    }
+
+    /// Validates and stores records at node `i` as received from `from`; returns those
+    /// newly stored and the number refused.
+    fn ingest(&mut self, i: usize, from: PublicKey, records: &[Vec<u8>]) -> (Vec<Record>, usize) {
+        let sender = self.nodes[self.idx_of(&from)].code;
+        let me = self.nodes[i].code;
+        let mut ok: Vec<Verified> = Vec::new();
+        let mut refused = 0;
+        let mut why_not = Vec::new();
+        {
+            let cx = self.validation(i);
+            for b in records {
+                match validate::validate_bytes(b, Origin::Peer(from), &cx) {
+                    Ok(v) => ok.push(v),
+                    Err(why) => {
+                        refused += 1;
+                        why_not.push((me, sender, why));
+                    }
+                }
+            }
+        }
+        self.refused.extend(why_not);
+        let n = &mut self.nodes[i];
+        let out = n
+            .store
+            .insert(&ok, &Source::Peer(from.peer_id()), self.now_ms)
+            .expect("memory");
+        let mut stored = Vec::new();
+        for (v, o) in ok.iter().zip(out) {
+            match o {
+                Inserted::Stored => {
+                    learn(&mut n.membership, v);
+                    stored.push(v.record.clone());
+                }
+                Inserted::Duplicate => {}
+                Inserted::Refused(why) => {
+                    refused += 1;
+                    self.refused.push((me, sender, why));
+                }
+            }
+        }
+        (stored, refused)
+    }
+
+    /// Carries out node `i`'s actions, in order.
+    fn carry(&mut self, i: usize, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Send { peer, request } => {
+                    let to = self.idx_of(&peer);
+                    self.queue.push_back(Event::Request {
+                        from: i,
+                        to,
+                        request,
+                    });
+                }
+                Action::Store { peer, records } => {
+                    let (stored, _) = self.ingest(i, peer, &records);
+                    let acts = self.call(i, |rep, cx| rep.on_stored(peer, &stored, cx));
+                    self.carry(i, acts);
+                }
+                Action::Synced { peer } => {
+                    let p = self.nodes[self.idx_of(&peer)].code;
+                    self.synced.push((self.nodes[i].code, p));
+                }
+                Action::Disconnect { peer, .. } => {
+                    let j = self.idx_of(&peer);
+                    self.links.remove(&(i.min(j), i.max(j)));
+                }
+            }
+        }
+    }
+
+    fn log(&mut self, from: usize, to: usize, msg: Msg) -> Msg {
+        let (bytes, msg) = match msg {
+            Msg::Request(r) => {
+                let b = r.encode();
+                (b.len(), Msg::Request(Request::decode(&b).expect("decodes")))
+            }
+            Msg::Response(r) => {
+                let b = r.encode();
+                (
+                    b.len(),
+                    Msg::Response(Response::decode(&b).expect("decodes")),
+                )
+            }
+        };
+        self.traffic.push(Sent {
+            from: self.nodes[from].code,
+            to: self.nodes[to].code,
+            msg: msg.clone(),
+            bytes,
+        });
+        msg
+    }
+
+    /// Delivers messages until none is left.
+    pub(super) fn run(&mut self) {
+        let mut steps = 0;
+        while let Some(ev) = self.queue.pop_front() {
+            steps += 1;
+            assert!(steps < MAX_STEPS, "the exchange does not end");
+            match ev {
+                Event::Request { from, to, request } => self.deliver_request(from, to, request),
+                Event::Response {
+                    to,
+                    from,
+                    request,
+                    response,
+                } => {
+                    let peer = self.nodes[from].key;
+                    let acts = if self.linked(to, from) {
+                        let Msg::Response(response) = self.log(from, to, Msg::Response(response))
+                        else {
+                            unreachable!()
+                        };
+                        self.call(to, |rep, cx| rep.on_response(peer, &request, response, cx))
+                    } else {
+                        self.call(to, |rep, cx| rep.on_failure(peer, &request, cx))
+                    };
+                    self.carry(to, acts);
+                }
+            }
+        }
+    }
+
+    fn deliver_request(&mut self, from: usize, to: usize, request: Request) {
+        let peer = self.nodes[from].key;
+        if !self.linked(from, to) {
+            let to_key = self.nodes[to].key;
+            let acts = self.call(from, |rep, cx| rep.on_failure(to_key, &request, cx));
+            self.carry(from, acts);
+            return;
+        }
+        let Msg::Request(received) = self.log(from, to, Msg::Request(request.clone())) else {
+            unreachable!()
+        };
+        let handled = self.call(to, |rep, cx| rep.handle_request(peer, received, cx));
+        self.carry(to, handled.actions);
+        let response = match handled.reply {
+            Reply::Respond(r) => r,
+            Reply::StoreThenAck { records } => {
+                let (stored, refused) = self.ingest(to, peer, &records);
+                let acts = self.call(to, |rep, cx| rep.on_stored(peer, &stored, cx));
+                self.carry(to, acts);
+                Response::ack(stored.len(), refused)
+            }
+        };
+        self.queue.push_back(Event::Response {
+            to: from,
+            from: to,
+            request,
+            response,
+        });
+    }
+
+    /// Node `at` handles `request` from node `from` directly (no link needed).
+    pub(super) fn ask(&mut self, at: &str, from: &str, request: Request) -> Handled {
+        let (i, peer) = (self.idx(at), self.node(from).key);
+        self.call(i, |rep, cx| rep.handle_request(peer, request, cx))
+    }
+
+    /// Advances the clock and fires every node's timer; runs until quiet.
+    pub(super) fn tick(&mut self, ms: u64) {
+        self.now_ms += ms;
+        for i in 0..self.nodes.len() {
+            let acts = self.call(i, |rep, cx| rep.on_tick(cx));
+            self.carry(i, acts);
+        }
+        self.run();
+    }
+
+    /// The records node `code` holds of `feed`, in order.
+    pub(super) fn feed_at(&self, code: &str, feed: &FeedId) -> Vec<Record> {
+        self.node(code)
+            .store
+            .feed_range(feed, 1, usize::MAX, usize::MAX)
+            .expect("memory")
+    }
+
+    /// Whether node `code` holds `r`.
+    pub(super) fn holds(&self, code: &str, r: &Record) -> bool {
+        self.node(code).store.get(&r.id).expect("memory").is_some()
+    }
+
+    /// Every feed id mentioned in a message, with the records carried.
+    pub(super) fn mentioned(msg: &Msg) -> (Vec<FeedId>, Vec<Record>) {
+        let decode = |rs: &Vec<Vec<u8>>| -> Vec<Record> {
+            rs.iter()
+                .map(|b| Record::decode(b).expect("a record"))
+                .collect()
+        };
+        match msg {
+            Msg::Request(Request::Announce { heads })
+            | Msg::Response(Response::Heads { heads }) => {
+                (heads.iter().map(|h| h.feed).collect(), vec![])
+            }
+            Msg::Request(Request::Fetch { feed, .. }) => (vec![*feed], vec![]),
+            Msg::Request(Request::Push { records })
+            | Msg::Response(Response::Records { records, .. }) => {
+                let rs = decode(records);
+                (rs.iter().map(|r| r.header.feed).collect(), rs)
+            }
+            _ => (vec![], vec![]),
+        }
+    }
+
+    /// No node was ever told about a feed whose audience it is not in.
+    pub(super) fn assert_no_leaks(&self) {
+        for s in &self.traffic {
+            let to = st(s.to);
+            let (feeds, _) = Self::mentioned(&s.msg);
+            for f in feeds {
+                let audience = self.audiences.get(&f).expect("a published feed");
+                assert!(
+                    audience.contains(to),
+                    "{} told {} about a feed for {audience:?}: {:?}",
+                    s.from,
+                    s.to,
+                    s.msg
+                );
+            }
+        }
+    }
+}
+
+/// What storing `v` changes in the membership view, as the node does.
+fn learn(m: &mut Membership, v: &Verified) {
+    match &v.body {
+        Some(Body::Consent(c)) => {
+            let at = crate::membership::ConsentState {
+                action: c.action,
+                at_ms: v.record.header.created_at_ms,
+            };
+            m.apply_consent(v.record.header.author_state, c.partner, at);
+        }
+        Some(Body::Roster(r)) => {
+            m.apply_roster(r.clone());
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,495 @@
+//! Replication between simulated nodes ([`super::sim`]): what two nodes in sync say to each
+//! other, how a backlog moves, what a node never tells a peer, how consents spread and how
+//! revoking one stops the exchange, relaying through a partner, and offences.
+//!
+//! The federation: OAS, MX, CO, PE, BR; MX, CO and PE are partners of each other, BR is a
+//! member but nobody's partner.
+
+use super::{sim::*, *};
+use crate::{
+    Record,
+    body::{Body, Consent, ConsentAction},
+    membership::Membership,
+    store::{FeedInfo, Store},
+    testkit::{Author, NOW_MS, alert, key_of, st},
+};
+
+fn consent(partner: &str, action: ConsentAction) -> Body {
+    Body::Consent(Consent {
+        partner: st(partner),
+        action,
+    })
+}
+
+/// The messages `from` sent `to`.
+fn sent<'a>(sim: &'a Sim, from: &str, to: &str) -> Vec<&'a Msg> {
+    sim.traffic
+        .iter()
+        .filter(|s| s.from == from && s.to == to)
+        .map(|s| &s.msg)
+        .collect()
+}
+
+/// The record pages `from` sent `to`.
+fn pages(sim: &Sim, from: &str, to: &str) -> Vec<Vec<Vec<u8>>> {
+    sent(sim, from, to)
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Response(Response::Records { records, .. }) => Some(records.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn names(sim: &Sim) -> Vec<(&'static str, &'static str, &'static str)> {
+    sim.traffic
+        .iter()
+        .map(|s| {
+            let name = match &s.msg {
+                Msg::Request(r) => r.name(),
+                Msg::Response(r) => r.name(),
+            };
+            (s.from, s.to, name)
+        })
+        .collect()
+}
+
+fn info_at(sim: &Sim, code: &str, r: &Record) -> FeedInfo {
+    let feeds = sim.node(code).store.feeds().expect("memory");
+    feeds
+        .into_iter()
+        .find(|f| f.feed == r.header.feed)
+        .expect("feed held")
+}
+
+fn denied(h: &Handled) -> bool {
+    matches!(h.reply, Reply::Respond(Response::Denied { .. }))
+}
+
+#[test]
+fn nodes_in_sync_exchange_one_small_digest_each_way_and_nothing_else() {
+    let mut sim = Sim::new(&["MX", "CO"]);
+    for i in 0..3 {
+        sim.publish("MX", &["CO", "MX"], alert(&format!("MX {i}")));
+    }
+    for i in 0..2 {
+        sim.publish("CO", &["CO", "MX"], alert(&format!("CO {i}")));
+    }
+    sim.publish("MX", &["*"], consent("CO", ConsentAction::Grant));
+    sim.connect("MX", "CO");
+    assert_eq!(sim.node("MX").store.len(), Ok(6));
+    assert_eq!(sim.node("CO").store.len(), Ok(6));
+
+    sim.traffic.clear();
+    sim.synced.clear();
+    sim.tick(DEFAULT_INTERVAL_MS);
+    assert_eq!(
+        names(&sim),
+        [
+            ("MX", "CO", "digest"),
+            ("CO", "MX", "digest"),
+            ("CO", "MX", "in-sync"),
+            ("MX", "CO", "in-sync"),
+        ]
+    );
+    for s in &sim.traffic {
+        assert!(s.bytes < 100, "{} bytes: {:?}", s.bytes, s.msg);
+    }
+    assert_eq!(sim.synced, [("MX", "CO"), ("CO", "MX")]);
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn a_backlog_of_500_records_moves_in_pages_bounded_by_count_and_by_bytes() {
+    let mut sim = Sim::with(&["MX", "CO", "PE"], |code| match code {
+        "MX" => Config {
+            page_records: 50,
+            ..Config::default()
+        },
+        "PE" => Config {
+            page_bytes: 4096,
+            ..Config::default()
+        },
+        _ => Config::default(),
+    });
+    let feed: Vec<Record> = (0..500)
+        .map(|i| {
+            sim.publish("CO", &["CO", "MX", "PE"], alert(&format!("No. {i}")))
+                .0
+        })
+        .collect();
+    let id = feed[0].header.feed;
+    let ids = |rs: Vec<Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+
+    sim.connect("MX", "CO");
+    let by_count = pages(&sim, "CO", "MX");
+    assert_eq!(by_count.len(), 10);
+    assert!(by_count.iter().all(|p| p.len() == 50));
+    assert_eq!(ids(sim.feed_at("MX", &id)), ids(feed.clone()));
+
+    sim.connect("PE", "CO");
+    let by_bytes = pages(&sim, "CO", "PE");
+    assert!(by_bytes.len() > 20, "{} pages", by_bytes.len());
+    for p in &by_bytes {
+        let bytes: usize = p.iter().map(Vec::len).sum();
+        assert!(bytes <= 4096, "a page of {bytes} bytes");
+    }
+    let at_pe = sim.feed_at("PE", &id);
+    let seqs: Vec<u64> = at_pe.iter().map(|r| r.header.seq).collect();
+    assert_eq!(seqs, (1..=500).collect::<Vec<_>>());
+    assert_eq!(ids(at_pe), ids(feed));
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
+    let mut sim = Sim::new(&["MX", "CO", "PE", "BR"]);
+    for peer in ["CO", "PE", "BR"] {
+        sim.connect("MX", peer);
+    }
+    let (co_secret, _) = sim.publish("CO", &["CO", "MX"], alert("CO to MX only"));
+    let (mx_secret, _) = sim.publish("MX", &["CO", "MX"], alert("MX to CO only"));
+    let (for_pe, _) = sim.publish("MX", &["MX", "PE"], alert("For PE"));
+    let (for_br, _) = sim.publish("MX", &["BR", "MX"], alert("BR never agreed"));
+    let (grant, _) = sim.publish("MX", &["*"], consent("BR", ConsentAction::Grant));
+    sim.run();
+    sim.tick(DEFAULT_INTERVAL_MS);
+
+    for r in [&co_secret, &mx_secret, &for_pe, &for_br, &grant] {
+        assert!(sim.holds("MX", r));
+    }
+    assert!(sim.holds("PE", &for_pe) && sim.holds("PE", &grant));
+    for r in [&co_secret, &mx_secret, &for_br] {
+        assert!(!sim.holds("PE", r) && !sim.holds("BR", r));
+    }
+    assert_eq!(
+        sim.node("BR").store.len(),
+        Ok(1),
+        "BR holds only the consent"
+    );
+    sim.assert_no_leaks();
+    for s in sim.traffic.iter().filter(|s| s.to == "BR") {
+        let (feeds, _) = Sim::mentioned(&s.msg);
+        assert!(feeds.iter().all(|f| *f == grant.header.feed), "{:?}", s.msg);
+    }
+
+    // The digest MX gives PE covers exactly the feeds it shares with PE.
+    let shared = digest([(for_pe.header.feed, 1), (grant.header.feed, 1)]);
+    let digests: Vec<_> = sent(&sim, "MX", "PE")
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Request(Request::Digest { digest, feeds }) => Some((*digest, *feeds)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(digests.last(), Some(&(shared, 2)));
+
+    // Asking by feed id gets the same denial as asking for a feed that does not exist.
+    let fetch = |feed| Request::Fetch {
+        feed,
+        from_seq: 1,
+        max_records: 10,
+        max_bytes: 1 << 20,
+    };
+    let asked = sim.ask("MX", "PE", fetch(co_secret.header.feed));
+    let unknown = sim.ask("MX", "PE", fetch(FeedId([7; 32])));
+    assert!(denied(&asked));
+    assert_eq!(asked, unknown);
+    let mut to_pe = vec![
+        FeedHead {
+            feed: for_pe.header.feed,
+            seq: 1,
+        },
+        FeedHead {
+            feed: grant.header.feed,
+            seq: 1,
+        },
+    ];
+    to_pe.sort();
+    assert_eq!(
+        sim.ask("MX", "PE", Request::Heads).reply,
+        Reply::Respond(Response::Heads { heads: to_pe })
+    );
+
+    // BR is in the audience of `for_br`, but without consent it gets only federation feeds,
+    // and what it pushes for a states feed is refused before validation.
+    assert!(denied(&sim.ask("MX", "BR", fetch(for_br.header.feed))));
+    let unasked = Author::new("BR").publish(&["BR", "MX"], alert("Unasked"), NOW_MS);
+    let push = |r: &Record| Request::Push {
+        records: vec![r.encode()],
+    };
+    assert!(denied(&sim.ask("MX", "BR", push(&unasked))));
+    let from_br = Author::new("BR").publish(&["*"], consent("MX", ConsentAction::Grant), NOW_MS);
+    assert!(matches!(
+        sim.ask("MX", "BR", push(&from_br)).reply,
+        Reply::StoreThenAck { .. }
+    ));
+    assert_eq!(
+        sim.ask("MX", "BR", Request::Heads).reply,
+        Reply::Respond(Response::Heads {
+            heads: vec![FeedHead {
+                feed: grant.header.feed,
+                seq: 1
+            }]
+        })
+    );
+}
+
+#[test]
+fn consents_reach_every_roster_member_through_the_coordinator() {
+    let mut sim = Sim::new(STATES);
+    for c in ["MX", "CO", "PE", "BR"] {
+        sim.connect("OAS", c);
+    }
+    sim.traffic.clear();
+    let (grant, acts) = sim.publish("MX", &["*"], consent("BR", ConsentAction::Grant));
+    assert!(matches!(
+        &acts[..],
+        [Action::Send { peer, request: Request::Push { .. } }] if *peer == key_of("OAS").public()
+    ));
+    sim.run();
+    for c in STATES {
+        assert!(sim.holds(c, &grant), "{c}");
+    }
+    for c in ["CO", "PE", "BR"] {
+        let told = sent(&sim, "OAS", c);
+        assert!(
+            told.iter()
+                .any(|m| matches!(m, Msg::Request(Request::Announce { .. })))
+        );
+        assert!(
+            sent(&sim, c, "OAS")
+                .iter()
+                .any(|m| matches!(m, Msg::Request(Request::Fetch { .. })))
+        );
+    }
+    let br = &sim.node("BR").membership;
+    assert_eq!(
+        br.consent(st("MX"), st("BR")).map(|c| c.action),
+        Some(ConsentAction::Grant)
+    );
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn after_a_revoke_nothing_moves_between_the_two_states_either_way() {
+    let mut sim = Sim::new(&["MX", "CO"]);
+    sim.connect("MX", "CO");
+    let (before, _) = sim.publish("CO", &["CO", "MX"], alert("Before"));
+    let (mx_before, _) = sim.publish("MX", &["CO", "MX"], alert("MX before"));
+    sim.run();
+    assert!(sim.holds("MX", &before) && sim.holds("CO", &mx_before));
+    let (co_feed, mx_feed) = (
+        info_at(&sim, "MX", &before),
+        info_at(&sim, "CO", &mx_before),
+    );
+    let shares_both = |sim: &Sim| {
+        let (mx, co): (&Membership, &Membership) =
+            (&sim.node("MX").membership, &sim.node("CO").membership);
+        [
+            shares(co, st("CO"), st("MX"), &co_feed),
+            shares(co, st("CO"), st("MX"), &mx_feed),
+            shares(mx, st("MX"), st("CO"), &co_feed),
+            shares(mx, st("MX"), st("CO"), &mx_feed),
+        ]
+    };
+    assert_eq!(shares_both(&sim), [true; 4]);
+
+    sim.now_ms += 1000;
+    let (revoke, _) = sim.publish("CO", &["*"], consent("MX", ConsentAction::Revoke));
+    sim.run();
+    assert!(
+        sim.holds("MX", &revoke),
+        "a revoke travels like any consent"
+    );
+    assert_eq!(shares_both(&sim), [false; 4]);
+
+    let (after, acts) = sim.publish("CO", &["CO", "MX"], alert("After"));
+    assert_eq!(acts, []);
+    let (mx_after, acts) = sim.publish("MX", &["CO", "MX"], alert("MX after"));
+    assert_eq!(acts, []);
+    sim.run();
+    sim.tick(DEFAULT_INTERVAL_MS);
+    assert!(!sim.holds("MX", &after) && !sim.holds("CO", &mx_after));
+    let fetch = Request::Fetch {
+        feed: after.header.feed,
+        from_seq: 1,
+        max_records: 10,
+        max_bytes: 1 << 20,
+    };
+    assert!(denied(&sim.ask("CO", "MX", fetch)));
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn a_partner_relays_by_announcing_and_the_third_node_fetches_from_it() {
+    let mut sim = Sim::new(&["MX", "CO", "PE"]);
+    sim.connect("MX", "CO");
+    sim.connect("CO", "PE");
+    sim.traffic.clear();
+    let (r, acts) = sim.publish("MX", &["CO", "MX", "PE"], alert("Relayed"));
+    assert_eq!(acts.len(), 1, "MX pushes only to CO: {acts:?}");
+    sim.run();
+    assert!(sim.holds("CO", &r) && sim.holds("PE", &r));
+    assert_eq!(
+        names(&sim),
+        [
+            ("MX", "CO", "push"),
+            ("CO", "PE", "announce"),
+            ("CO", "MX", "ack"),
+            ("PE", "CO", "fetch"),
+            ("PE", "CO", "ack"),
+            ("CO", "PE", "records"),
+        ]
+    );
+    assert!(sim.refused.is_empty(), "{:?}", sim.refused);
+    sim.assert_no_leaks();
+}
+
+#[test]
+fn a_push_that_skips_ahead_makes_the_receiver_fetch_the_gap_from_the_pusher() {
+    let mut sim = Sim::new(&["MX", "CO"]);
+    let (first, _) = sim.publish("MX", &["CO", "MX"], alert("One"));
+    sim.connect("MX", "CO");
+    // CO missed nothing yet; now it misses seq 2 and is pushed seq 3 directly.
+    let at_mx = sim.idx("MX");
+    let mx = &mut sim.nodes[at_mx].author;
+    let second = mx.publish(&["CO", "MX"], alert("Two"), NOW_MS);
+    let third = mx.publish(&["CO", "MX"], alert("Three"), NOW_MS);
+    let _ = (&first, &second);
+    // MX holds 2 and 3 without having pushed them.
+    for r in [&second, &third] {
+        let v = crate::validate::Verified {
+            record: r.clone(),
+            body: r.body().expect("body"),
+        };
+        let n = &sim.nodes[at_mx];
+        let out = n.store.insert(&[v], &crate::store::Source::Local, NOW_MS);
+        assert_eq!(out, Ok(vec![crate::store::Inserted::Stored]));
+    }
+    let push = Request::Push {
+        records: vec![third.encode()],
+    };
+    let handled = sim.ask("CO", "MX", push);
+    assert!(matches!(handled.reply, Reply::StoreThenAck { .. }));
+    assert_eq!(
+        handled.actions,
+        [],
+        "the fetch waits for the push to be stored"
+    );
+    let peer = key_of("MX").public();
+    let acts = sim.at("CO", |rep, cx| rep.on_stored(peer, &[], cx));
+    assert_eq!(
+        acts,
+        [Action::Send {
+            peer,
+            request: Request::Fetch {
+                feed: third.header.feed,
+                from_seq: 2,
+                max_records: DEFAULT_PAGE_RECORDS,
+                max_bytes: DEFAULT_PAGE_BYTES,
+            }
+        }]
+    );
+}
+
+#[test]
+fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
+    let oas = key_of("OAS").public();
+    let m = Membership::new(key_of("BR").public(), st("BR"), Some(oas));
+    let store = crate::store::mem::MemStore::new();
+    let cx = Context {
+        membership: &m,
+        store: &store,
+        now_ms: NOW_MS,
+    };
+    let mut rep = Replicator::new(Config::default());
+    let Ok(acts) = rep.on_connected(oas, &cx);
+    assert_eq!(
+        acts,
+        [Action::Send {
+            peer: oas,
+            request: Request::Heads
+        }]
+    );
+    let heads = vec![
+        FeedHead {
+            feed: FeedId([1; 32]),
+            seq: 4,
+        },
+        FeedHead {
+            feed: m.roster_feed(),
+            seq: 2,
+        },
+    ];
+    let Ok(acts) = rep.on_response(oas, &Request::Heads, Response::Heads { heads }, &cx);
+    assert_eq!(acts.len(), 1);
+    assert!(matches!(
+        &acts[0],
+        Action::Send { request: Request::Fetch { feed, from_seq: 1, .. }, .. }
+            if *feed == m.roster_feed()
+    ));
+}
+
+#[test]
+fn a_peer_that_keeps_answering_nonsense_is_disconnected_and_refused() {
+    let mut sim = Sim::new(&["MX", "CO"]);
+    let (r, _) = sim.publish("CO", &["CO", "MX"], alert("One"));
+    let fetch = Request::Fetch {
+        feed: r.header.feed,
+        from_seq: 1,
+        max_records: 10,
+        max_bytes: 1 << 20,
+    };
+    let co = key_of("CO").public();
+    for _ in 1..OFFENCE_LIMIT {
+        let acts = sim.at("MX", |rep, cx| {
+            rep.on_response(co, &fetch, Response::InSync, cx)
+        });
+        assert_eq!(acts, []);
+    }
+    let acts = sim.at("MX", |rep, cx| {
+        rep.on_response(co, &fetch, Response::InSync, cx)
+    });
+    let until_ms = NOW_MS + COOL_OFF_MS;
+    assert_eq!(acts, [Action::Disconnect { peer: co, until_ms }]);
+    assert!(sim.node("MX").rep.is_banned(&co, NOW_MS));
+    assert_eq!(sim.at("MX", |rep, cx| rep.on_connected(co, cx)), []);
+    assert!(denied(&sim.ask("MX", "CO", Request::Heads)));
+    assert!(!sim.node("MX").rep.is_banned(&co, until_ms));
+    sim.now_ms = until_ms;
+    assert!(!denied(&sim.ask("MX", "CO", Request::Heads)));
+}
+
+#[test]
+fn a_page_that_is_refused_ends_the_fetch_instead_of_asking_again() {
+    let mut sim = Sim::new(&["MX", "CO"]);
+    let (r, _) = sim.publish("CO", &["CO", "MX"], alert("One"));
+    let co = key_of("CO").public();
+    let acts = sim.at("MX", |rep, cx| rep.on_connected(co, cx));
+    let [Action::Send { request: heads, .. }] = &acts[..] else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(*heads, Request::Heads, "MX shares nothing with CO yet");
+    let offered = Response::Heads {
+        heads: vec![FeedHead {
+            feed: r.header.feed,
+            seq: 2,
+        }],
+    };
+    let acts = sim.at("MX", |rep, cx| rep.on_response(co, heads, offered, cx));
+    let [Action::Send { request: fetch, .. }] = &acts[..] else {
+        panic!("{acts:?}")
+    };
+    let garbage = Response::Records {
+        records: vec![vec![1, 2, 3]],
+        more: true,
+    };
+    let acts = sim.at("MX", |rep, cx| rep.on_response(co, fetch, garbage, cx));
+    assert!(matches!(&acts[..], [Action::Store { .. }]), "{acts:?}");
+    assert_eq!(sim.node("MX").rep.fetches_in_flight(), 1);
+    // The node refused the page and stored nothing.
+    let acts = sim.at("MX", |rep, cx| rep.on_stored(co, &[], cx));
+    assert_eq!(acts, [], "no further page, and no `Synced`");
+    assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+}

@@ -1,0 +1,249 @@
+//! Conversions between the replication messages of `tipx/v1/sync.proto` and
+//! [`crate::sync::Request`] / [`crate::sync::Response`]. Record bytes pass through as they
+//! are: a record is decoded (and validated) by the node, never here.
+
+use prost::Message;
+use tipx_proto::v1 as pb;
+
+use crate::{
+    FeedId,
+    sync::{
+        DecodeError, FeedHead, MAX_HEADS, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request,
+        Response,
+    },
+};
+
+fn check_size(bytes: &[u8]) -> Result<(), DecodeError> {
+    if bytes.len() > MAX_MESSAGE_BYTES {
+        return Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            max: MAX_MESSAGE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn feed(b: &[u8], what: &'static str) -> Result<FeedId, DecodeError> {
+    FeedId::from_slice(b).ok_or(DecodeError::BadLength { what, len: b.len() })
+}
+
+fn at_most<T>(v: Vec<T>, max: usize, what: &'static str) -> Result<Vec<T>, DecodeError> {
+    if v.len() > max {
+        return Err(DecodeError::TooMany {
+            what,
+            len: v.len(),
+            max,
+        });
+    }
+    Ok(v)
+}
+
+fn heads_to_pb(heads: &[FeedHead]) -> Vec<pb::FeedHead> {
+    heads
+        .iter()
+        .map(|h| pb::FeedHead {
+            feed: h.feed.0.to_vec(),
+            seq: h.seq,
+        })
+        .collect()
+}
+
+fn heads_from_pb(
+    heads: Vec<pb::FeedHead>,
+    what: &'static str,
+) -> Result<Vec<FeedHead>, DecodeError> {
+    at_most(heads, MAX_HEADS, what)?
+        .into_iter()
+        .map(|h| {
+            Ok(FeedHead {
+                feed: feed(&h.feed, what)?,
+                seq: h.seq,
+            })
+        })
+        .collect()
+}
+
+/// Encodes a request as a `SyncRequest`.
+pub(crate) fn encode_request(r: &Request) -> Vec<u8> {
+    use pb::sync_request::Msg;
+    let msg = match r {
+        Request::Push { records } => Msg::Push(pb::Push {
+            records: records.clone(),
+        }),
+        Request::Announce { heads } => Msg::Announce(pb::Announce {
+            heads: heads_to_pb(heads),
+        }),
+        Request::Digest { digest, feeds } => Msg::Digest(pb::Digest {
+            digest: digest.to_vec(),
+            feeds: *feeds,
+        }),
+        Request::Heads => Msg::Heads(pb::Heads {}),
+        Request::Fetch {
+            feed,
+            from_seq,
+            max_records,
+            max_bytes,
+        } => Msg::Fetch(pb::Fetch {
+            feed: feed.0.to_vec(),
+            from_seq: *from_seq,
+            max_records: *max_records,
+            max_bytes: *max_bytes,
+        }),
+    };
+    pb::SyncRequest { msg: Some(msg) }.encode_to_vec()
+}
+
+/// Decodes a `SyncRequest`.
+pub(crate) fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
+    use pb::sync_request::Msg;
+    check_size(bytes)?;
+    let m = pb::SyncRequest::decode(bytes)?;
+    Ok(match m.msg.ok_or(DecodeError::Empty)? {
+        Msg::Push(p) => Request::Push {
+            records: at_most(p.records, MAX_RECORDS_PER_MESSAGE, "push.records")?,
+        },
+        Msg::Announce(a) => Request::Announce {
+            heads: heads_from_pb(a.heads, "announce.heads")?,
+        },
+        Msg::Digest(d) => Request::Digest {
+            digest: d
+                .digest
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecodeError::BadLength {
+                    what: "digest.digest",
+                    len: d.digest.len(),
+                })?,
+            feeds: d.feeds,
+        },
+        Msg::Heads(pb::Heads {}) => Request::Heads,
+        Msg::Fetch(f) => Request::Fetch {
+            feed: feed(&f.feed, "fetch.feed")?,
+            from_seq: f.from_seq,
+            max_records: f.max_records,
+            max_bytes: f.max_bytes,
+        },
+    })
+}
+
+/// Encodes a response as a `SyncResponse`.
+pub(crate) fn encode_response(r: &Response) -> Vec<u8> {
+    use pb::sync_response::Msg;
+    let msg = match r {
+        Response::Ack { stored, refused } => Msg::Ack(pb::Ack {
+            stored: *stored,
+            refused: *refused,
+        }),
+        Response::Denied { reason } => Msg::Denied(pb::Denied {
+            reason: reason.clone(),
+        }),
+        Response::InSync => Msg::InSync(pb::InSync {}),
+        Response::Heads { heads } => Msg::Heads(pb::HeadList {
+            heads: heads_to_pb(heads),
+        }),
+        Response::Records { records, more } => Msg::Records(pb::Records {
+            records: records.clone(),
+            more: *more,
+        }),
+    };
+    pb::SyncResponse { msg: Some(msg) }.encode_to_vec()
+}
+
+/// Decodes a `SyncResponse`.
+pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
+    use pb::sync_response::Msg;
+    check_size(bytes)?;
+    let m = pb::SyncResponse::decode(bytes)?;
+    Ok(match m.msg.ok_or(DecodeError::Empty)? {
+        Msg::Ack(a) => Response::Ack {
+            stored: a.stored,
+            refused: a.refused,
+        },
+        Msg::Denied(d) => Response::Denied { reason: d.reason },
+        Msg::InSync(pb::InSync {}) => Response::InSync,
+        Msg::Heads(h) => Response::Heads {
+            heads: heads_from_pb(h.heads, "heads.heads")?,
+        },
+        Msg::Records(r) => Response::Records {
+            records: at_most(r.records, MAX_RECORDS_PER_MESSAGE, "records.records")?,
+            more: r.more,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        FeedId,
+        sync::{
+            DecodeError, FeedHead, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request, Response,
+        },
+    };
+
+    #[test]
+    fn every_message_survives_the_wire_and_oversized_or_malformed_bytes_do_not_decode() {
+        let head = FeedHead {
+            feed: FeedId([3; 32]),
+            seq: 9,
+        };
+        let requests = [
+            Request::Push {
+                records: vec![vec![1, 2], vec![3]],
+            },
+            Request::Announce { heads: vec![head] },
+            Request::Digest {
+                digest: [5; 32],
+                feeds: 2,
+            },
+            Request::Heads,
+            Request::Fetch {
+                feed: head.feed,
+                from_seq: 4,
+                max_records: 8,
+                max_bytes: 16,
+            },
+        ];
+        for r in requests {
+            assert_eq!(Request::decode(&r.encode()), Ok(r));
+        }
+        let responses = [
+            Response::ack(3, 1),
+            Response::denied("no"),
+            Response::InSync,
+            Response::Heads { heads: vec![head] },
+            Response::Records {
+                records: vec![vec![9; 40]],
+                more: true,
+            },
+        ];
+        for r in responses {
+            assert_eq!(Response::decode(&r.encode()), Ok(r));
+        }
+        assert_eq!(Request::decode(&[]), Err(DecodeError::Empty));
+        assert!(matches!(
+            Request::decode(&vec![0; MAX_MESSAGE_BYTES + 1]),
+            Err(DecodeError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            Request::decode(&[0xff, 0xff, 0xff]),
+            Err(DecodeError::Protobuf(_))
+        ));
+        // A fetch whose feed is 3 bytes: field 1 of Fetch (field 5 of SyncRequest).
+        let short_feed = [0x2a, 0x05, 0x0a, 0x03, 1, 2, 3];
+        assert_eq!(
+            Request::decode(&short_feed),
+            Err(DecodeError::BadLength {
+                what: "fetch.feed",
+                len: 3
+            })
+        );
+        let too_many = Response::Records {
+            records: vec![vec![]; MAX_RECORDS_PER_MESSAGE + 1],
+            more: false,
+        };
+        assert!(matches!(
+            Response::decode(&too_many.encode()),
+            Err(DecodeError::TooMany { .. })
+        ));
+    }
+}
