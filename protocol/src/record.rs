@@ -364,6 +364,13 @@ impl Record {
         let Some(bytes) = &self.body else {
             return Ok(None);
         };
+        if bytes.len() > crate::body::MAX_BODY_BYTES {
+            return Err(Rejection::BadBody(format!(
+                "{} bytes, at most {} allowed",
+                bytes.len(),
+                crate::body::MAX_BODY_BYTES
+            )));
+        }
         if bytes.len() != self.header.body_len as usize || sha256(bytes) != self.header.body_sha256
         {
             return Err(Rejection::BodyMismatch);

@@ -1,1 +1,38 @@
-//! tipx integration test helpers.
+//! tipx integration test helpers: run the real `tipx` binary as a user would.
+//!
+//! # Layout
+//!
+//! - [`binary`]: [`tipx_bin`] finds (or builds, once per test process) the `tipx` binary,
+//!   or takes the one given to [`use_binary`]; [`tipx_command`] starts it with a clean
+//!   environment.
+//! - [`process`]: [`run_with_deadline`] runs a command; its [`Outcome`] (exit status,
+//!   stdout, stderr) has assertions whose failure messages show all of it.
+//! - [`federation`]: a [`federation::Federation`] of nodes on 127.0.0.1 with a roster and
+//!   consents, for multi-node tests.
+//! - [`node`]: a [`Node`] is one data directory and, while started, its `tipx run` daemon:
+//!   `init`, `start`, `stop` (SIGTERM), `kill9`, and [`Node::tipx`] to run any command
+//!   against it.
+//!
+//! Every wait has a deadline, and a [`Node`] kills its daemon when dropped, so a failing
+//! test neither hangs nor leaves processes behind.
+
+pub mod binary;
+pub mod federation;
+pub mod node;
+pub mod process;
+
+use std::{fs, path::Path};
+
+pub use binary::{tipx_bin, tipx_command, use_binary};
+pub use node::{LOG_FILE, Node, START_DEADLINE, STOP_DEADLINE, free_port};
+pub use process::{COMMAND_DEADLINE, Outcome, run_with_deadline};
+
+/// Writes `lines` as a JSON-lines file at `path`.
+pub fn write_jsonl(path: &Path, lines: &[serde_json::Value]) {
+    let mut text = String::new();
+    for l in lines {
+        text.push_str(&l.to_string());
+        text.push('\n');
+    }
+    fs::write(path, text).expect("writing a JSON-lines file");
+}

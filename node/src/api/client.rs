@@ -6,6 +6,12 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::types::ApiError;
 
+/// How long to wait for the daemon to accept a connection: it is on this machine.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long one call may take: an import page of a few thousand records, signed, stored
+/// and flushed, takes seconds; anything near this is a stuck daemon.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Why a call to the daemon failed; the message says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,7 +44,11 @@ impl Client {
         Self {
             addr,
             token,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                .build()
+                .expect("a plain HTTP client builds"),
         }
     }
 

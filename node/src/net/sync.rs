@@ -224,7 +224,7 @@ impl EventLoop {
                 }
             };
             if let Response::Records { records, .. } = &response {
-                audit_sent(node, key, records.len());
+                audit_sent(node, key, records);
             }
             out.push(Done::Reply {
                 channel,
@@ -326,8 +326,8 @@ impl EventLoop {
                         if let Some(p) = self.peers.get_mut(&pid) {
                             p.sent += records.len() as u64;
                         }
-                        let (node, n) = (self.node.clone(), records.len());
-                        tokio::task::spawn_blocking(move || audit_sent(&node, peer, n));
+                        let (node, records) = (self.node.clone(), records.clone());
+                        tokio::task::spawn_blocking(move || audit_sent(&node, peer, &records));
                     }
                     let id = self
                         .swarm
@@ -438,15 +438,38 @@ fn offence(node: &Node, rep: &mut Replicator, peer: PublicKey, reason: &str, out
     }
 }
 
-fn audit_sent(node: &Node, peer: PublicKey, n: usize) {
-    if n == 0 {
+/// Ids listed in one "sent" audit entry; a longer page is summarised.
+const AUDIT_IDS_PER_ENTRY: usize = 16;
+
+/// Writes one audit entry for a message of records sent to `peer`, naming them.
+fn audit_sent(node: &Node, peer: PublicKey, records: &[Vec<u8>]) {
+    if records.is_empty() {
         return;
     }
+    let ids: Vec<String> = records
+        .iter()
+        .take(AUDIT_IDS_PER_ENTRY)
+        .filter_map(|b| tipx_protocol::Record::decode(b).ok())
+        .map(|r| r.id.to_string())
+        .collect();
+    let more = records.len().saturating_sub(ids.len());
+    let detail = if more > 0 {
+        format!(
+            "{} records: {} and {more} more",
+            records.len(),
+            ids.join(", ")
+        )
+    } else {
+        format!("{} records: {}", records.len(), ids.join(", "))
+    };
+    let first = tipx_protocol::Record::decode(&records[0])
+        .ok()
+        .map(|r| r.id);
     let _ = node.store.audit(&[AuditEntry {
         at_ms: now_ms(),
         event: AuditEvent::Sent,
-        record: None,
+        record: first,
         peer: Some(peer.peer_id()),
-        detail: format!("{n} records"),
+        detail,
     }]);
 }

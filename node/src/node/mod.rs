@@ -207,6 +207,14 @@ impl Node {
                     self.max_record_bytes
                 )));
             }
+            if u.body.len() > tipx_protocol::body::MAX_BODY_BYTES {
+                return Err(Error::Invalid(format!(
+                    "record {}: its body is {} bytes, more than the {} a body may have",
+                    i + 1,
+                    u.body.len(),
+                    tipx_protocol::body::MAX_BODY_BYTES
+                )));
+            }
         }
         let records = sign_all(unsigned, &self.key);
         let verified: Vec<Verified> = records

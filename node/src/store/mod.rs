@@ -36,7 +36,7 @@ const ROSTER_KEY: &[u8] = b"roster";
 pub enum Error {
     /// sled failed (I/O, or a corrupt file).
     #[error("store: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     /// A stored value does not decode.
     #[error("store is corrupt: {0}")]
     Corrupt(String),
@@ -46,6 +46,14 @@ pub enum Error {
         /// The version found.
         found: u32,
     },
+}
+
+// Not `#[from]`: sled's errors already print their cause, so marking it as the source would
+// print it twice in an error chain.
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Self::Sled(e)
+    }
 }
 
 /// The sled store.

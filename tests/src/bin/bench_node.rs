@@ -1,0 +1,147 @@
+//! Single-node benchmark, end to end through the real `tipx` binary (use a release build:
+//! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-node`).
+//!
+//! Prints, in one run:
+//! - the single-core ed25519 signing rate (1 KiB messages), to read the import rate against;
+//! - bulk import of N alerts with ~1 KiB bodies through `tipx publish --file` (signed,
+//!   stored and flushed), in records per second;
+//! - `tipx records list` with filters over those N records: median and p90 wall time of the
+//!   whole command (process start, HTTP, query, output);
+//! - the resident memory of the idle daemon holding them, after a restart.
+//!
+//! `N` is the first argument (default 100000).
+
+use std::{
+    path::PathBuf,
+    time::{Duration, Instant},
+};
+
+use ed25519_dalek::{Signer, SigningKey};
+use tipx_tests::{Node, write_jsonl};
+
+fn signing_rate() -> f64 {
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let msg = vec![0x5au8; 1024];
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(key.sign(std::hint::black_box(&msg)));
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+fn alerts(n: usize) -> Vec<serde_json::Value> {
+    let words = [
+        "recruitment",
+        "agency",
+        "passport",
+        "route",
+        "border",
+        "visa",
+        "domestic",
+        "work",
+        "offer",
+        "travel",
+    ];
+    (0..n)
+        .map(|i| {
+            let description: String = (0..200)
+                .map(|j| words[(i * 7 + j * 3) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(1000)
+                .collect();
+            let severity = ["info", "low", "medium", "high", "critical"][i % 5];
+            serde_json::json!({
+                "kind": "alert",
+                "title": format!("Alert {i}: fake job offers abroad"),
+                "description": description,
+                "severity": severity,
+                "category": "recruitment",
+                "tags": [words[i % words.len()]],
+            })
+        })
+        .collect()
+}
+
+fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            node.tipx(args).ok();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    (times[runs / 2], times[runs * 9 / 10])
+}
+
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    if std::env::var_os("TIPX_TEST_BIN").is_none() {
+        let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tipx");
+        tipx_tests::use_binary(&release);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let sign = signing_rate();
+    println!("machine: {cores} cores");
+    println!("ed25519 signing, 1 KiB, one core: {sign:.0}/s");
+
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let file = tmp.path().join("alerts.jsonl");
+    write_jsonl(&file, &alerts(n));
+    let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let mut node = Node::init("MX", tmp.path());
+    node.start();
+    let t = Instant::now();
+    node.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
+        .ok();
+    let secs = t.elapsed().as_secs_f64();
+    let rate = n as f64 / secs;
+    println!(
+        "bulk import: {n} alerts ({:.0} MiB of JSON) in {secs:.2} s = {rate:.0} records/s ({:.2}x the one-core signing rate)",
+        bytes as f64 / 1048576.0,
+        rate / sign
+    );
+
+    let queries: [&[&str]; 4] = [
+        &["records", "list", "--kind", "alert", "--severity", "high"],
+        &["records", "list", "--tag", "passport", "--limit", "20"],
+        &["records", "list", "--since", "1d", "--json"],
+        &["records", "list", "--text", "Alert 99999:"],
+    ];
+    for q in queries {
+        let (p50, p90) = timed(&node, q, 21);
+        println!(
+            "`tipx {}`: median {:.1} ms, p90 {:.1} ms",
+            q.join(" "),
+            p50.as_secs_f64() * 1e3,
+            p90.as_secs_f64() * 1e3
+        );
+    }
+
+    node.stop();
+    node.start();
+    std::thread::sleep(Duration::from_secs(3));
+    let pid = node.pid().expect("daemon running");
+    println!(
+        "idle daemon holding {n} records: {:.1} MiB resident",
+        rss_mib(pid)
+    );
+    node.stop();
+}

@@ -1,0 +1,170 @@
+//! A federation of real nodes on 127.0.0.1 for multi-node tests: the coordinator (OAS) and
+//! member states, each a `tipx run` process with its own key, store and ports. OAS signs a
+//! roster with every member; each member pins OAS's key and bootstraps from it; consent is
+//! set per state through `exchange.partners`.
+
+use std::{
+    path::Path,
+    thread,
+    time::{Duration, Instant},
+};
+
+use crate::Node;
+
+/// Seconds between anti-entropy rounds in test federations: short, so catch-up tests are
+/// quick, long enough not to swamp a debug build.
+pub const SYNC_INTERVAL_SECS: u64 = 2;
+/// How long a test waits for records to arrive where they should.
+pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Writes `node`'s configuration: listen on 127.0.0.1, pin `anchor` and bootstrap from it
+/// (members), grant `partners`.
+pub fn configure(node: &Node, anchor: Option<&Node>, partners: &[&str]) {
+    let mut text = format!(
+        "[node]\nstate = \"{}\"\n\n[network]\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\n",
+        node.state, node.p2p_port
+    );
+    if let Some(a) = anchor {
+        text += &format!(
+            "bootstrap = [\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"]\n",
+            a.p2p_port, a.peer_id
+        );
+    }
+    text += &format!(
+        "redial_max_backoff_secs = 2\n\n[api]\nlisten = \"127.0.0.1:{}\"\n\n",
+        node.api_port
+    );
+    if let Some(a) = anchor {
+        text += &format!("[federation]\nanchor = \"{}\"\n\n", a.peer_id);
+    }
+    let partners: Vec<String> = partners.iter().map(|p| format!("\"{p}\"")).collect();
+    text += &format!(
+        "[exchange]\npartners = [{}]\nsync_interval_secs = {SYNC_INTERVAL_SECS}\n\n[log]\nlevel = \"info,tipx_node=debug\"\n",
+        partners.join(", ")
+    );
+    std::fs::write(node.config_path(), text).expect("writing the configuration");
+}
+
+/// A running federation.
+pub struct Federation {
+    /// The coordinator's node.
+    pub oas: Node,
+    /// The members, in the order given.
+    pub members: Vec<Node>,
+}
+
+impl Federation {
+    /// Starts OAS and `members` (state, partners), with a roster holding all of them.
+    /// `OAS` may appear as a partner. Returns once every node answers.
+    #[track_caller]
+    pub fn start(dir: &Path, oas_partners: &[&str], members: &[(&str, &[&str])]) -> Self {
+        let mut oas = Node::init("OAS", dir);
+        configure(&oas, None, oas_partners);
+        let mut nodes: Vec<Node> = members.iter().map(|(s, _)| Node::init(s, dir)).collect();
+        for (n, (_, partners)) in nodes.iter().zip(members) {
+            configure(n, Some(&oas), partners);
+        }
+        oas.start();
+        for n in &nodes {
+            oas.roster_add(n);
+        }
+        oas.tipx(["roster", "publish"]).ok();
+        for n in &mut nodes {
+            n.start();
+        }
+        Self {
+            oas,
+            members: nodes,
+        }
+    }
+
+    /// The member of state `code`.
+    #[track_caller]
+    pub fn member(&self, code: &str) -> &Node {
+        self.members
+            .iter()
+            .find(|n| n.state == code)
+            .unwrap_or_else(|| panic!("no member {code}"))
+    }
+
+    /// The member of state `code`, mutably.
+    #[track_caller]
+    pub fn member_mut(&mut self, code: &str) -> &mut Node {
+        self.members
+            .iter_mut()
+            .find(|n| n.state == code)
+            .unwrap_or_else(|| panic!("no member {code}"))
+    }
+
+    /// Every node, OAS first.
+    pub fn all(&self) -> impl Iterator<Item = &Node> {
+        std::iter::once(&self.oas).chain(self.members.iter())
+    }
+}
+
+impl Node {
+    /// On the coordinator: `tipx roster add` for `member`, with its address.
+    #[track_caller]
+    pub fn roster_add(&self, member: &Node) {
+        let addr = format!("/ip4/127.0.0.1/tcp/{}", member.p2p_port);
+        self.tipx([
+            "roster",
+            "add",
+            "--state",
+            &member.state,
+            "--name",
+            &member.state,
+            "--peer-id",
+            &member.peer_id,
+            "--addr",
+            &addr,
+        ])
+        .ok();
+    }
+
+    /// Publishes an alert for `audience` (comma-separated) and returns its id.
+    #[track_caller]
+    pub fn publish_alert(&self, title: &str, audience: &str) -> String {
+        let out = self
+            .tipx([
+                "publish",
+                "alert",
+                "--title",
+                title,
+                "--severity",
+                "high",
+                "--audience",
+                audience,
+            ])
+            .ok();
+        out.stdout.trim().to_string()
+    }
+
+    /// Whether this node holds the record `id` (retracted or not).
+    pub fn holds(&self, id: &str) -> bool {
+        self.records(&["--all"]).iter().any(|r| r["id"] == id)
+    }
+
+    /// The audit log as JSON entries.
+    #[track_caller]
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        match self.tipx(["audit", "--limit", "100000", "--json"]).json() {
+            serde_json::Value::Array(v) => v,
+            other => panic!("audit is not an array: {other}"),
+        }
+    }
+}
+
+/// Polls `cond` every 200 ms until it holds or `deadline` passes; returns whether it held.
+pub fn eventually(deadline: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    loop {
+        if cond() {
+            return true;
+        }
+        if start.elapsed() > deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,278 @@
+//! The federation, end to end: real `tipx run` processes on 127.0.0.1 with a signed roster,
+//! consent, and replication over libp2p. Each test checks what every node ends up holding.
+
+use std::{thread, time::Duration};
+
+use tipx_tests::{
+    Node,
+    federation::{DELIVERY_DEADLINE, Federation, SYNC_INTERVAL_SECS, configure, eventually},
+    write_jsonl,
+};
+
+/// Long enough for several sync rounds: what has not arrived by then was not sent.
+fn quiet_period() -> Duration {
+    Duration::from_secs(4 * SYNC_INTERVAL_SECS + 2)
+}
+
+fn mentions(audit: &[serde_json::Value], id: &str) -> bool {
+    audit
+        .iter()
+        .any(|e| e["record"] == id || e["detail"].as_str().is_some_and(|d| d.contains(id)))
+}
+
+fn sent_to(audit: &[serde_json::Value], peer: &str, id: &str) -> bool {
+    audit
+        .iter()
+        .any(|e| e["event"] == "sent" && e["peer"] == peer && mentions(std::slice::from_ref(e), id))
+}
+
+#[test]
+fn an_alert_reaches_its_audience_partners_and_no_one_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = Federation::start(
+        dir.path(),
+        &[],
+        &[
+            ("MX", &["CO", "PE"]),
+            ("CO", &["MX", "PE"]),
+            ("PE", &["MX", "CO"]),
+            ("BR", &["MX"]),
+            ("US", &[]),
+        ],
+    );
+    let mx = fed.member("MX");
+    let id = mx.publish_alert("Recruiters posing as a modelling agency", "CO,PE");
+    for code in ["CO", "PE"] {
+        let n = fed.member(code);
+        assert!(
+            eventually(DELIVERY_DEADLINE, || n.holds(&id)),
+            "{code} never received the alert; log:\n{}",
+            n.log()
+        );
+    }
+    thread::sleep(quiet_period());
+    let mx_audit = mx.audit();
+    for code in ["CO", "PE"] {
+        let n = fed.member(code);
+        assert!(
+            sent_to(&mx_audit, &n.peer_id, &id) || mentions(&n.audit(), &id),
+            "no trace of the alert reaching {code}"
+        );
+    }
+    for n in [fed.member("BR"), fed.member("US"), &fed.oas] {
+        assert!(
+            !n.holds(&id),
+            "{} holds an alert not addressed to it",
+            n.state
+        );
+        assert!(
+            !mentions(&n.audit(), &id),
+            "{}'s audit log mentions the alert",
+            n.state
+        );
+        assert!(
+            !sent_to(&mx_audit, &n.peer_id, &id),
+            "MX sent the alert to {}",
+            n.state
+        );
+    }
+}
+
+#[test]
+fn a_stopped_partner_catches_up_with_the_whole_feed_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["PE"]), ("PE", &["MX"])]);
+    let first = fed.member("MX").publish_alert("before the outage", "PE");
+    assert!(eventually(DELIVERY_DEADLINE, || fed
+        .member("PE")
+        .holds(&first)));
+    fed.member_mut("PE").stop();
+    let file = dir.path().join("batch.jsonl");
+    let lines: Vec<_> = (0..500)
+        .map(|i| serde_json::json!({"kind": "alert", "title": format!("alert {i}"), "severity": "medium", "audience": ["PE"]}))
+        .collect();
+    write_jsonl(&file, &lines);
+    fed.member("MX")
+        .tipx(["publish", "--file", file.to_str().unwrap()])
+        .ok();
+    fed.member_mut("PE").start();
+    let pe = fed.member("PE");
+    let held = || pe.records(&["--state", "MX"]);
+    assert!(
+        eventually(DELIVERY_DEADLINE * 2, || held().len() == 501),
+        "PE holds {} of 501; log:\n{}",
+        held().len(),
+        pe.log()
+    );
+    let mut seqs: Vec<u64> = held().iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (1..=501).collect::<Vec<_>>(),
+        "the feed is complete and gap-free"
+    );
+    let check = pe.tipx(["store", "check"]).ok();
+    assert!(check.stdout.contains("store is clean"), "{check}");
+}
+
+#[test]
+fn revoking_consent_stops_both_directions_and_a_new_grant_catches_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let before = mx.publish_alert("while partners", "CO");
+    assert!(eventually(DELIVERY_DEADLINE, || co.holds(&before)));
+
+    co.tipx(["partners", "revoke", "MX"]).ok();
+    let inactive = |n: &Node| {
+        let rows = n.tipx(["partners", "list", "--json"]).json();
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["active"] == false)
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, || inactive(mx)),
+        "MX never learnt of the revocation"
+    );
+    let from_mx = mx.publish_alert("after the revocation, from MX", "CO");
+    let from_co = co.publish_alert("after the revocation, from CO", "MX");
+    thread::sleep(quiet_period());
+    assert!(!co.holds(&from_mx), "CO received from MX after revoking");
+    assert!(!mx.holds(&from_co), "MX received from CO after CO revoked");
+
+    co.tipx(["partners", "request", "MX"]).ok();
+    assert!(
+        eventually(DELIVERY_DEADLINE, || co.holds(&from_mx)
+            && mx.holds(&from_co)),
+        "exchange did not resume"
+    );
+}
+
+#[test]
+fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let connected = |n: &Node, peer: &str| {
+        let peers = n.tipx(["peers", "--json"]).json();
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer_id"] == peer && p["connected"] == true)
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, || connected(mx, &co.peer_id)),
+        "MX and CO never connected"
+    );
+
+    // A node with a valid key that is not in the roster.
+    let mut outsider = Node::init("AR", dir.path());
+    configure(&outsider, Some(&fed.oas), &["MX"]);
+    outsider.start();
+    thread::sleep(quiet_period());
+    for n in fed.all() {
+        assert!(
+            !connected(n, &outsider.peer_id),
+            "{} accepted a connection from a key outside the roster",
+            n.state
+        );
+    }
+    let outsider_peers = outsider.tipx(["peers", "--json"]).json();
+    assert!(
+        outsider_peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["connected"] == false),
+        "the outsider connected: {outsider_peers}"
+    );
+
+    // CO's key is removed from the roster.
+    fed.oas
+        .tipx(["roster", "remove", "--peer-id", &co.peer_id])
+        .ok();
+    fed.oas.tipx(["roster", "publish"]).ok();
+    assert!(
+        eventually(DELIVERY_DEADLINE, || !connected(mx, &co.peer_id)),
+        "MX is still connected to a removed key"
+    );
+    let late = co.publish_alert("signed after removal", "MX");
+    thread::sleep(quiet_period());
+    assert!(
+        !mx.holds(&late),
+        "MX accepted a record signed by a removed key"
+    );
+}
+
+#[test]
+fn members_keep_exchanging_while_the_bootstrap_node_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(
+        dir.path(),
+        &[],
+        &[
+            ("MX", &["CO", "PE"]),
+            ("CO", &["MX", "PE"]),
+            ("PE", &["MX", "CO"]),
+        ],
+    );
+    let warm = fed.member("MX").publish_alert("while OAS is up", "CO,PE");
+    for code in ["CO", "PE"] {
+        assert!(eventually(DELIVERY_DEADLINE, || fed
+            .member(code)
+            .holds(&warm)));
+    }
+    fed.oas.stop();
+    fed.member_mut("CO").stop();
+    fed.member_mut("CO").start();
+    let id = fed.member("MX").publish_alert("while OAS is down", "CO,PE");
+    for code in ["CO", "PE"] {
+        let n = fed.member(code);
+        assert!(
+            eventually(DELIVERY_DEADLINE, || n.holds(&id)),
+            "{code} did not receive with OAS down; log:\n{}",
+            n.log()
+        );
+    }
+}
+
+#[test]
+fn a_retraction_with_erase_drops_the_body_on_every_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = Federation::start(
+        dir.path(),
+        &[],
+        &[
+            ("MX", &["CO", "PE"]),
+            ("CO", &["MX", "PE"]),
+            ("PE", &["MX", "CO"]),
+        ],
+    );
+    let mx = fed.member("MX");
+    let id = mx.publish_alert("published in error", "CO,PE");
+    for code in ["CO", "PE"] {
+        assert!(eventually(DELIVERY_DEADLINE, || fed
+            .member(code)
+            .holds(&id)));
+    }
+    mx.tipx(["retract", &id, "--reason", "published in error", "--erase"])
+        .ok();
+    for n in [mx, fed.member("CO"), fed.member("PE")] {
+        let erased = || {
+            let r = n.tipx(["records", "show", &id, "--json"]).json();
+            r["erased"] == true && r["retracted_by"].is_string() && r.get("body").is_none()
+        };
+        assert!(
+            eventually(DELIVERY_DEADLINE, erased),
+            "{} still holds the body",
+            n.state
+        );
+        assert!(
+            !n.records(&[]).iter().any(|r| r["id"] == id),
+            "{} still lists the retracted record",
+            n.state
+        );
+    }
+}
