@@ -21,7 +21,11 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(2_000);
     let dir = tempfile::tempdir().unwrap();
-    let store = SledStore::open(dir.path(), 64 << 20).unwrap();
+    let cache: u64 = std::env::var("CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let store = SledStore::open(dir.path(), cache << 20).unwrap();
     let mut mx = Author::new("MX");
     let t = Instant::now();
     let recs: Vec<Verified> = (0..n)
