@@ -58,6 +58,18 @@ impl Federation {
     /// `OAS` may appear as a partner. Returns once every node answers.
     #[track_caller]
     pub fn start(dir: &Path, oas_partners: &[&str], members: &[(&str, &[&str])]) -> Self {
+        Self::start_unlisted(dir, oas_partners, members, &[])
+    }
+
+    /// Like [`Federation::start`], but the roster gives no address for the states in
+    /// `unlisted`: they dial others, and no one can dial them.
+    #[track_caller]
+    pub fn start_unlisted(
+        dir: &Path,
+        oas_partners: &[&str],
+        members: &[(&str, &[&str])],
+        unlisted: &[&str],
+    ) -> Self {
         let mut oas = Node::init("OAS", dir);
         configure(&oas, None, oas_partners);
         let mut nodes: Vec<Node> = members.iter().map(|(s, _)| Node::init(s, dir)).collect();
@@ -66,7 +78,21 @@ impl Federation {
         }
         oas.start();
         for n in &nodes {
-            oas.roster_add(n);
+            if unlisted.contains(&n.state.as_str()) {
+                oas.tipx([
+                    "roster",
+                    "add",
+                    "--state",
+                    &n.state,
+                    "--name",
+                    &n.state,
+                    "--peer-id",
+                    &n.peer_id,
+                ])
+                .ok();
+            } else {
+                oas.roster_add(n);
+            }
         }
         oas.tipx(["roster", "publish"]).ok();
         for n in &mut nodes {

@@ -276,3 +276,36 @@ fn a_retraction_with_erase_drops_the_body_on_every_holder() {
         );
     }
 }
+
+#[test]
+fn a_partner_that_cannot_be_reached_directly_receives_through_another_partner() {
+    let dir = tempfile::tempdir().unwrap();
+    // No roster address for MX and PE: each dials CO (and OAS), never each other.
+    let fed = Federation::start_unlisted(
+        dir.path(),
+        &[],
+        &[
+            ("MX", &["CO", "PE"]),
+            ("CO", &["MX", "PE"]),
+            ("PE", &["MX", "CO"]),
+        ],
+        &["MX", "PE"],
+    );
+    let (mx, pe) = (fed.member("MX"), fed.member("PE"));
+    let id = mx.publish_alert("relayed through CO", "CO,PE");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || pe.holds(&id)),
+        "PE never received MX's record; log:\n{}",
+        pe.log()
+    );
+    let peers = pe.tipx(["peers", "--json"]).json();
+    let direct = peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["peer_id"] == mx.peer_id && p["connected"] == true);
+    assert!(
+        !direct,
+        "PE was connected to MX directly, so nothing was relayed"
+    );
+}
