@@ -109,7 +109,16 @@ pub fn router(api: Api) -> Router {
 }
 
 async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Status> {
-    blocking(&api, &h, |n| n.status()).await
+    let (peers, listening) = match &api.net {
+        Some(net) => (net.peers().await, net.listening().await),
+        None => (vec![], vec![]),
+    };
+    let Json(mut s) = blocking(&api, &h, |n| n.status()).await?;
+    s.connected = peers.iter().filter(|p| p.connected).count() as u64;
+    s.known_peers = peers.len() as u64;
+    s.sent = peers.iter().map(|p| p.sent).sum();
+    s.listening = listening;
+    Ok(Json(s))
 }
 
 async fn publish(

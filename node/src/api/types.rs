@@ -122,6 +122,22 @@ pub struct Status {
     pub roster_version: u64,
     /// Forks detected.
     pub forks: u64,
+    /// Records received from peers and newly stored, since start.
+    pub received_new: u64,
+    /// Copies of records already held that peers sent again, since start.
+    pub received_duplicate: u64,
+    /// Records sent to peers, since start.
+    #[serde(default)]
+    pub sent: u64,
+    /// Peers connected now.
+    #[serde(default)]
+    pub connected: u64,
+    /// Peers known (roster members and the bootstrap node).
+    #[serde(default)]
+    pub known_peers: u64,
+    /// Addresses the node listens on for peers.
+    #[serde(default)]
+    pub listening: Vec<String>,
 }
 
 /// The audit log.

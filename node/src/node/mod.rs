@@ -58,6 +58,10 @@ pub struct Node {
     publishing: Mutex<()>,
     started: Instant,
     anchor: Option<tipx_protocol::PublicKey>,
+    /// Records received from peers and newly stored, since start.
+    received_new: std::sync::atomic::AtomicU64,
+    /// Records received from peers that were already held, since start.
+    received_duplicate: std::sync::atomic::AtomicU64,
     /// Where to tell the network what was stored.
     events: Mutex<Option<tokio::sync::mpsc::Sender<crate::net::Stored>>>,
 }
@@ -90,6 +94,8 @@ impl Node {
             started: Instant::now(),
             anchor,
             events: Mutex::new(None),
+            received_new: Default::default(),
+            received_duplicate: Default::default(),
         })
     }
 
@@ -326,6 +332,15 @@ impl Node {
                     membership_changed |= self.learn(v);
                     stored.push(v.record.id);
                 }
+                match o {
+                    Inserted::Stored => self
+                        .received_new
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                    Inserted::Duplicate => self
+                        .received_duplicate
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                    Inserted::Refused(_) => 0,
+                };
                 outcomes[slot] = Some(match o {
                     Inserted::Refused(r) => Err(r),
                     other => Ok(other),
@@ -512,6 +527,14 @@ impl Node {
             partners: m.partners().into_iter().collect(),
             roster_version: m.roster().map_or(0, |r| r.version),
             forks: self.store.forks()?.len() as u64,
+            received_new: self.received_new.load(std::sync::atomic::Ordering::Relaxed),
+            received_duplicate: self
+                .received_duplicate
+                .load(std::sync::atomic::Ordering::Relaxed),
+            sent: 0,
+            connected: 0,
+            known_peers: 0,
+            listening: vec![],
         })
     }
 }
