@@ -88,11 +88,7 @@ impl EventLoop {
         let Some(key) = public_key(&peer) else { return };
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             match rep.on_connected(key, &cx) {
                 Ok(a) => out.push(Done::Actions(a)),
                 Err(e) => tracing::error!(error = %e, "store failed during sync"),
@@ -116,11 +112,7 @@ impl EventLoop {
         }
         self.blocking(Box::new(|node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             match rep.on_tick(&cx) {
                 Ok(a) => out.push(Done::Actions(a)),
                 Err(e) => tracing::error!(error = %e, "store failed during sync"),
@@ -132,11 +124,7 @@ impl EventLoop {
         let Some(key) = public_key(&peer) else { return };
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             if let Ok(a) = rep.on_disconnected(key, &cx) {
                 out.push(Done::Actions(a));
             }
@@ -151,11 +139,7 @@ impl EventLoop {
                     .filter_map(|id| node.store.get(id).ok().flatten())
                     .collect();
                 let m = node.membership();
-                let cx = Context {
-                    membership: &m,
-                    store: &node.store,
-                    now_ms: now_ms(),
-                };
+                let cx = context(node, &m);
                 out.push(Done::Actions(rep.on_published(&records, &cx)));
             })),
             // Announced by the task that stored them (see `store_records`).
@@ -194,11 +178,7 @@ impl EventLoop {
         };
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             let handled = match rep.handle_request(key, request, &cx) {
                 Ok(h) => h,
                 Err(e) => {
@@ -242,11 +222,7 @@ impl EventLoop {
         let response = Response::decode(&bytes);
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             let result = match response {
                 Ok(r) => rep.on_response(key, &request, r, &cx),
                 Err(e) => {
@@ -268,11 +244,7 @@ impl EventLoop {
         };
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             if let Ok(a) = rep.on_failure(key, &request, &cx) {
                 out.push(Done::Actions(a));
             }
@@ -358,6 +330,18 @@ impl EventLoop {
     }
 }
 
+/// The replicator's view of this node now.
+fn context<'a>(
+    node: &'a Node,
+    m: &'a tipx_protocol::Membership,
+) -> Context<'a, crate::store::SledStore> {
+    Context {
+        membership: m,
+        store: &node.store,
+        now_ms: now_ms(),
+    }
+}
+
 /// Validates and stores records from `peer`, counts offences, and tells the replicator.
 /// Returns (stored, refused, actions).
 fn store_records(
@@ -372,11 +356,7 @@ fn store_records(
         Err(e) => {
             tracing::error!(error = %e, "store failed while receiving");
             let m = node.membership();
-            let cx = Context {
-                membership: &m,
-                store: &node.store,
-                now_ms: now_ms(),
-            };
+            let cx = context(node, &m);
             let actions = rep.on_stored(peer, &[], &cx).unwrap_or_default();
             return (0, records.len() as u32, actions);
         }
@@ -408,11 +388,7 @@ fn store_records(
         .filter_map(|id| node.store.get(id).ok().flatten())
         .collect();
     let m = node.membership();
-    let cx = Context {
-        membership: &m,
-        store: &node.store,
-        now_ms: now_ms(),
-    };
+    let cx = context(node, &m);
     match rep.on_stored(peer, &stored, &cx) {
         Ok(a) => actions.extend(a),
         Err(e) => tracing::error!(error = %e, "store failed during sync"),

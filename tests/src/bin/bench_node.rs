@@ -74,7 +74,11 @@ fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
             let t = Instant::now();
             let out = cmd.output().expect("running tipx");
             let elapsed = t.elapsed();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             elapsed
         })
         .collect();
