@@ -20,6 +20,17 @@ pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
 /// Writes `node`'s configuration: listen on 127.0.0.1, pin `anchor` and bootstrap from it
 /// (members), grant `partners`.
 pub fn configure(node: &Node, anchor: Option<&Node>, partners: &[&str]) {
+    configure_external(node, anchor, partners, &[]);
+}
+
+/// Like [`configure`], announcing `external` addresses (instead of the listen address) to
+/// the rendezvous point.
+pub fn configure_external(
+    node: &Node,
+    anchor: Option<&Node>,
+    partners: &[&str],
+    external: &[&str],
+) {
     let mut text = format!(
         "[node]\nstate = \"{}\"\n\n[network]\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\n",
         node.state, node.p2p_port
@@ -29,6 +40,10 @@ pub fn configure(node: &Node, anchor: Option<&Node>, partners: &[&str]) {
             "bootstrap = [\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"]\n",
             a.p2p_port, a.peer_id
         );
+    }
+    if !external.is_empty() {
+        let list: Vec<String> = external.iter().map(|e| format!("\"{e}\"")).collect();
+        text += &format!("external = [{}]\n", list.join(", "));
     }
     text += &format!(
         "redial_max_backoff_secs = 2\n\n[api]\nlisten = \"127.0.0.1:{}\"\n\n",
@@ -58,23 +73,32 @@ impl Federation {
     /// `OAS` may appear as a partner. Returns once every node answers.
     #[track_caller]
     pub fn start(dir: &Path, oas_partners: &[&str], members: &[(&str, &[&str])]) -> Self {
-        Self::start_unlisted(dir, oas_partners, members, &[])
+        Self::start_unlisted(dir, oas_partners, members, &[], false)
     }
 
     /// Like [`Federation::start`], but the roster gives no address for the states in
-    /// `unlisted`: they dial others, and no one can dial them.
+    /// `unlisted`; if `unreachable`, they also announce an address where nothing listens,
+    /// so they dial others and no one can dial them.
     #[track_caller]
     pub fn start_unlisted(
         dir: &Path,
         oas_partners: &[&str],
         members: &[(&str, &[&str])],
         unlisted: &[&str],
+        unreachable: bool,
     ) -> Self {
         let mut oas = Node::init("OAS", dir);
         configure(&oas, None, oas_partners);
         let mut nodes: Vec<Node> = members.iter().map(|(s, _)| Node::init(s, dir)).collect();
         for (n, (_, partners)) in nodes.iter().zip(members) {
-            configure(n, Some(&oas), partners);
+            let hidden = unreachable && unlisted.contains(&n.state.as_str());
+            // Port 1 on loopback: nothing listens there.
+            let external: &[&str] = if hidden {
+                &["/ip4/127.0.0.1/tcp/1"]
+            } else {
+                &[]
+            };
+            configure_external(n, Some(&oas), partners, external);
         }
         oas.start();
         for n in &nodes {

@@ -93,7 +93,7 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut swarm = build(&br_key, 16, Duration::from_secs(300)).unwrap();
+        let mut swarm = build(&br_key, 16, Duration::from_secs(300), false).unwrap();
         assert!(
             connect(&mut swarm, mx_peer, mx_addr.clone()).await,
             "BR, a roster member, could not connect"

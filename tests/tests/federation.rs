@@ -290,6 +290,7 @@ fn a_partner_that_cannot_be_reached_directly_receives_through_another_partner() 
             ("PE", &["MX", "CO"]),
         ],
         &["MX", "PE"],
+        true,
     );
     let (mx, pe) = (fed.member("MX"), fed.member("PE"));
     let id = mx.publish_alert("relayed through CO", "CO,PE");
@@ -308,4 +309,34 @@ fn a_partner_that_cannot_be_reached_directly_receives_through_another_partner() 
         !direct,
         "PE was connected to MX directly, so nothing was relayed"
     );
+}
+
+#[test]
+fn members_without_roster_addresses_find_each_other_through_the_coordinator() {
+    let dir = tempfile::tempdir().unwrap();
+    // MX and CO know only the bootstrap address and the anchor key; the roster has no
+    // address for either of them.
+    let fed = Federation::start_unlisted(
+        dir.path(),
+        &[],
+        &[("MX", &["CO"]), ("CO", &["MX"])],
+        &["MX", "CO"],
+        false,
+    );
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let connected = || {
+        let peers = mx.tipx(["peers", "--json"]).json();
+        peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["peer_id"] == co.peer_id && p["connected"] == true)
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, connected),
+        "MX never found CO; log:\n{}",
+        mx.log()
+    );
+    let id = mx.publish_alert("found through the rendezvous point", "CO");
+    assert!(eventually(DELIVERY_DEADLINE, || co.holds(&id)));
 }

@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use libp2p::{
-    Swarm, allow_block_list, connection_limits, identify, noise, ping, request_response,
-    swarm::NetworkBehaviour, tcp, yamux,
+    Swarm, allow_block_list, connection_limits, identify, noise, ping, rendezvous,
+    request_response,
+    swarm::{NetworkBehaviour, behaviour::toggle::Toggle},
+    tcp, yamux,
 };
 
 use super::codec::{Codec, PROTOCOL};
@@ -32,13 +34,23 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     /// Replication.
     pub sync: request_response::Behaviour<Codec>,
+    /// On the coordinator's node: the rendezvous point where members register their
+    /// addresses.
+    pub rendezvous_server: Toggle<rendezvous::server::Behaviour>,
+    /// On members: registers with the coordinator and discovers the other members.
+    pub rendezvous: Toggle<rendezvous::client::Behaviour>,
 }
 
-/// Builds the swarm for `key` (the node key, also its libp2p identity).
+/// The rendezvous namespace of tipx nodes.
+pub const RENDEZVOUS_NAMESPACE: &str = "tipx";
+
+/// Builds the swarm for `key` (the node key, also its libp2p identity); the coordinator's
+/// node serves rendezvous, members are its clients.
 pub fn build(
     key: &tipx_protocol::Keypair,
     max_connections: u32,
     idle_timeout: Duration,
+    coordinator: bool,
 ) -> anyhow::Result<Swarm<Behaviour>> {
     let mut secret = key.secret_bytes();
     let identity = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)?;
@@ -69,6 +81,14 @@ pub fn build(
                         .with_request_timeout(REQUEST_TIMEOUT)
                         .with_max_concurrent_streams(MAX_STREAMS),
                 ),
+                rendezvous_server: coordinator
+                    .then(|| {
+                        rendezvous::server::Behaviour::new(rendezvous::server::Config::default())
+                    })
+                    .into(),
+                rendezvous: (!coordinator)
+                    .then(|| rendezvous::client::Behaviour::new(k.clone()))
+                    .into(),
             }
         })?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle_timeout))

@@ -50,6 +50,8 @@ pub(super) struct EventLoop {
     pub(super) done_tx: mpsc::Sender<Done>,
     pub(super) sync_state: super::sync::State,
     max_backoff: Duration,
+    external_configured: bool,
+    pub(super) discovery: super::discovery::State,
     bootstrap: Vec<(PeerId, Multiaddr)>,
 }
 
@@ -65,6 +67,7 @@ pub fn spawn(
         node.keypair(),
         config.network.max_connections,
         config.network.idle_timeout(),
+        node.state().is_coordinator(),
     )?;
     for (i, a) in config.network.listen.iter().enumerate() {
         let addr: Multiaddr = a
@@ -103,6 +106,8 @@ pub fn spawn(
             page_bytes: config.exchange.page_max_bytes as u32,
         }),
         max_backoff: config.network.redial_max_backoff(),
+        external_configured: !config.network.external.is_empty(),
+        discovery: Default::default(),
         bootstrap,
     };
     ev.refresh_membership();
@@ -120,6 +125,7 @@ impl EventLoop {
     ) {
         let mut tick = tokio::time::interval(TICK);
         let mut sync_timer = tokio::time::interval(SYNC_TICK);
+        let mut discover_timer = tokio::time::interval(super::discovery::DISCOVER_EVERY);
         loop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.handle_swarm_event(event),
@@ -128,6 +134,7 @@ impl EventLoop {
                 Some(d) = done.recv() => self.on_done(d),
                 _ = tick.tick() => self.redial_due(),
                 _ = sync_timer.tick() => self.tick_sync(),
+                _ = discover_timer.tick() => self.discover(),
                 _ = shutdown.changed() => break,
             }
         }
@@ -166,7 +173,13 @@ impl EventLoop {
 
     fn handle_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
-            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                if !self.external_configured {
+                    self.swarm.add_external_address(address);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Rendezvous(e)) => self.on_rendezvous(e),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
@@ -218,13 +231,27 @@ impl EventLoop {
         p.connected = true;
         p.backoff = None;
         p.next_dial = None;
+        if self.bootstrap_peers().contains(&peer) {
+            self.discover();
+        }
         self.start_sync(peer);
     }
 
     fn on_identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        let Some(p) = self.peers.get_mut(&peer) else {
+        if self.peers.contains_key(&peer) {
+            self.learn_addresses(peer, addrs);
+        }
+    }
+
+    /// Adds addresses of a roster member (from identify or discovery), caches them in the
+    /// store for the next start, and dials it if it is not connected.
+    pub(super) fn learn_addresses(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        if peer == *self.swarm.local_peer_id()
+            || !self.swarm.behaviour().gate.allowed_peers().contains(&peer)
+        {
             return;
-        };
+        }
+        let p = self.peers.entry(peer).or_default();
         let mut changed = false;
         for a in addrs {
             if !p.addrs.contains(&a) {
@@ -232,11 +259,20 @@ impl EventLoop {
                 changed = true;
             }
         }
-        if changed {
-            let text: Vec<String> = p.addrs.iter().map(|a| a.to_string()).collect();
-            let node = self.node.clone();
-            tokio::task::spawn_blocking(move || node.cache_addrs(&peer.to_base58(), &text));
+        if !changed {
+            return;
         }
+        if !p.connected && p.next_dial.is_none_or(|t| t > Instant::now()) {
+            p.next_dial = Some(Instant::now());
+        }
+        let text: Vec<String> = p.addrs.iter().map(|a| a.to_string()).collect();
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || node.cache_addrs(&peer.to_base58(), &text));
+    }
+
+    /// The bootstrap (rendezvous) peers.
+    pub(super) fn bootstrap_peers(&self) -> Vec<PeerId> {
+        self.bootstrap.iter().map(|(p, _)| *p).collect()
     }
 
     /// Allows the roster's keys (and the anchor and bootstrap peers), disconnects removed

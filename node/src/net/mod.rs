@@ -9,6 +9,7 @@
 
 pub mod behaviour;
 pub mod codec;
+mod discovery;
 mod event_loop;
 mod sync;
 
