@@ -1,10 +1,9 @@
 //! Key and value layouts. Everything lives in one sled tree, so that one atomic batch can
-//! write a record with its indexes; the first byte of a key says what it is (see
-//! [`Space`]). Integers are big-endian so that sled's byte order is numeric order.
+//! write an insert whole; the first byte of a key says what it is (see [`Space`]). Integers
+//! are big-endian so that sled's byte order is numeric order.
 
 use tipx_protocol::{
     FeedId, Kind, RecordId, StateCode, body::ConsentAction, membership::ConsentState,
-    record::Header,
 };
 
 use super::Error;
@@ -13,29 +12,21 @@ use super::Error;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub(crate) enum Space {
-    /// Schema version, roster in force.
+    /// Schema version, roster in force, node-local settings.
     Meta = b'm',
-    /// id → header length ‖ header ‖ signature.
-    Records = b'r',
-    /// id → body (deleted on erase).
-    Bodies = b'b',
-    /// feed ‖ seq → id.
-    Positions = b'p',
+    /// feed ‖ seq → header length ‖ header ‖ signature ‖ body (the body is cut on erase).
+    Records = b'p',
     /// feed → author, audience, head (JSON).
     Feeds = b'f',
-    /// created_at ‖ id.
-    ByTime = b't',
-    /// kind ‖ created_at ‖ id.
-    ByKind = b'k',
-    /// state ‖ created_at ‖ id.
-    ByState = b's',
+    /// page number → the index entries of one insert (see `index::Entry`).
+    IndexPages = b'i',
     /// target → retraction id.
     Retracted = b'x',
     /// sequence → fork evidence (JSON).
     Forks = b'F',
     /// from ‖ to → latest consent.
     Consents = b'c',
-    /// sequence → audit entry (JSON).
+    /// page number → the audit entries of one write (JSON array).
     Audit = b'a',
 }
 
@@ -49,19 +40,9 @@ pub(super) fn key(space: Space, parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
-/// `p ‖ feed ‖ seq` → id.
+/// `p ‖ feed ‖ seq`, where a record is stored.
 pub(super) fn position(feed: &FeedId, seq: u64) -> Vec<u8> {
-    key(Space::Positions, &[&feed.0, &seq.to_be_bytes()])
-}
-
-/// The index keys of a record: by time, by kind, by state.
-pub(super) fn index_keys(id: &RecordId, h: &Header) -> [Vec<u8>; 3] {
-    let t = h.created_at_ms.to_be_bytes();
-    [
-        key(Space::ByTime, &[&t, &id.0]),
-        key(Space::ByKind, &[&[kind_byte(h.kind)], &t, &id.0]),
-        key(Space::ByState, &[&state_bytes(h.author_state), &t, &id.0]),
-    ]
+    key(Space::Records, &[&feed.0, &seq.to_be_bytes()])
 }
 
 pub(super) fn kind_byte(kind: Kind) -> u8 {
@@ -78,7 +59,7 @@ pub(super) fn state_bytes(s: StateCode) -> [u8; 3] {
     b
 }
 
-fn state_from(b: &[u8]) -> Result<StateCode, Error> {
+pub(super) fn state_from(b: &[u8]) -> Result<StateCode, Error> {
     let text = std::str::from_utf8(b).unwrap_or("").trim_end_matches('\0');
     text.parse()
         .map_err(|_| Error::Corrupt(format!("bad state code in a key: {b:?}")))
@@ -120,27 +101,34 @@ pub(super) fn consent_value_decode(v: &[u8]) -> Result<ConsentState, Error> {
     })
 }
 
-/// The value of the `records` tree: `header length (u32) ‖ header ‖ signature`.
-pub(super) fn record_value(header: &[u8], signature: &[u8; 64]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(4 + header.len() + 64);
+/// A stored record: `header length (u32) ‖ header ‖ signature ‖ body` (no body once erased).
+pub(super) fn record_value(header: &[u8], signature: &[u8; 64], body: Option<&[u8]>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(4 + header.len() + 64 + body.map_or(0, <[u8]>::len));
     v.extend_from_slice(&(header.len() as u32).to_be_bytes());
     v.extend_from_slice(header);
     v.extend_from_slice(signature);
+    if let Some(b) = body {
+        v.extend_from_slice(b);
+    }
     v
 }
 
-/// Splits a `records` value into header bytes and signature.
-pub(super) fn record_value_decode(v: &[u8]) -> Result<(&[u8], [u8; 64]), Error> {
+/// A stored record's header bytes, signature and body.
+pub(super) type StoredParts<'a> = (&'a [u8], [u8; 64], Option<&'a [u8]>);
+
+/// Splits a stored record into header bytes, signature and body.
+pub(super) fn record_value_decode(v: &[u8]) -> Result<StoredParts<'_>, Error> {
     let bad = || Error::Corrupt("record value".into());
     let len =
         u32::from_be_bytes(v.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
     let header = v.get(4..4 + len).ok_or_else(bad)?;
     let sig = v
-        .get(4 + len..)
+        .get(4 + len..4 + len + 64)
         .ok_or_else(bad)?
         .try_into()
         .map_err(|_| bad())?;
-    Ok((header, sig))
+    let rest = &v[4 + len + 64..];
+    Ok((header, sig, (!rest.is_empty()).then_some(rest)))
 }
 
 pub(super) fn id_from(b: &[u8]) -> Result<RecordId, Error> {

@@ -1,19 +1,26 @@
 //! The node's durable store on sled 0.34.
 //!
 //! Everything lives in one tree, with the first byte of each key naming what it holds
-//! ([`keys::Space`]): records (header and signature), bodies (erasable), feed positions,
-//! feeds (author, audience, head — which are also this node's own feed counters), the
-//! indexes by time, kind and state, retractions, forks, consents, the audit log, and meta
-//! (schema version, roster in force). One tree lets an insert write a record, its indexes,
-//! its effects and its audit entries in **one atomic batch**, which sled applies whole or not
-//! at all, also across a crash — several times faster than a multi-tree transaction (see
-//! `docs/DECISIONS.md`). Writers are serialised by a lock; readers never wait. A record is
-//! acknowledged only after [`Store::flush`].
+//! ([`keys::Space`]): records (header, signature and body — the body is cut on erase —
+//! under their feed position, so a feed reads in order), feeds (author, audience, head;
+//! also this node's own feed counters), index pages, retractions, forks, consents, audit
+//! pages, and meta (schema version, roster in force, node-local settings).
+//!
+//! An insert is **one atomic batch** (sled applies it whole or not at all, also across a
+//! crash) holding one key per record, the feed heads, the effects, one index page listing
+//! the new records by id, time, kind and state, and one audit page. The indexes are kept in
+//! memory, loaded from the index pages at open ([`index`]). Writers are serialised by a
+//! lock; readers never wait for disk writes. A record is acknowledged only after
+//! [`Store::flush`]. Why this layout: `docs/DECISIONS.md`.
 
+mod index;
 mod keys;
 mod txn;
 
-use std::{path::Path, sync::Mutex};
+use std::{
+    path::Path,
+    sync::{Mutex, RwLock},
+};
 
 use keys::{Space, key};
 use tipx_protocol::{
@@ -27,9 +34,12 @@ use tipx_protocol::{
 };
 
 /// The layout version written in meta; a store of another version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 const ROSTER_KEY: &[u8] = b"roster";
+/// Ids handed to a `scan` visitor per look at the in-memory index (the lock is not held
+/// while visiting).
+const SCAN_CHUNK: usize = 256;
 
 /// A failure of the store itself.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +72,7 @@ pub struct SledStore {
     tree: sled::Tree,
     /// Serialises inserts: each reads feed heads, then writes one batch.
     writer: Mutex<()>,
+    index: RwLock<index::Indexes>,
 }
 
 impl SledStore {
@@ -105,21 +116,36 @@ impl SledStore {
                 db.flush()?;
             }
         }
+        let mut idx = index::Indexes::default();
+        for page in tree.scan_prefix([Space::IndexPages as u8]).values() {
+            idx.add(&index::decode_page(&page?)?);
+        }
         Ok(Self {
             db,
             tree,
             writer: Mutex::new(()),
+            index: RwLock::new(idx),
         })
+    }
+
+    fn indexes(&self) -> std::sync::RwLockReadGuard<'_, index::Indexes> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn position_of(&self, id: &RecordId) -> Option<(FeedId, u64)> {
+        self.indexes().ids.get(id).copied()
     }
 
     /// Ids of records whose id starts with `prefix` (at most `limit` of them).
     pub fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<RecordId>, Error> {
-        self.tree
-            .scan_prefix(key(Space::Records, &[prefix]))
+        Ok(self
+            .indexes()
+            .ids
             .keys()
+            .filter(|id| id.0.starts_with(prefix))
             .take(limit)
-            .map(|k| keys::id_from(&k?[1..]))
-            .collect()
+            .copied()
+            .collect())
     }
 
     /// A node-local setting kept in meta (not part of any record).
@@ -158,15 +184,11 @@ impl SledStore {
             .values()
             .map(|v| v.map_err(Error::from))
     }
-
-    fn count(&self, space: Space) -> usize {
-        self.tree.scan_prefix([space as u8]).keys().count()
-    }
 }
 
-/// Rebuilds a record from its stored value and body.
-pub(crate) fn load_record(value: &[u8], body: Option<&[u8]>) -> Result<Record, Error> {
-    let (header_bytes, signature) = keys::record_value_decode(value)?;
+/// Rebuilds a record from its stored value.
+pub(crate) fn load_record(value: &[u8]) -> Result<Record, Error> {
+    let (header_bytes, signature, body) = keys::record_value_decode(value)?;
     let header = wire::decode_header(header_bytes)
         .map_err(|e| Error::Corrupt(format!("stored header: {e}")))?;
     Ok(Record {
@@ -195,22 +217,24 @@ impl Store for SledStore {
         now_ms: u64,
     ) -> Result<Vec<Inserted>, Error> {
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut txn = txn::BatchTxn {
-            db: &self.db,
-            tree: &self.tree,
-            pending: Default::default(),
-        };
+        let mut txn = txn::BatchTxn::new(self);
         let out = apply::apply(&mut txn, batch, source, now_ms)?;
-        txn.commit()?;
+        let entries = txn.commit()?;
+        self.index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(&entries);
         Ok(out)
     }
 
     fn get(&self, id: &RecordId) -> Result<Option<Record>, Error> {
-        let Some(v) = self.tree.get(key(Space::Records, &[&id.0]))? else {
+        let Some((feed, seq)) = self.position_of(id) else {
             return Ok(None);
         };
-        let body = self.tree.get(key(Space::Bodies, &[&id.0]))?;
-        load_record(&v, body.as_deref()).map(Some)
+        self.tree
+            .get(keys::position(&feed, seq))?
+            .map(|v| load_record(&v))
+            .transpose()
     }
 
     fn retraction_of(&self, id: &RecordId) -> Result<Option<RecordId>, Error> {
@@ -236,18 +260,15 @@ impl Store for SledStore {
     ) -> Result<Vec<Record>, Error> {
         let mut out = Vec::new();
         let mut bytes = 0;
-        for kv in self
+        for v in self
             .tree
             .range(keys::position(feed, from_seq.max(1))..=keys::position(feed, u64::MAX))
+            .values()
         {
             if out.len() >= max_records {
                 break;
             }
-            let (_, id) = kv?;
-            let id = keys::id_from(&id)?;
-            let r = self
-                .get(&id)?
-                .ok_or_else(|| Error::Corrupt(format!("position points to missing record {id}")))?;
+            let r = load_record(&v?)?;
             bytes += r.encoded_len();
             if !out.is_empty() && bytes > max_bytes {
                 break;
@@ -270,20 +291,21 @@ impl Store for SledStore {
         until_ms: u64,
         visit: &mut dyn FnMut(RecordId) -> bool,
     ) -> Result<(), Error> {
-        let (space, prefix): (Space, Vec<u8>) = match index {
-            Index::Time => (Space::ByTime, vec![]),
-            Index::Kind(k) => (Space::ByKind, vec![keys::kind_byte(k)]),
-            Index::State(s) => (Space::ByState, keys::state_bytes(s).to_vec()),
-        };
-        let lo = key(space, &[&prefix, &since_ms.to_be_bytes(), &[0; 32]]);
-        let hi = key(space, &[&prefix, &until_ms.to_be_bytes(), &[0xff; 32]]);
-        for k in self.tree.range(lo..=hi).keys().rev() {
-            let k = k?;
-            if !visit(keys::id_from(&k[k.len() - 32..])?) {
-                break;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .indexes()
+                .page(index, since_ms, until_ms, cursor, SCAN_CHUNK);
+            let Some(last) = page.last().copied() else {
+                return Ok(());
+            };
+            for (_, id) in page {
+                if !visit(id) {
+                    return Ok(());
+                }
             }
+            cursor = Some(last);
         }
-        Ok(())
     }
 
     fn consents(&self) -> Result<Vec<(StateCode, StateCode, ConsentState)>, Error> {
@@ -311,30 +333,37 @@ impl Store for SledStore {
     }
 
     fn audit(&self, entries: &[AuditEntry]) -> Result<(), Error> {
-        let mut batch = sled::Batch::default();
-        for e in entries {
-            let seq = self.db.generate_id()?.to_be_bytes();
-            batch.insert(
-                key(Space::Audit, &[&seq]),
-                serde_json::to_vec(e).expect("plain data"),
-            );
+        if entries.is_empty() {
+            return Ok(());
         }
-        Ok(self.tree.apply_batch(batch)?)
+        let page = self.db.generate_id()?.to_be_bytes();
+        self.tree.insert(
+            key(Space::Audit, &[&page]),
+            serde_json::to_vec(entries).expect("plain data"),
+        )?;
+        Ok(())
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
-        let mut out: Vec<AuditEntry> = self
-            .values(Space::Audit)
-            .rev()
-            .take(limit)
-            .map(|v| decode_json("audit entry", &v?))
-            .collect::<Result<_, _>>()?;
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for page in self.values(Space::Audit).rev() {
+            let mut entries: Vec<AuditEntry> = decode_json("audit page", &page?)?;
+            while let Some(e) = entries.pop() {
+                if out.len() >= limit {
+                    break;
+                }
+                out.push(e);
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
         out.reverse();
         Ok(out)
     }
 
     fn len(&self) -> Result<u64, Error> {
-        Ok(self.count(Space::Records) as u64)
+        Ok(self.indexes().ids.len() as u64)
     }
 
     fn flush(&self) -> Result<(), Error> {
@@ -344,65 +373,36 @@ impl Store for SledStore {
 
     fn check_indexes(&self) -> Result<Vec<String>, Error> {
         let mut problems = Vec::new();
+        let idx = self.indexes();
         let mut n = 0usize;
         for kv in self.tree.scan_prefix([Space::Records as u8]) {
             let (k, v) = kv?;
             n += 1;
-            let r = match load_record(&v, None) {
+            let r = match load_record(&v) {
                 Ok(r) => r,
                 Err(e) => {
-                    problems.push(format!("record {}: {e}", hex::encode(&k[1..])));
+                    problems.push(format!("record at {}: {e}", hex::encode(&k[1..])));
                     continue;
                 }
             };
-            if r.id.0[..] != k[1..] {
+            if k[..] != keys::position(&r.header.feed, r.header.seq)[..] {
                 problems.push(format!(
-                    "record stored under {} has id {}",
-                    hex::encode(&k[1..]),
-                    r.id
-                ));
-            }
-            if self
-                .tree
-                .get(keys::position(&r.header.feed, r.header.seq))?
-                .as_deref()
-                != Some(&r.id.0[..])
-            {
-                problems.push(format!(
-                    "record {}: feed position index disagrees",
+                    "record {} is stored under another feed position",
                     r.id.short()
                 ));
             }
-            for k in keys::index_keys(&r.id, &r.header) {
-                if !self.tree.contains_key(&k)? {
-                    problems.push(format!(
-                        "record {}: missing from the {:?} index",
-                        r.id.short(),
-                        k[0] as char
-                    ));
-                }
+            if idx.ids.get(&r.id) != Some(&(r.header.feed, r.header.seq)) {
+                problems.push(format!("record {}: missing from the index", r.id.short()));
             }
         }
-        for space in [
-            Space::Positions,
-            Space::ByTime,
-            Space::ByKind,
-            Space::ByState,
-        ] {
-            let c = self.count(space);
-            if c != n {
-                problems.push(format!("index {space:?} has {c} entries for {n} records"));
-            }
+        if idx.ids.len() != n {
+            problems.push(format!(
+                "the index lists {} records, the store holds {n}",
+                idx.ids.len()
+            ));
         }
-        for k in self.tree.scan_prefix([Space::Bodies as u8]).keys() {
-            let mut k = k?.to_vec();
-            k[0] = Space::Records as u8;
-            if !self.tree.contains_key(&k)? {
-                problems.push(format!(
-                    "a body without its record: {}",
-                    hex::encode(&k[1..])
-                ));
-            }
+        if !idx.consistent() {
+            problems.push("the time, kind and state indexes disagree with the id index".into());
         }
         Ok(problems)
     }

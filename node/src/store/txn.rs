@@ -1,8 +1,10 @@
 //! The protocol's insert algorithm (`tipx_protocol::store::apply`) carried out as one
-//! atomic sled batch: reads see the tree through the batch's own pending writes, and the
-//! batch is applied whole at the end (sled applies a batch atomically, also across a crash).
+//! atomic sled batch: reads see the tree (and the in-memory id index) through the batch's
+//! own pending writes, and the batch is applied whole at the end — records, feed heads,
+//! effects, one index page and one audit page (sled applies a batch atomically, also across
+//! a crash).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tipx_protocol::{
     FeedId, RecordId, StateCode,
@@ -13,27 +15,40 @@ use tipx_protocol::{
 };
 
 use super::{
-    Error, ROSTER_KEY,
+    Error, ROSTER_KEY, SledStore,
+    index::Entry,
     keys::{self, Space, key},
     load_record,
 };
 
 /// Pending writes over the tree; `None` is a removal.
 pub(super) struct BatchTxn<'a> {
-    pub(super) db: &'a sled::Db,
-    pub(super) tree: &'a sled::Tree,
-    pub(super) pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    pub(super) store: &'a SledStore,
+    pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    new_ids: HashMap<RecordId, (FeedId, u64)>,
+    pub(super) entries: Vec<Entry>,
+    audit: Vec<AuditEntry>,
 }
 
 fn json<V: serde::Serialize>(v: &V) -> Vec<u8> {
     serde_json::to_vec(v).expect("plain data serializes")
 }
 
-impl BatchTxn<'_> {
+impl<'a> BatchTxn<'a> {
+    pub(super) fn new(store: &'a SledStore) -> Self {
+        Self {
+            store,
+            pending: BTreeMap::new(),
+            new_ids: HashMap::new(),
+            entries: vec![],
+            audit: vec![],
+        }
+    }
+
     fn read(&self, k: &[u8]) -> Result<Option<Vec<u8>>, Error> {
         match self.pending.get(k) {
             Some(v) => Ok(v.clone()),
-            None => Ok(self.tree.get(k)?.map(|v| v.to_vec())),
+            None => Ok(self.store.tree.get(k)?.map(|v| v.to_vec())),
         }
     }
 
@@ -41,8 +56,27 @@ impl BatchTxn<'_> {
         self.pending.insert(k, Some(v));
     }
 
-    /// Applies every pending write in one atomic batch.
-    pub(super) fn commit(self) -> Result<(), Error> {
+    fn position(&self, id: &RecordId) -> Option<(FeedId, u64)> {
+        self.new_ids
+            .get(id)
+            .copied()
+            .or_else(|| self.store.position_of(id))
+    }
+
+    /// Applies every pending write, the index page and the audit page in one atomic batch.
+    pub(super) fn commit(mut self) -> Result<Vec<Entry>, Error> {
+        if !self.entries.is_empty() {
+            let page = self.store.db.generate_id()?.to_be_bytes();
+            self.write(
+                key(Space::IndexPages, &[&page]),
+                super::index::encode_page(&self.entries),
+            );
+        }
+        if !self.audit.is_empty() {
+            let page = self.store.db.generate_id()?.to_be_bytes();
+            let v = json(&self.audit);
+            self.write(key(Space::Audit, &[&page]), v);
+        }
         let mut batch = sled::Batch::default();
         for (k, v) in self.pending {
             match v {
@@ -50,7 +84,8 @@ impl BatchTxn<'_> {
                 None => batch.remove(k),
             }
         }
-        Ok(self.tree.apply_batch(batch)?)
+        self.store.tree.apply_batch(batch)?;
+        Ok(self.entries)
     }
 }
 
@@ -64,46 +99,54 @@ impl Txn for BatchTxn<'_> {
     }
 
     fn id_at(&mut self, feed: &FeedId, seq: u64) -> Result<Option<RecordId>, Error> {
-        self.read(&keys::position(feed, seq))?
-            .map(|v| keys::id_from(&v))
-            .transpose()
+        match self.read(&keys::position(feed, seq))? {
+            None => Ok(None),
+            Some(v) => Ok(Some(load_record(&v)?.id)),
+        }
     }
 
     fn get(&mut self, id: &RecordId) -> Result<Option<Record>, Error> {
-        let Some(v) = self.read(&key(Space::Records, &[&id.0]))? else {
+        let Some((feed, seq)) = self.position(id) else {
             return Ok(None);
         };
-        let body = self.read(&key(Space::Bodies, &[&id.0]))?;
-        load_record(&v, body.as_deref()).map(Some)
+        self.read(&keys::position(&feed, seq))?
+            .map(|v| load_record(&v))
+            .transpose()
     }
 
     fn put(&mut self, r: &Record, feed: &FeedInfo) -> Result<(), Error> {
-        let id = r.id;
+        let h = &r.header;
         self.write(
-            key(Space::Records, &[&id.0]),
-            keys::record_value(&r.header_bytes, &r.signature),
+            keys::position(&h.feed, h.seq),
+            keys::record_value(&r.header_bytes, &r.signature, r.body.as_deref()),
         );
-        if let Some(body) = &r.body {
-            self.write(key(Space::Bodies, &[&id.0]), body.clone());
-        }
-        self.write(keys::position(&r.header.feed, r.header.seq), id.0.to_vec());
-        for k in keys::index_keys(&id, &r.header) {
-            self.write(k, vec![]);
-        }
         self.write(key(Space::Feeds, &[&feed.feed.0]), json(feed));
+        self.new_ids.insert(r.id, (h.feed, h.seq));
+        self.entries.push(Entry {
+            id: r.id,
+            feed: h.feed,
+            seq: h.seq,
+            created_at_ms: h.created_at_ms,
+            kind: h.kind,
+            state: h.author_state,
+        });
         Ok(())
     }
 
     fn put_fork(&mut self, e: &ForkEvidence) -> Result<(), Error> {
-        let seq = self.db.generate_id()?.to_be_bytes();
+        let seq = self.store.db.generate_id()?.to_be_bytes();
         self.write(key(Space::Forks, &[&seq]), json(e));
         Ok(())
     }
 
     fn retract(&mut self, target: &RecordId, by: &RecordId, erase: bool) -> Result<(), Error> {
         self.write(key(Space::Retracted, &[&target.0]), by.0.to_vec());
-        if erase {
-            self.pending.insert(key(Space::Bodies, &[&target.0]), None);
+        if erase && let Some(r) = self.get(target)? {
+            let h = &r.header;
+            self.write(
+                keys::position(&h.feed, h.seq),
+                keys::record_value(&r.header_bytes, &r.signature, None),
+            );
         }
         Ok(())
     }
@@ -139,8 +182,7 @@ impl Txn for BatchTxn<'_> {
     }
 
     fn audit(&mut self, entry: &AuditEntry) -> Result<(), Error> {
-        let seq = self.db.generate_id()?.to_be_bytes();
-        self.write(key(Space::Audit, &[&seq]), json(entry));
+        self.audit.push(entry.clone());
         Ok(())
     }
 }
