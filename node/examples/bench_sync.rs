@@ -1,6 +1,6 @@
-//! Replication benchmark over the real sync state machine, wire encoding, validation and
-//! sled store (no sockets: the two sides are driven in one thread, so the figures are the
-//! node's own work, without libp2p).
+//! Replication benchmark over the real sync state machine, wire encoding, and the node's
+//! receive path (validation on every core, sled store, flush) — no sockets: the two sides
+//! are driven from one thread, so the figures are the node's own work, without libp2p.
 //!
 //! Prints:
 //! - bytes each way and CPU time of a no-op anti-entropy round between two nodes that hold
@@ -13,27 +13,62 @@
 use std::time::Instant;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use tipx_node::store::SledStore;
+use tipx_node::{node::Node, store::SledStore};
 use tipx_protocol::{
-    Body, Membership, Origin, PublicKey, Store,
+    Body, Membership, PublicKey, Record, Store,
+    body::{Consent, ConsentAction},
     store::{Inserted, Source},
     sync::{Action, Config, Context, Replicator, Reply, Request, Response},
-    testkit::{Author, NOW_MS, alert, key_of, membership},
-    validate::{self, Verified},
+    testkit::{Author, NOW_MS, alert, key_of, roster, st},
+    validate::Verified,
 };
 
 struct Side {
     key: PublicKey,
     m: Membership,
-    store: SledStore,
+    node: Node,
     rep: Replicator,
 }
 
+/// A node of `code` whose store holds the roster (OAS, MX, CO) and MX <-> CO consents, as
+/// it would after joining the federation.
 fn side(code: &str) -> Side {
+    let store = SledStore::temporary().expect("store");
+    let mut oas = Author::new("OAS");
+    let mut control = vec![oas.publish(
+        &["*"],
+        Body::Roster(roster(1, &["OAS", "MX", "CO"])),
+        NOW_MS,
+    )];
+    for (a, b) in [("MX", "CO"), ("CO", "MX")] {
+        let consent = Body::Consent(Consent {
+            partner: st(b),
+            action: ConsentAction::Grant,
+        });
+        control.push(Author::new(a).publish(&["*"], consent, NOW_MS));
+    }
+    let v: Vec<Verified> = control
+        .into_iter()
+        .map(|r| Verified {
+            body: r.body().expect("valid"),
+            record: r,
+        })
+        .collect();
+    store
+        .insert(&v, &Source::Local, NOW_MS)
+        .expect("store works");
+    let node = Node::new(
+        store,
+        key_of(code),
+        st(code),
+        Some(key_of("OAS").public()),
+        256 * 1024,
+    )
+    .expect("node");
     Side {
         key: key_of(code).public(),
-        m: membership(code, &["OAS", "MX", "CO"], &[("MX", "CO")]),
-        store: SledStore::temporary().expect("store"),
+        m: node.membership(),
+        node,
         rep: Replicator::new(Config::default()),
     }
 }
@@ -84,7 +119,7 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                 let req = Request::decode(&bytes).expect("decodes");
                 let cx = Context {
                     membership: &dst.m,
-                    store: &dst.store,
+                    store: &dst.node.store,
                     now_ms: NOW_MS,
                 };
                 let handled = dst
@@ -103,7 +138,7 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                 let resp = Response::decode(&rbytes).expect("decodes");
                 let cx = Context {
                     membership: &src.m,
-                    store: &src.store,
+                    store: &src.node.store,
                     now_ms: NOW_MS,
                 };
                 let more = src
@@ -114,26 +149,23 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                 queue.extend(handled.actions.into_iter().map(|x| (!from_a, x)));
             }
             Action::Store { peer, records } => {
-                let cx = validate::Context {
-                    local_state: src.m.own_state(),
-                    now_ms: NOW_MS,
-                    max_record_bytes: 256 * 1024,
-                    membership: &src.m,
-                };
-                let verified: Vec<Verified> = records
+                // What the node does with a page: validate (on every core), store, flush.
+                let out = src.node.receive(&records, peer).expect("store works");
+                let new: Vec<_> = records
                     .iter()
-                    .map(|r| validate::validate_bytes(r, Origin::Peer(peer), &cx).expect("valid"))
+                    .zip(&out)
+                    .filter(|(_, o)| matches!(o, Ok(Inserted::Stored)))
+                    .map(|(b, _)| Record::decode(b).expect("valid"))
                     .collect();
-                let out = src
-                    .store
-                    .insert(&verified, &Source::Peer(peer.peer_id()), NOW_MS)
-                    .expect("store works");
-                src.store.flush().expect("flush");
-                stored += out.iter().filter(|o| **o == Inserted::Stored).count();
-                let new: Vec<_> = verified.into_iter().map(|v| v.record).collect();
+                assert_eq!(
+                    new.len(),
+                    records.len(),
+                    "every record of the page is stored"
+                );
+                stored += new.len();
                 let cx = Context {
                     membership: &src.m,
-                    store: &src.store,
+                    store: &src.node.store,
                     now_ms: NOW_MS,
                 };
                 let more = src.rep.on_stored(peer, &new, &cx).expect("store works");
@@ -172,11 +204,11 @@ fn main() {
                     body: r.body().expect("valid"),
                 })
                 .collect();
-            s.store
+            s.node.store
                 .insert(&v, &Source::Local, NOW_MS)
                 .expect("store works");
         }
-        s.store.flush().expect("flush");
+        s.node.store.flush().expect("flush");
     }
 
     let rounds = 100;
@@ -185,7 +217,7 @@ fn main() {
     for _ in 0..rounds {
         let cx = Context {
             membership: &a.m,
-            store: &a.store,
+            store: &a.node.store,
             now_ms: NOW_MS,
         };
         a.rep.on_disconnected(b.key, &cx).expect("store works");
@@ -204,7 +236,7 @@ fn main() {
     let t = Instant::now();
     let cx = Context {
         membership: &c.m,
-        store: &c.store,
+        store: &c.node.store,
         now_ms: NOW_MS,
     };
     let first = c.rep.on_connected(a.key, &cx).expect("store works");
@@ -215,5 +247,5 @@ fn main() {
         "catch-up of {stored} records from one peer: {secs:.1} s = {rate:.0} records/s ({:.0}% of the batch-verification rate)",
         100.0 * rate / batch_rate
     );
-    assert_eq!(c.store.len().expect("store works"), n);
+    assert_eq!(c.node.store.len().expect("store works"), n + 3);
 }

@@ -19,7 +19,7 @@ use crate::api::{
 
 /// Records sent to the daemon per request during an import: big enough to amortise the
 /// flush and the transaction, small enough to keep a request to a few MiB.
-pub const IMPORT_BATCH: usize = 2_000;
+pub const IMPORT_BATCH: usize = 5_000;
 
 /// `tipx publish …`
 #[derive(Args, Debug)]

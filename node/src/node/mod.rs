@@ -310,8 +310,11 @@ impl Node {
                 max_record_bytes: self.max_record_bytes,
                 membership: &m,
             };
-            for (i, bytes) in records.iter().enumerate() {
-                match tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx) {
+            let checked = on_all_cores(records, |bytes| {
+                tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx)
+            });
+            for (i, result) in checked.into_iter().enumerate() {
+                match result {
                     Ok(v) => {
                         verified.push(v);
                         slots.push(i);
@@ -539,32 +542,31 @@ impl Node {
     }
 }
 
-/// Records smaller than this are signed on one thread: spawning costs more.
-const PARALLEL_SIGN_MIN: usize = 64;
+/// Below this many items, work runs on one thread: spawning costs more.
+const PARALLEL_MIN: usize = 64;
 
-/// Signs headers on every available core, keeping their order.
-fn sign_all(unsigned: Vec<Unsigned>, key: &Keypair) -> Vec<Record> {
+/// Maps `f` over `items` on every available core, keeping their order. Signing and
+/// signature verification (a page of a feed) are the CPU-bound steps this serves.
+fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if unsigned.len() < PARALLEL_SIGN_MIN || threads == 1 {
-        return unsigned.into_iter().map(|u| u.sign(key)).collect();
+    if items.len() < PARALLEL_MIN || threads == 1 {
+        return items.iter().map(f).collect();
     }
-    let chunk = unsigned.len().div_ceil(threads);
-    let mut parts: Vec<Vec<Unsigned>> = Vec::new();
-    let mut rest = unsigned;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        parts.push(rest);
-        rest = tail;
-    }
-    parts.push(rest);
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|p| s.spawn(move || p.into_iter().map(|u| u.sign(key)).collect::<Vec<_>>()))
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("signing does not panic"))
+            .flat_map(|h| h.join().expect("workers do not panic"))
             .collect()
     })
+}
+
+/// Signs headers on every available core, keeping their order.
+fn sign_all(unsigned: Vec<Unsigned>, key: &Keypair) -> Vec<Record> {
+    on_all_cores(&unsigned, |u| u.clone().sign(key))
 }
