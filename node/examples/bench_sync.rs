@@ -204,7 +204,8 @@ fn main() {
                     body: r.body().expect("valid"),
                 })
                 .collect();
-            s.node.store
+            s.node
+                .store
                 .insert(&v, &Source::Local, NOW_MS)
                 .expect("store works");
         }
