@@ -19,6 +19,15 @@ pub struct ConsentState {
     pub at_ms: u64,
 }
 
+impl ConsentState {
+    /// Whether this consent replaces `old` as the latest: it is newer, or as old and a
+    /// revocation (so that every node settles a tie the same way, whatever the order in
+    /// which the two arrived, and a tie never opens an exchange).
+    pub fn supersedes(&self, old: &ConsentState) -> bool {
+        self.at_ms > old.at_ms || (self.at_ms == old.at_ms && self.action == ConsentAction::Revoke)
+    }
+}
+
 /// What a node knows of the federation: its own identity, the anchor it pins, the newest
 /// roster and the latest consent of each state towards each other.
 #[derive(Debug, Clone)]
@@ -87,7 +96,7 @@ impl Membership {
     /// Records `from`'s consent towards `to` if it is newer than the one held.
     pub fn apply_consent(&mut self, from: StateCode, to: StateCode, c: ConsentState) -> bool {
         let slot = self.consents.get(&(from, to));
-        if slot.is_some_and(|old| old.at_ms > c.at_ms) {
+        if slot.is_some_and(|old| *old == c || !c.supersedes(old)) {
             return false;
         }
         self.consents.insert((from, to), c);

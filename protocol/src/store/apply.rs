@@ -155,9 +155,7 @@ pub fn apply<T: Txn>(
             }
         }
         if let Some((from, to, c)) = fx.consent
-            && txn
-                .consent(from, to)?
-                .is_none_or(|old| old.at_ms <= c.at_ms)
+            && txn.consent(from, to)?.is_none_or(|old| c.supersedes(&old))
         {
             txn.set_consent(from, to, c)?;
         }

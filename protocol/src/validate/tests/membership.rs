@@ -75,3 +75,20 @@ fn a_roster_with_a_lower_or_equal_version_is_ignored() {
     assert!(m.apply_roster(roster(3, STATES)));
     assert_eq!(m.state_of(&key_of("PE").public()), Some(st("PE")));
 }
+
+#[test]
+fn consents_created_at_the_same_moment_settle_on_revoke_in_any_order() {
+    let (g, r) = (grant(NOW_MS), revoke(NOW_MS));
+    for order in [[g, r], [r, g]] {
+        let mut m = Membership::new(key_of("MX").public(), st("MX"), None);
+        m.apply_consent(st("CO"), st("MX"), grant(NOW_MS - 10));
+        for c in order {
+            m.apply_consent(st("MX"), st("CO"), c);
+        }
+        assert_eq!(
+            m.consent(st("MX"), st("CO")).map(|c| c.action),
+            Some(ConsentAction::Revoke)
+        );
+        assert!(!m.are_partners(st("MX"), st("CO")));
+    }
+}
