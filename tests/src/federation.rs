@@ -60,6 +60,13 @@ pub fn configure_external(
     std::fs::write(node.config_path(), text).expect("writing the configuration");
 }
 
+/// MX, CO and PE, each a partner of the other two.
+pub const TRIO: &[(&str, &[&str])] = &[
+    ("MX", &["CO", "PE"]),
+    ("CO", &["MX", "PE"]),
+    ("PE", &["MX", "CO"]),
+];
+
 /// A running federation.
 pub struct Federation {
     /// The coordinator's node.
@@ -188,6 +195,16 @@ impl Node {
             ])
             .ok();
         out.stdout.trim().to_string()
+    }
+
+    /// Whether this node has an open connection to the peer `peer_id`.
+    #[track_caller]
+    pub fn connected_to(&self, peer_id: &str) -> bool {
+        let peers = self.tipx(["peers", "--json"]).json();
+        peers.as_array().is_some_and(|ps| {
+            ps.iter()
+                .any(|p| p["peer_id"] == peer_id && p["connected"] == true)
+        })
     }
 
     /// Whether this node holds the record `id` (retracted or not).

@@ -5,7 +5,7 @@ use std::{thread, time::Duration};
 
 use tipx_tests::{
     Node,
-    federation::{DELIVERY_DEADLINE, Federation, SYNC_INTERVAL_SECS, configure, eventually},
+    federation::{DELIVERY_DEADLINE, Federation, SYNC_INTERVAL_SECS, TRIO, configure, eventually},
     write_jsonl,
 };
 
@@ -154,14 +154,7 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
-    let connected = |n: &Node, peer: &str| {
-        let peers = n.tipx(["peers", "--json"]).json();
-        peers
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["peer_id"] == peer && p["connected"] == true)
-    };
+    let connected = |n: &Node, peer: &str| n.connected_to(peer);
     assert!(
         eventually(DELIVERY_DEADLINE, || connected(mx, &co.peer_id)),
         "MX and CO never connected"
@@ -209,15 +202,7 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
 #[test]
 fn members_keep_exchanging_while_the_bootstrap_node_is_down() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fed = Federation::start(
-        dir.path(),
-        &[],
-        &[
-            ("MX", &["CO", "PE"]),
-            ("CO", &["MX", "PE"]),
-            ("PE", &["MX", "CO"]),
-        ],
-    );
+    let mut fed = Federation::start(dir.path(), &[], TRIO);
     let warm = fed.member("MX").publish_alert("while OAS is up", "CO,PE");
     for code in ["CO", "PE"] {
         assert!(eventually(DELIVERY_DEADLINE, || fed
@@ -241,15 +226,7 @@ fn members_keep_exchanging_while_the_bootstrap_node_is_down() {
 #[test]
 fn a_retraction_with_erase_drops_the_body_on_every_holder() {
     let dir = tempfile::tempdir().unwrap();
-    let fed = Federation::start(
-        dir.path(),
-        &[],
-        &[
-            ("MX", &["CO", "PE"]),
-            ("CO", &["MX", "PE"]),
-            ("PE", &["MX", "CO"]),
-        ],
-    );
+    let fed = Federation::start(dir.path(), &[], TRIO);
     let mx = fed.member("MX");
     let id = mx.publish_alert("published in error", "CO,PE");
     for code in ["CO", "PE"] {
@@ -281,17 +258,7 @@ fn a_retraction_with_erase_drops_the_body_on_every_holder() {
 fn a_partner_that_cannot_be_reached_directly_receives_through_another_partner() {
     let dir = tempfile::tempdir().unwrap();
     // No roster address for MX and PE: each dials CO (and OAS), never each other.
-    let fed = Federation::start_unlisted(
-        dir.path(),
-        &[],
-        &[
-            ("MX", &["CO", "PE"]),
-            ("CO", &["MX", "PE"]),
-            ("PE", &["MX", "CO"]),
-        ],
-        &["MX", "PE"],
-        true,
-    );
+    let fed = Federation::start_unlisted(dir.path(), &[], TRIO, &["MX", "PE"], true);
     let (mx, pe) = (fed.member("MX"), fed.member("PE"));
     let id = mx.publish_alert("relayed through CO", "CO,PE");
     assert!(
@@ -299,14 +266,8 @@ fn a_partner_that_cannot_be_reached_directly_receives_through_another_partner() 
         "PE never received MX's record; log:\n{}",
         pe.log()
     );
-    let peers = pe.tipx(["peers", "--json"]).json();
-    let direct = peers
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|p| p["peer_id"] == mx.peer_id && p["connected"] == true);
     assert!(
-        !direct,
+        !pe.connected_to(&mx.peer_id),
         "PE was connected to MX directly, so nothing was relayed"
     );
 }
@@ -324,14 +285,7 @@ fn members_without_roster_addresses_find_each_other_through_the_coordinator() {
         false,
     );
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
-    let connected = || {
-        let peers = mx.tipx(["peers", "--json"]).json();
-        peers
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["peer_id"] == co.peer_id && p["connected"] == true)
-    };
+    let connected = || mx.connected_to(&co.peer_id);
     assert!(
         eventually(DELIVERY_DEADLINE, connected),
         "MX never found CO; log:\n{}",

@@ -60,14 +60,30 @@ pub(super) fn decode_page(v: &[u8]) -> Result<Vec<Entry>, Error> {
         .collect()
 }
 
+/// A kind (`k`, kind byte) or an author state (`s`, state code): the key of the grouped
+/// index.
+type Group = [u8; 4];
+
+/// The group an index walks; `None` for the plain time index.
+fn group(index: Index) -> Option<Group> {
+    match index {
+        Index::Time => None,
+        Index::Kind(k) => Some([b'k', keys::kind_byte(k), 0, 0]),
+        Index::State(s) => {
+            let [a, b, c] = keys::state_bytes(s);
+            Some([b's', a, b, c])
+        }
+    }
+}
+
 /// The in-memory indexes.
 #[derive(Default)]
 pub(super) struct Indexes {
     /// id → where the record is.
     pub(super) ids: HashMap<RecordId, (FeedId, u64)>,
     by_time: BTreeSet<(u64, RecordId)>,
-    by_kind: BTreeSet<(u8, u64, RecordId)>,
-    by_state: BTreeSet<([u8; 3], u64, RecordId)>,
+    /// Records by group — a kind or an author state, see [`group`] — then time.
+    by_group: BTreeSet<(Group, u64, RecordId)>,
 }
 
 impl Indexes {
@@ -76,10 +92,16 @@ impl Indexes {
         for e in entries {
             self.ids.insert(e.id, (e.feed, e.seq));
             self.by_time.insert((e.created_at_ms, e.id));
-            self.by_kind
-                .insert((keys::kind_byte(e.kind), e.created_at_ms, e.id));
-            self.by_state
-                .insert((keys::state_bytes(e.state), e.created_at_ms, e.id));
+            self.by_group.insert((
+                group(Index::Kind(e.kind)).expect("a group"),
+                e.created_at_ms,
+                e.id,
+            ));
+            self.by_group.insert((
+                group(Index::State(e.state)).expect("a group"),
+                e.created_at_ms,
+                e.id,
+            ));
         }
     }
 
@@ -109,20 +131,10 @@ impl Indexes {
                 .take(n)
                 .copied()
                 .collect(),
-            Index::Kind(k) => {
-                let b = keys::kind_byte(k);
-                self.by_kind
-                    .range((b, lo.0, lo.1)..=(b, hi.0, hi.1))
-                    .rev()
-                    .map(|(_, t, id)| (*t, *id))
-                    .filter(keep)
-                    .take(n)
-                    .collect()
-            }
-            Index::State(s) => {
-                let b = keys::state_bytes(s);
-                self.by_state
-                    .range((b, lo.0, lo.1)..=(b, hi.0, hi.1))
+            Index::Kind(_) | Index::State(_) => {
+                let g = group(index).expect("a group");
+                self.by_group
+                    .range((g, lo.0, lo.1)..=(g, hi.0, hi.1))
                     .rev()
                     .map(|(_, t, id)| (*t, *id))
                     .filter(keep)
@@ -135,6 +147,6 @@ impl Indexes {
     /// Whether the three ordered indexes hold exactly the ids.
     pub(super) fn consistent(&self) -> bool {
         let n = self.ids.len();
-        self.by_time.len() == n && self.by_kind.len() == n && self.by_state.len() == n
+        self.by_time.len() == n && self.by_group.len() == 2 * n
     }
 }
