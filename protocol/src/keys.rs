@@ -6,7 +6,7 @@
 //! protobuf encoding of the public key (`08 01 12 20 ‖ key`) wrapped in an identity
 //! multihash (`00 24`) and written in base58btc.
 
-use std::{fmt, str::FromStr};
+use std::{cell::Cell, fmt, str::FromStr};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -37,19 +37,23 @@ pub struct PublicKey([u8; 32]);
 impl PublicKey {
     /// From the 32 raw bytes; fails if they are not a valid point.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
+        thread_local! {
+            /// The last key found valid on this thread: the records of a page share their
+            /// author, and decompressing a point costs as much as a third of a signature
+            /// check.
+            static LAST_VALID: Cell<Option<[u8; 32]>> = const { Cell::new(None) };
+        }
         let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Point)?;
-        VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::Point)?;
+        if LAST_VALID.get() != Some(arr) {
+            VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::Point)?;
+            LAST_VALID.set(Some(arr));
+        }
         Ok(Self(arr))
     }
 
     /// The raw 32 bytes.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
-    }
-
-    /// The dalek verifying key.
-    pub fn verifying_key(&self) -> VerifyingKey {
-        VerifyingKey::from_bytes(&self.0).expect("checked on construction")
     }
 
     /// The libp2p PeerId text, `12D3KooW…`.

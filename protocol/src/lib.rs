@@ -7,6 +7,7 @@
 //! - [`keys`]: ed25519 keys and their PeerId text.
 //! - [`ids`]: record and feed ids.
 //! - [`record`]: the header, the signed record, drafting and signing.
+//! - [`signature`]: the signature rule, checked alone or a page at a time.
 //! - [`body`]: best practices, alerts, retractions, consents, the roster.
 //! - [`wire`]: the one place where prost types meet domain types.
 //! - [`validate`]: every rule a received record must pass, and [`Rejection`].
@@ -24,6 +25,7 @@ pub mod ids;
 pub mod keys;
 pub mod membership;
 pub mod record;
+pub mod signature;
 pub mod state;
 pub mod store;
 pub mod sync;

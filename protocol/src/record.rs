@@ -5,11 +5,14 @@
 
 use std::{collections::BTreeSet, fmt};
 
-use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    FeedId, Keypair, PublicKey, RecordId, StateCode, body::Body, ids::sha256, validate::Rejection,
+    FeedId, Keypair, PublicKey, RecordId, StateCode,
+    body::Body,
+    ids::sha256,
+    signature::{self, Signed},
+    validate::Rejection,
     wire,
 };
 
@@ -340,22 +343,23 @@ impl Record {
         self.header_bytes.len() + 64 + self.body.as_ref().map_or(0, Vec::len) + 16
     }
 
-    /// The message the signature covers.
-    pub fn signed_message(&self) -> Vec<u8> {
-        let mut msg = Vec::with_capacity(SIGN_DOMAIN.len() + self.header_bytes.len());
-        msg.extend_from_slice(SIGN_DOMAIN);
-        msg.extend_from_slice(&self.header_bytes);
-        msg
+    /// The signature to check: by the author, on `"tipx/sign/v1" ‖ header bytes`.
+    pub fn signed(&self) -> Signed<'_> {
+        Signed {
+            key: &self.header.author,
+            domain: SIGN_DOMAIN,
+            message: &self.header_bytes,
+            signature: &self.signature,
+        }
     }
 
-    /// Checks the signature with `verify_strict`.
+    /// Checks the signature (the rule of [`crate::signature`]).
     pub fn verify_signature(&self) -> Result<(), Rejection> {
-        let sig = Signature::from_bytes(&self.signature);
-        self.header
-            .author
-            .verifying_key()
-            .verify_strict(&self.signed_message(), &sig)
-            .map_err(|_| Rejection::BadSignature)
+        if signature::verify(&self.signed()) {
+            Ok(())
+        } else {
+            Err(Rejection::BadSignature)
+        }
     }
 
     /// Decodes the body, checking it against the header's hash and length; `Ok(None)` once

@@ -9,6 +9,7 @@ use crate::{
     FeedId, Membership, PublicKey, StateCode,
     body::Body,
     record::{Audience, Kind, Record},
+    signature,
 };
 
 /// How far in the future a record's `created_at` may be: clocks drift.
@@ -157,17 +158,57 @@ pub struct Verified {
 
 /// Decodes and validates received bytes.
 pub fn validate_bytes(bytes: &[u8], from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+    validate(decode(bytes, cx)?, from, cx)
+}
+
+/// Decodes and validates a page of received records, as [`validate_bytes`] would each of
+/// them, checking their signatures together ([`signature::verify_batch`]).
+pub fn validate_page(
+    page: &[Vec<u8>],
+    from: Origin,
+    cx: &Context<'_>,
+) -> Vec<Result<Verified, Rejection>> {
+    let checked: Vec<Result<Record, Rejection>> = page
+        .iter()
+        .map(|b| {
+            let r = decode(b, cx)?;
+            before_signature(&r, cx)?;
+            Ok(r)
+        })
+        .collect();
+    let signed: Vec<_> = checked.iter().flatten().map(Record::signed).collect();
+    let mut verdicts = signature::verify_batch(&signed).into_iter();
+    checked
+        .into_iter()
+        .map(|r| {
+            let r = r?;
+            if !verdicts.next().expect("one verdict per signature") {
+                return Err(Rejection::BadSignature);
+            }
+            after_signature(r, from, cx)
+        })
+        .collect()
+}
+
+/// Validates a decoded record.
+pub fn validate(record: Record, from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+    before_signature(&record, cx)?;
+    record.verify_signature()?;
+    after_signature(record, from, cx)
+}
+
+fn decode(bytes: &[u8], cx: &Context<'_>) -> Result<Record, Rejection> {
     if bytes.len() > cx.max_record_bytes {
         return Err(Rejection::Oversized {
             len: bytes.len(),
             max: cx.max_record_bytes,
         });
     }
-    validate(Record::decode(bytes)?, from, cx)
+    Record::decode(bytes)
 }
 
-/// Validates a decoded record.
-pub fn validate(record: Record, from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+/// The rules before the signature's (DESIGN.md §5, 1–7).
+fn before_signature(record: &Record, cx: &Context<'_>) -> Result<(), Rejection> {
     let len = record.encoded_len();
     if len > cx.max_record_bytes {
         return Err(Rejection::Oversized {
@@ -202,8 +243,13 @@ pub fn validate(record: Record, from: Origin, cx: &Context<'_>) -> Result<Verifi
         }
         _ => {}
     }
-    cx.membership.check_author(h)?;
-    record.verify_signature()?;
+    cx.membership.check_author(h)
+}
+
+/// The rules after the signature's (DESIGN.md §5, 9 on).
+fn after_signature(record: Record, from: Origin, cx: &Context<'_>) -> Result<Verified, Rejection> {
+    let h = &record.header;
+    let control = matches!(h.kind, Kind::Consent | Kind::Roster);
     if !h.audience.contains(cx.local_state) {
         return Err(Rejection::NotInAudience(cx.local_state));
     }

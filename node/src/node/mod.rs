@@ -343,8 +343,8 @@ impl Node {
                 max_record_bytes: self.max_record_bytes,
                 membership: &m,
             };
-            let checked = on_all_cores(records, |bytes| {
-                tipx_protocol::validate::validate_bytes(bytes, Origin::Peer(from), &cx)
+            let checked = on_all_cores(records, |run| {
+                tipx_protocol::validate::validate_page(run, Origin::Peer(from), &cx)
             });
             for (i, result) in checked.into_iter().enumerate() {
                 match result {

@@ -56,9 +56,32 @@ fn stranger(seed: u8) -> Keypair {
     Keypair::from_secret(&[seed; 32]).expect("32 bytes")
 }
 
-/// Validates wire bytes as MX receives them from `sender`.
+/// Validates wire bytes as MX receives them from `sender` — alone, and in a page between
+/// other records, where each must get the verdict it gets alone.
 fn at_mx_bytes(bytes: &[u8], sender: Origin) -> Result<Verified, Rejection> {
-    validate_bytes(bytes, sender, &cx(&view("MX")))
+    let m = view("MX");
+    let alone = validate_bytes(bytes, sender, &cx(&m));
+    let mut co = Author::new("CO");
+    let page = vec![
+        co.publish(&["CO", "MX"], alert("before"), NOW_MS).encode(),
+        bytes.to_vec(),
+        co.publish(&["CO", "MX"], alert("after"), NOW_MS).encode(),
+    ];
+    let ids = |v: &[Result<Verified, Rejection>]| -> Vec<Result<RecordId, Rejection>> {
+        v.iter()
+            .map(|r| r.as_ref().map(|v| v.record.id).map_err(Clone::clone))
+            .collect()
+    };
+    let one_by_one: Vec<_> = page
+        .iter()
+        .map(|b| validate_bytes(b, sender, &cx(&m)))
+        .collect();
+    assert_eq!(
+        ids(&validate_page(&page, sender, &cx(&m))),
+        ids(&one_by_one),
+        "a page gets the verdicts its records get alone"
+    );
+    alone
 }
 
 fn at_mx(r: &Record, sender: Origin) -> Result<Verified, Rejection> {
