@@ -26,6 +26,8 @@ pub(super) struct BatchTxn<'a> {
     pub(super) store: &'a SledStore,
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     new_ids: HashMap<RecordId, (FeedId, u64)>,
+    /// Feeds whose head moved, written once at commit rather than once per record.
+    feeds: HashMap<FeedId, FeedInfo>,
     pub(super) entries: Vec<Entry>,
     audit: Vec<AuditEntry>,
 }
@@ -40,6 +42,7 @@ impl<'a> BatchTxn<'a> {
             store,
             pending: BTreeMap::new(),
             new_ids: HashMap::new(),
+            feeds: HashMap::new(),
             entries: vec![],
             audit: vec![],
         }
@@ -65,6 +68,9 @@ impl<'a> BatchTxn<'a> {
 
     /// Applies every pending write, the index page and the audit page in one atomic batch.
     pub(super) fn commit(mut self) -> Result<Vec<Entry>, Error> {
+        for (feed, info) in std::mem::take(&mut self.feeds) {
+            self.write(key(Space::Feeds, &[&feed.0]), json(&info));
+        }
         if !self.entries.is_empty() {
             let page = self.store.db.generate_id()?.to_be_bytes();
             self.write(
@@ -93,6 +99,9 @@ impl Txn for BatchTxn<'_> {
     type Error = Error;
 
     fn head(&mut self, feed: &FeedId) -> Result<Option<Head>, Error> {
+        if let Some(info) = self.feeds.get(feed) {
+            return Ok(Some(info.head));
+        }
         self.read(&key(Space::Feeds, &[&feed.0]))?
             .map(|v| super::decode_json::<FeedInfo>("feed info", &v).map(|f| f.head))
             .transpose()
@@ -120,7 +129,7 @@ impl Txn for BatchTxn<'_> {
             keys::position(&h.feed, h.seq),
             keys::record_value(&r.header_bytes, &r.signature, r.body.as_deref()),
         );
-        self.write(key(Space::Feeds, &[&feed.feed.0]), json(feed));
+        self.feeds.insert(feed.feed, feed.clone());
         self.new_ids.insert(r.id, (h.feed, h.seq));
         self.entries.push(Entry {
             id: r.id,
