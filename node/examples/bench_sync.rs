@@ -15,9 +15,9 @@ use std::time::Instant;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use tipx_node::{node::Node, store::SledStore};
 use tipx_protocol::{
-    Body, Membership, PublicKey, Record, Store,
+    Body, Membership, PublicKey, Store,
     body::{Consent, ConsentAction},
-    store::{Inserted, Source},
+    store::Source,
     sync::{Action, Config, Context, Replicator, Reply, Request, Response},
     testkit::{Author, NOW_MS, alert, key_of, roster, st},
     validate::Verified,
@@ -148,27 +148,28 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                 queue.extend(more.into_iter().map(|x| (from_a, x)));
                 queue.extend(handled.actions.into_iter().map(|x| (!from_a, x)));
             }
-            Action::Store { peer, records } => {
+            Action::Store {
+                peer,
+                feed,
+                records,
+            } => {
                 // What the node does with a page: validate (on every core), store, flush.
-                let out = src.node.receive(&records, peer).expect("store works");
-                let new: Vec<_> = records
-                    .iter()
-                    .zip(&out)
-                    .filter(|(_, o)| matches!(o, Ok(Inserted::Stored)))
-                    .map(|(b, _)| Record::decode(b).expect("valid"))
-                    .collect();
+                let received = src.node.receive(&records, peer).expect("store works");
                 assert_eq!(
-                    new.len(),
+                    received.stored.len(),
                     records.len(),
                     "every record of the page is stored"
                 );
-                stored += new.len();
+                stored += received.stored.len();
                 let cx = Context {
                     membership: &src.m,
                     store: &src.node.store,
                     now_ms: NOW_MS,
                 };
-                let more = src.rep.on_stored(peer, &new, &cx).expect("store works");
+                let more = src
+                    .rep
+                    .on_stored(peer, Some(feed), &received.stored, &cx)
+                    .expect("store works");
                 queue.extend(more.into_iter().map(|x| (from_a, x)));
             }
             Action::Synced { .. } | Action::Disconnect { .. } => {}

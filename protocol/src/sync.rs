@@ -247,14 +247,18 @@ pub enum Action {
         /// What.
         request: Request,
     },
-    /// Validate these records as received from `peer` and store them in order, flush, then
-    /// call [`Replicator::on_stored`] exactly once with those newly stored — also when none
-    /// was, or the store failed: the next page of a fetch and the end of a round wait for
-    /// it. A refused record counts as an offence of `peer` if
-    /// [`crate::Rejection::is_offence`] ([`Replicator::record_offence`]).
+    /// A page of `feed`: validate these records as received from `peer` and store them in
+    /// order, flush, then call [`Replicator::on_stored`] exactly once with those newly
+    /// stored — also when none was, or the store failed: later pages of the fetch and the
+    /// end of a round wait for it. Pages of one feed must be stored in the order of their
+    /// actions (the next page may be on its way already). A refused record counts as an
+    /// offence of `peer` if [`crate::Rejection::is_offence`]
+    /// ([`Replicator::record_offence`]).
     Store {
         /// Who sent them.
         peer: PublicKey,
+        /// The feed.
+        feed: FeedId,
         /// Encoded records, in feed order.
         records: Vec<Vec<u8>>,
     },

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`bench`]: what the benchmark binaries share.
 //! - [`binary`]: [`tipx_bin`] finds (or builds, once per test process) the `tipx` binary,
 //!   or takes the one given to [`use_binary`]; [`tipx_command`] starts it with a clean
 //!   environment.
@@ -16,6 +17,7 @@
 //! Every wait has a deadline, and a [`Node`] kills its daemon when dropped, so a failing
 //! test neither hangs nor leaves processes behind.
 
+pub mod bench;
 pub mod binary;
 pub mod federation;
 pub mod node;

@@ -95,16 +95,20 @@ pub fn spawn(
     }
     let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
+    let sync_state = super::sync::State::new(
+        tipx_protocol::sync::Config {
+            interval_ms: config.exchange.sync_interval_secs * 1000,
+            page_records: config.exchange.page_max_records as u32,
+            page_bytes: config.exchange.page_max_bytes as u32,
+        },
+        node.clone(),
+    )?;
     let mut ev = EventLoop {
         swarm,
         node,
         peers: HashMap::new(),
         done_tx,
-        sync_state: super::sync::State::new(tipx_protocol::sync::Config {
-            interval_ms: config.exchange.sync_interval_secs * 1000,
-            page_records: config.exchange.page_max_records as u32,
-            page_bytes: config.exchange.page_max_bytes as u32,
-        }),
+        sync_state,
         max_backoff: config.network.redial_max_backoff(),
         external_configured: !config.network.external.is_empty(),
         discovery: Default::default(),

@@ -57,13 +57,6 @@ pub(crate) enum Command {
 pub enum Stored {
     /// This node published records: push them.
     Published(Vec<RecordId>),
-    /// Records from a peer were stored: tell other partners.
-    Received {
-        /// Their ids.
-        ids: Vec<RecordId>,
-        /// Who sent them.
-        from: tipx_protocol::PublicKey,
-    },
     /// The roster or a consent changed: re-evaluate who may connect and what is shared.
     MembershipChanged,
 }

@@ -13,32 +13,88 @@ use libp2p::{
     request_response::{OutboundRequestId, ResponseChannel},
 };
 use tipx_protocol::{
-    PublicKey, RecordId, Store as _,
-    store::{AuditEntry, AuditEvent, Inserted},
+    FeedId, PublicKey, Store as _,
+    store::{AuditEntry, AuditEvent},
     sync::{Action, Context, Replicator, Reply, Request, Response, Verdict},
 };
+use tokio::sync::mpsc;
 
 use super::{
     Stored,
     behaviour::{peer_id, public_key},
     event_loop::EventLoop,
 };
-use crate::node::{Node, now_ms};
+use crate::node::{Intake, Node, Received, now_ms};
 
 /// Replication state shared between the loop and its blocking tasks.
 pub(super) struct State {
     replicator: Arc<Mutex<Replicator>>,
     outbound: HashMap<OutboundRequestId, (PublicKey, Request)>,
     bans: HashMap<PeerId, u64>,
+    intake: Intake,
 }
 
 impl State {
-    pub(super) fn new(config: tipx_protocol::sync::Config) -> Self {
-        Self {
+    pub(super) fn new(
+        config: tipx_protocol::sync::Config,
+        node: Arc<Node>,
+    ) -> std::io::Result<Self> {
+        Ok(Self {
             replicator: Arc::new(Mutex::new(Replicator::new(config))),
             outbound: HashMap::new(),
             bans: HashMap::new(),
-        }
+            intake: Intake::start(node)?,
+        })
+    }
+}
+
+/// Where received records go, and where what became of them is reported: the intake,
+/// then the replicator and the loop.
+#[derive(Clone)]
+struct Sink {
+    node: Arc<Node>,
+    replicator: Arc<Mutex<Replicator>>,
+    tx: mpsc::Sender<Done>,
+    intake: Intake,
+}
+
+impl Sink {
+    /// Hands records from `peer` (a page of `page`, or a push) to the intake; once they
+    /// are stored, tells the replicator, counts offences, and answers a push on `ack`.
+    fn receive(
+        &self,
+        peer: PublicKey,
+        page: Option<FeedId>,
+        records: Vec<Vec<u8>>,
+        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
+    ) {
+        let sink = self.clone();
+        let total = records.len() as u32;
+        self.intake.submit(
+            peer,
+            records,
+            Box::new(move |result| {
+                let mut out = vec![];
+                let (stored, refused, actions) = {
+                    let mut rep = sink.replicator.lock().unwrap_or_else(|p| p.into_inner());
+                    after_store(&sink.node, &mut rep, peer, page, total, result, &mut out)
+                };
+                out.push(match ack {
+                    Some((channel, pid)) => Done::Reply {
+                        channel,
+                        peer: pid,
+                        response: Response::Ack { stored, refused },
+                        actions,
+                    },
+                    None => Done::Actions(actions),
+                });
+                for d in out {
+                    if sink.tx.blocking_send(d).is_err() {
+                        break;
+                    }
+                }
+            }),
+        );
     }
 }
 
@@ -64,6 +120,15 @@ pub(crate) enum Done {
 type Job = Box<dyn FnOnce(&Node, &mut Replicator, &mut Vec<Done>) + Send>;
 
 impl EventLoop {
+    fn sink(&self) -> Sink {
+        Sink {
+            node: self.node.clone(),
+            replicator: self.sync_state.replicator.clone(),
+            tx: self.done_tx.clone(),
+            intake: self.sync_state.intake.clone(),
+        }
+    }
+
     /// Runs `job` on a blocking thread with the node and the replicator; sends what it
     /// produced back to the loop.
     fn blocking(&self, job: Job) {
@@ -142,8 +207,6 @@ impl EventLoop {
                 let cx = context(node, &m);
                 out.push(Done::Actions(rep.on_published(&records, &cx)));
             })),
-            // Announced by the task that stored them (see `store_records`).
-            Stored::Received { .. } => {}
             Stored::MembershipChanged => {
                 self.refresh_membership();
                 self.tick_sync();
@@ -176,6 +239,7 @@ impl EventLoop {
                 return;
             }
         };
+        let sink = self.sink();
         self.blocking(Box::new(move |node, rep, out| {
             let m = node.membership();
             let cx = context(node, &m);
@@ -194,13 +258,13 @@ impl EventLoop {
                     return;
                 }
             };
-            let mut actions = handled.actions;
+            let actions = handled.actions;
             let response = match handled.reply {
                 Reply::Respond(r) => r,
                 Reply::StoreThenAck { records } => {
-                    let (stored, refused, more) = store_records(node, rep, key, &records, out);
-                    actions.extend(more);
-                    Response::Ack { stored, refused }
+                    out.push(Done::Actions(actions));
+                    sink.receive(key, None, records, Some((channel, peer)));
+                    return;
                 }
             };
             if let Response::Records { records, .. } = &response {
@@ -308,12 +372,11 @@ impl EventLoop {
                         .send_request(&pid, request.encode());
                     self.sync_state.outbound.insert(id, (peer, request));
                 }
-                Action::Store { peer, records } => {
-                    self.blocking(Box::new(move |node, rep, out| {
-                        let (_, _, more) = store_records(node, rep, peer, &records, out);
-                        out.push(Done::Actions(more));
-                    }))
-                }
+                Action::Store {
+                    peer,
+                    feed,
+                    records,
+                } => self.sink().receive(peer, Some(feed), records, None),
                 Action::Synced { peer } => {
                     if let Some(p) = self.peers.get_mut(&peer_id(&peer)) {
                         p.last_sync_ms = Some(now_ms());
@@ -342,63 +405,50 @@ fn context<'a>(
     }
 }
 
-/// Validates and stores records from `peer`, counts offences, and tells the replicator.
-/// Returns (stored, refused, actions).
-fn store_records(
+/// After records from `peer` (`total` of them; a page of `page`, or a push) were stored, or
+/// the store failed: logs and counts the refused ones as offences and tells the
+/// replicator. Returns (stored, refused, actions).
+fn after_store(
     node: &Node,
     rep: &mut Replicator,
     peer: PublicKey,
-    records: &[Vec<u8>],
+    page: Option<FeedId>,
+    total: u32,
+    result: Result<Received, crate::node::Error>,
     out: &mut Vec<Done>,
 ) -> (u32, u32, Vec<Action>) {
-    let outcomes = match node.receive(records, peer) {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::error!(error = %e, "store failed while receiving");
-            let m = node.membership();
-            let cx = context(node, &m);
-            let actions = rep.on_stored(peer, &[], &cx).unwrap_or_default();
-            return (0, records.len() as u32, actions);
-        }
-    };
-    let mut stored_ids: Vec<RecordId> = vec![];
-    let mut refused = 0;
-    let mut actions = vec![];
-    for (bytes, o) in records.iter().zip(&outcomes) {
-        match o {
-            Ok(Inserted::Stored) => {
-                if let Ok(r) = tipx_protocol::Record::decode(bytes) {
-                    stored_ids.push(r.id);
-                }
-            }
-            Ok(_) => {}
-            Err(rejection) => {
-                refused += 1;
-                tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
-                if rejection.is_offence()
-                    && let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms())
-                {
-                    actions.push(Action::Disconnect { peer, until_ms });
-                }
-            }
-        }
-    }
-    let stored: Vec<_> = stored_ids
-        .iter()
-        .filter_map(|id| node.store.get(id).ok().flatten())
-        .collect();
     let m = node.membership();
     let cx = context(node, &m);
-    match rep.on_stored(peer, &stored, &cx) {
+    let received = match result {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "store failed while receiving");
+            let actions = rep.on_stored(peer, page, &[], &cx).unwrap_or_default();
+            return (0, total, actions);
+        }
+    };
+    let mut refused = 0;
+    let mut actions = vec![];
+    for rejection in received.outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        refused += 1;
+        tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
+        if rejection.is_offence()
+            && let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms())
+        {
+            actions.push(Action::Disconnect { peer, until_ms });
+        }
+    }
+    match rep.on_stored(peer, page, &received.stored, &cx) {
         Ok(a) => actions.extend(a),
         Err(e) => tracing::error!(error = %e, "store failed during sync"),
     }
+    let stored = received.stored.len() as u32;
     out.push(Done::Counted {
         peer: peer_id(&peer),
-        received: stored.len() as u64,
+        received: stored as u64,
         rejected: refused as u64,
     });
-    (stored.len() as u32, refused, actions)
+    (stored, refused, actions)
 }
 
 fn offence(node: &Node, rep: &mut Replicator, peer: PublicKey, reason: &str, out: &mut Vec<Done>) {

@@ -9,9 +9,11 @@ use std::{
 
 mod federation;
 mod parallel;
+mod receive;
 
 pub use federation::PartnerRow;
-use parallel::{PIPELINE_CHUNK, on_all_cores, sign_all};
+use parallel::{PIPELINE_CHUNK, sign_all};
+pub use receive::{Intake, OnReceived, Received};
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, Origin, RecordId, StateCode, Tlp,
     body::Retraction,
@@ -60,6 +62,9 @@ pub struct Node {
     publishing: Mutex<()>,
     started: Instant,
     anchor: Option<tipx_protocol::PublicKey>,
+    /// Bumped whenever the roster or a consent changes: pages checked before must be
+    /// checked again.
+    generation: std::sync::atomic::AtomicU64,
     /// Records received from peers and newly stored, since start.
     received_new: std::sync::atomic::AtomicU64,
     /// Records received from peers that were already held, since start.
@@ -96,6 +101,7 @@ impl Node {
             started: Instant::now(),
             anchor,
             events: Mutex::new(None),
+            generation: Default::default(),
             received_new: Default::default(),
             received_duplicate: Default::default(),
         })
@@ -311,7 +317,7 @@ impl Node {
     /// the membership changed.
     fn learn(&self, v: &Verified) -> bool {
         let mut m = self.membership.write().expect("not poisoned");
-        match &v.body {
+        let changed = match &v.body {
             Some(Body::Consent(c)) => {
                 let at = ConsentState {
                     action: c.action,
@@ -321,98 +327,12 @@ impl Node {
             }
             Some(Body::Roster(r)) => m.apply_roster(r.clone()),
             _ => false,
+        };
+        if changed {
+            self.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
-    }
-
-    /// Validates and stores records received from a peer (a push or a page of a feed), in
-    /// one atomic write and one flush. Returns one outcome per record, in order.
-    pub fn receive(
-        &self,
-        records: &[Vec<u8>],
-        from: tipx_protocol::PublicKey,
-    ) -> Result<Vec<Result<Inserted, Rejection>>, Error> {
-        let now = now_ms();
-        let mut outcomes: Vec<Option<Result<Inserted, Rejection>>> = vec![None; records.len()];
-        let mut verified = Vec::with_capacity(records.len());
-        let mut slots = Vec::with_capacity(records.len());
-        {
-            let m = self.membership.read().expect("not poisoned");
-            let cx = Context {
-                local_state: self.state,
-                now_ms: now,
-                max_record_bytes: self.max_record_bytes,
-                membership: &m,
-            };
-            let checked = on_all_cores(records, |run| {
-                tipx_protocol::validate::validate_page(run, Origin::Peer(from), &cx)
-            });
-            for (i, result) in checked.into_iter().enumerate() {
-                match result {
-                    Ok(v) => {
-                        verified.push(v);
-                        slots.push(i);
-                    }
-                    Err(r) => outcomes[i] = Some(Err(r)),
-                }
-            }
-        }
-        if !verified.is_empty() {
-            let out = self
-                .store
-                .insert(&verified, &Source::Peer(from.peer_id()), now)?;
-            self.store.flush()?;
-            let mut stored = vec![];
-            let mut membership_changed = false;
-            for ((slot, v), o) in slots.into_iter().zip(&verified).zip(out) {
-                if o == Inserted::Stored {
-                    membership_changed |= self.learn(v);
-                    stored.push(v.record.id);
-                }
-                match o {
-                    Inserted::Stored => self
-                        .received_new
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                    Inserted::Duplicate => self
-                        .received_duplicate
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-                    Inserted::Refused(_) => 0,
-                };
-                outcomes[slot] = Some(match o {
-                    Inserted::Refused(r) => Err(r),
-                    other => Ok(other),
-                });
-            }
-            if !stored.is_empty() {
-                self.emit(crate::net::Stored::Received { ids: stored, from });
-            }
-            if membership_changed {
-                self.emit(crate::net::Stored::MembershipChanged);
-            }
-        }
-        let rejected: Vec<_> = outcomes
-            .iter()
-            .filter_map(|o| match o {
-                Some(Err(r)) => Some(r.clone()),
-                _ => None,
-            })
-            .collect();
-        if !rejected.is_empty() {
-            let entries: Vec<_> = rejected
-                .iter()
-                .map(|r| tipx_protocol::store::AuditEntry {
-                    at_ms: now,
-                    event: tipx_protocol::store::AuditEvent::Rejected,
-                    record: None,
-                    peer: Some(from.peer_id()),
-                    detail: r.to_string(),
-                })
-                .collect();
-            self.store.audit(&entries)?;
-        }
-        Ok(outcomes
-            .into_iter()
-            .map(|o| o.expect("every record has an outcome"))
-            .collect())
+        changed
     }
 
     /// Validates a record as a peer would (used by checks).

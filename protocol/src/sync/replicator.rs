@@ -16,7 +16,7 @@ use crate::{
     sync::{
         Action, Config, Context, FeedHead, MAX_HEADS, MAX_ROUND_MS, Offences, Request, Response,
         Verdict, digest,
-        session::{Round, Sessions},
+        session::{PageDone, Round, Sessions},
         shared_heads, shares_header,
     },
 };
@@ -200,36 +200,38 @@ impl Replicator {
         }
     }
 
-    /// Records received from `from` were stored (`stored`: those newly stored, after an
-    /// [`Action::Store`] or a [`crate::sync::Reply::StoreThenAck`]; call it exactly once
-    /// each, even if none was): continues paged fetches, announces the new heads to the
-    /// other peers that share each feed, and starts waiting fetches.
+    /// Records received from `from` were stored: `stored` are those newly stored, after an
+    /// [`Action::Store`] (`page`: its feed) or a [`crate::sync::Reply::StoreThenAck`]
+    /// (`page`: `None`). Call it exactly once for each, even if none was stored. Continues
+    /// paged fetches, announces the new heads to the other peers that share each feed, and
+    /// starts waiting fetches.
     ///
     /// A feed still being fetched page by page is announced once, after its last page.
     pub fn on_stored<S: Store>(
         &mut self,
         from: PublicKey,
+        page: Option<FeedId>,
         stored: &[Record],
         cx: &Context<'_, S>,
     ) -> Result<Vec<Action>, S::Error> {
         let m = cx.membership;
         let mut out = Vec::new();
-        for (feed, from_seq) in self.sessions.stored(&from) {
-            let have = cx.store.head(&feed)?.map_or(0, |h| h.seq);
-            if have >= from_seq {
-                out.push(Action::Send {
-                    peer: from,
-                    request: self.fetch(feed, have + 1),
-                });
-            } else {
-                // The page was refused: stop here; the next round tries again.
-                self.sessions.finish_fetch(&from, &feed);
-                self.round_broken(&from);
-            }
+        let page = match page {
+            Some(feed) => Some((feed, cx.store.head(&feed)?.map_or(0, |h| h.seq))),
+            None => None,
+        };
+        match (self.sessions.stored(&from, page), page) {
+            (PageDone::Fetch(from_seq), Some((feed, _))) => out.push(Action::Send {
+                peer: from,
+                request: self.fetch(feed, from_seq),
+            }),
+            // The page was refused: stop here; the next round tries again.
+            (PageDone::Broken, _) => self.round_broken(&from),
+            _ => {}
         }
         let mut news = Vec::new();
         for (feed, rs) in by_feed(stored) {
-            if self.sessions.is_fetching(&feed) {
+            if self.sessions.is_fetching(&feed) || self.sessions.is_storing(&feed) {
                 continue;
             }
             let last = rs.iter().map(|r| r.header.seq).max().unwrap_or(0);
@@ -288,25 +290,30 @@ impl Replicator {
                 self.round_answered(&peer, true)
             }
             (Request::Fetch { feed, from_seq, .. }, Response::Records { records, more }) => {
-                // The next page is fetched once this one is stored (`on_stored`), from the
-                // head the store then holds.
-                let next = match self.sessions.peers.get_mut(&peer) {
-                    Some(s) if !records.is_empty() => {
-                        s.storing += 1;
-                        if more {
-                            s.continuing.insert(*feed, *from_seq);
-                        } else {
-                            s.settling.insert(*feed);
-                        }
-                        more
-                    }
-                    _ => false,
-                };
-                if !next {
+                // A page of a fetch that has ended since (an earlier page was refused)
+                // would only be refused as a gap: it is dropped.
+                let awaited = self
+                    .sessions
+                    .peers
+                    .get(&peer)
+                    .is_some_and(|s| s.awaits(feed, *from_seq));
+                if awaited && records.is_empty() {
                     self.sessions.finish_fetch(&peer, feed);
-                }
-                if !records.is_empty() {
-                    out.push(Action::Store { peer, records });
+                } else if awaited {
+                    let n = records.len() as u64;
+                    let next = self.sessions.page_received(peer, *feed, *from_seq, n, more);
+                    // The next page is asked for while the node stores this one.
+                    out.push(Action::Store {
+                        peer,
+                        feed: *feed,
+                        records,
+                    });
+                    if let Some(from_seq) = next {
+                        out.push(Action::Send {
+                            peer,
+                            request: self.fetch(*feed, from_seq),
+                        });
+                    }
                 }
             }
             (Request::Fetch { feed, .. }, Response::Denied { .. }) => {

@@ -1,9 +1,13 @@
 //! Per-peer replication state: the anti-entropy round in progress, the feeds a peer is
 //! ahead on, and the fetches in flight — at most [`MAX_FETCHES_PER_PEER`] per peer and one
 //! per feed across all peers, so a backlog held by several partners is downloaded once.
+//!
+//! A feed is fetched page by page, and the next page is asked for while the node is still
+//! storing the last ones — up to [`PAGES_AHEAD`] pages wait to be stored — so that the
+//! network, checking signatures and writing to disk overlap.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, VecDeque},
     ops::Bound,
 };
 
@@ -12,6 +16,10 @@ use crate::{
     store::Store,
     sync::{Action, MAX_FETCHES_PER_PEER, MAX_HEADS, Request},
 };
+
+/// Most pages of one feed handed to the node and not yet stored when the next page is
+/// asked for: enough to keep checking and storing busy while the next page travels.
+pub(super) const PAGES_AHEAD: usize = 2;
 
 /// Most feeds remembered as "this peer is ahead" per peer: a round lists at most
 /// [`MAX_HEADS`]; anything beyond waits for the next round.
@@ -38,18 +46,39 @@ pub(super) struct Session {
     pub(super) last_round_ms: Option<u64>,
     /// Feeds the peer is ahead on: feed → the seq it holds.
     pub(super) wants: BTreeMap<FeedId, u64>,
-    /// Feeds being fetched from the peer.
-    pub(super) inflight: BTreeSet<FeedId>,
+    /// Feeds being fetched from the peer: feed → the first seq of the page asked for (or
+    /// to be asked for once stores catch up).
+    pub(super) inflight: BTreeMap<FeedId, u64>,
     /// Run another round as soon as this one ends (this node had no roster, so it fetched
     /// only the roster this time).
     pub(super) rerun: bool,
-    /// Records from the peer handed to the node to store, not yet reported by `on_stored`.
+    /// Stores of records from the peer (pages and pushes) handed to the node, not yet
+    /// reported by `on_stored`.
     pub(super) storing: u32,
-    /// Feeds whose last fetched page is among them: the store's head is stale until then.
+    /// Feeds of pushes among them: the store's head is stale until they are done.
     pub(super) settling: BTreeSet<FeedId>,
-    /// Feeds with more pages to fetch once the stores are done: feed → the first seq of
-    /// the page being stored.
-    pub(super) continuing: BTreeMap<FeedId, u64>,
+    /// Fetched pages being stored, per feed.
+    pub(super) pages: BTreeMap<FeedId, Paging>,
+}
+
+/// The pages of one feed fetched from one peer that the node is storing.
+#[derive(Debug, Default)]
+pub(super) struct Paging {
+    /// The seq each page leaves the feed at once stored, oldest first.
+    ends: VecDeque<u64>,
+    /// The first seq of the next page, to ask for once fewer pages wait.
+    next: Option<u64>,
+}
+
+/// What a stored page means for its feed's fetch.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum PageDone {
+    /// Nothing to do now.
+    Wait,
+    /// Ask for the next page, from this seq.
+    Fetch(u64),
+    /// The page was not stored whole (refused records): the fetch ends here.
+    Broken,
 }
 
 impl Session {
@@ -65,6 +94,12 @@ impl Session {
     /// Nothing left to fetch from the peer or to store.
     pub(super) fn idle(&self) -> bool {
         self.wants.is_empty() && self.inflight.is_empty() && self.storing == 0
+    }
+
+    /// Whether `feed`'s fetch from this peer expects a page from `from_seq` (and not a
+    /// page of a fetch since ended).
+    pub(super) fn awaits(&self, feed: &FeedId, from_seq: u64) -> bool {
+        self.inflight.get(feed) == Some(&from_seq)
     }
 }
 
@@ -85,8 +120,8 @@ impl Sessions {
     /// Closes `peer`'s session, releasing its fetches.
     pub(super) fn close(&mut self, peer: &PublicKey) {
         if let Some(s) = self.peers.remove(peer) {
-            for feed in s.inflight {
-                self.fetching.remove(&feed);
+            for feed in s.inflight.keys() {
+                self.fetching.remove(feed);
             }
         }
     }
@@ -106,18 +141,74 @@ impl Sessions {
         self.open(peer).storing += 1;
     }
 
-    /// The node reported one store of records from `peer` done. Once none is left, returns
-    /// the fetches to continue: (feed, first seq of the page just stored).
-    pub(super) fn stored(&mut self, peer: &PublicKey) -> Vec<(FeedId, u64)> {
+    /// A page of `feed` from `from_seq` with `n` records (`n > 0`) came from `peer` and is
+    /// handed to the node; `more` if the peer holds more. Returns the seq to fetch the next
+    /// page from now, if it is not to wait for stores.
+    pub(super) fn page_received(
+        &mut self,
+        peer: PublicKey,
+        feed: FeedId,
+        from_seq: u64,
+        n: u64,
+        more: bool,
+    ) -> Option<u64> {
+        let s = self.open(peer);
+        s.storing += 1;
+        let p = s.pages.entry(feed).or_default();
+        let end = from_seq + n - 1;
+        p.ends.push_back(end);
+        if !more {
+            self.finish_fetch(&peer, &feed);
+            return None;
+        }
+        s.inflight.insert(feed, end + 1);
+        if p.ends.len() <= PAGES_AHEAD {
+            Some(end + 1)
+        } else {
+            p.next = Some(end + 1);
+            None
+        }
+    }
+
+    /// The node reported one store of records from `peer` done: a page of `feed` (after
+    /// which the store holds the feed up to `have`), or a push (`None`).
+    pub(super) fn stored(&mut self, peer: &PublicKey, page: Option<(FeedId, u64)>) -> PageDone {
         let Some(s) = self.peers.get_mut(peer) else {
-            return Vec::new();
+            return PageDone::Wait;
         };
         s.storing = s.storing.saturating_sub(1);
-        if s.storing > 0 {
-            return Vec::new();
+        if s.storing == 0 {
+            s.settling.clear();
         }
-        s.settling.clear();
-        std::mem::take(&mut s.continuing).into_iter().collect()
+        let Some((feed, have)) = page else {
+            return PageDone::Wait;
+        };
+        let Some(p) = s.pages.get_mut(&feed) else {
+            return PageDone::Wait;
+        };
+        let end = p.ends.pop_front();
+        let done = if end.is_some_and(|e| have < e) {
+            p.next = None;
+            PageDone::Broken
+        } else if p.ends.len() <= PAGES_AHEAD
+            && let Some(next) = p.next.take()
+        {
+            PageDone::Fetch(next)
+        } else {
+            PageDone::Wait
+        };
+        if p.ends.is_empty() && p.next.is_none() {
+            s.pages.remove(&feed);
+        }
+        if done == PageDone::Broken {
+            self.finish_fetch(peer, &feed);
+        }
+        done
+    }
+
+    /// Whether pages of `feed` are being stored, from any peer.
+    pub(super) fn is_storing(&self, feed: &FeedId) -> bool {
+        self.peers.values().any(|s| s.pages.contains_key(feed))
     }
 
     /// Forgets stores of `peer` that were never reported, ending the fetches waiting on
@@ -128,7 +219,7 @@ impl Sessions {
         };
         s.storing = 0;
         s.settling.clear();
-        for feed in std::mem::take(&mut s.continuing).into_keys() {
+        for feed in std::mem::take(&mut s.pages).into_keys() {
             self.finish_fetch(peer, &feed);
         }
     }
@@ -144,7 +235,7 @@ impl Sessions {
     }
 
     /// Starts the fetches that may start: per peer up to [`MAX_FETCHES_PER_PEER`], for
-    /// feeds no fetch is under way for and not settling (their last page not stored yet, so
+    /// feeds no fetch is under way for and not settling (pages or pushes not stored yet, so
     /// the store's head is stale). Each starts after the head the store holds; a want the
     /// store already covers is dropped.
     pub(super) fn pump<S: Store>(
@@ -156,7 +247,7 @@ impl Sessions {
         let Self { peers, fetching } = self;
         let settling: BTreeSet<FeedId> = peers
             .values()
-            .flat_map(|s| s.settling.iter().copied())
+            .flat_map(|s| s.settling.iter().chain(s.pages.keys()).copied())
             .collect();
         for (peer, s) in peers.iter_mut() {
             let mut cursor = Bound::Unbounded;
@@ -174,7 +265,7 @@ impl Sessions {
                     continue;
                 }
                 fetching.insert(feed, *peer);
-                s.inflight.insert(feed);
+                s.inflight.insert(feed, have + 1);
                 out.push(Action::Send {
                     peer: *peer,
                     request: fetch(feed, have + 1),

@@ -264,9 +264,13 @@ impl Sim {
                         request,
                     });
                 }
-                Action::Store { peer, records } => {
+                Action::Store {
+                    peer,
+                    feed,
+                    records,
+                } => {
                     let (stored, _) = self.ingest(i, peer, &records);
-                    let acts = self.call(i, |rep, cx| rep.on_stored(peer, &stored, cx));
+                    let acts = self.call(i, |rep, cx| rep.on_stored(peer, Some(feed), &stored, cx));
                     self.carry(i, acts);
                 }
                 Action::Synced { peer } => {
@@ -351,7 +355,7 @@ impl Sim {
             Reply::Respond(r) => r,
             Reply::StoreThenAck { records } => {
                 let (stored, refused) = self.ingest(to, peer, &records);
-                let acts = self.call(to, |rep, cx| rep.on_stored(peer, &stored, cx));
+                let acts = self.call(to, |rep, cx| rep.on_stored(peer, None, &stored, cx));
                 self.carry(to, acts);
                 Response::ack(stored.len(), refused)
             }
@@ -362,6 +366,13 @@ impl Sim {
             request,
             response,
         });
+    }
+
+    /// Node `code` validates and stores records from `from` as the node does for an
+    /// [`Action::Store`], without telling its replicator; returns those newly stored.
+    pub(super) fn store_at(&mut self, code: &str, from: &str, records: &[Vec<u8>]) -> Vec<Record> {
+        let (i, peer) = (self.idx(code), self.node(from).key);
+        self.ingest(i, peer, records).0
     }
 
     /// Node `at` handles `request` from node `from` directly (no link needed).

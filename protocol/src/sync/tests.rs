@@ -142,6 +142,78 @@ fn a_backlog_of_500_records_moves_in_pages_bounded_by_count_and_by_bytes() {
 }
 
 #[test]
+fn the_next_page_is_fetched_while_the_node_stores_the_last_ones_and_no_further_ahead() {
+    let mut sim = Sim::with(&["MX", "CO"], |code| match code {
+        "MX" => Config {
+            page_records: 2,
+            ..Config::default()
+        },
+        _ => Config::default(),
+    });
+    let feed: Vec<Record> = (0..11)
+        .map(|i| {
+            sim.publish("CO", &["CO", "MX"], alert(&format!("No. {i}")))
+                .0
+        })
+        .collect();
+    let id = feed[0].header.feed;
+    let co = key_of("CO").public();
+    let mut requests: Vec<Request> = Vec::new();
+    let mut waiting: std::collections::VecDeque<Vec<Vec<u8>>> = Default::default();
+    let take = |acts: Vec<Action>,
+                requests: &mut Vec<Request>,
+                waiting: &mut std::collections::VecDeque<_>| {
+        for a in acts {
+            match a {
+                Action::Send { request, .. } => requests.push(request),
+                Action::Store { feed, records, .. } => {
+                    assert_eq!(feed, id);
+                    waiting.push_back(records);
+                }
+                Action::Synced { .. } => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    let acts = sim.at("MX", |rep, cx| rep.on_connected(co, cx));
+    take(acts, &mut requests, &mut waiting);
+    let mut most_waiting = 0;
+    // Answer every request at once; store a page only when nothing else can happen.
+    loop {
+        assert!(
+            requests
+                .iter()
+                .filter(|r| matches!(r, Request::Fetch { .. }))
+                .count()
+                <= 1,
+            "one fetch of the feed at a time: {requests:?}"
+        );
+        most_waiting = most_waiting.max(waiting.len());
+        if let Some(request) = requests.pop() {
+            let Reply::Respond(response) = sim.ask("CO", "MX", request.clone()).reply else {
+                panic!("an answer")
+            };
+            let acts = sim.at("MX", |rep, cx| rep.on_response(co, &request, response, cx));
+            take(acts, &mut requests, &mut waiting);
+        } else if let Some(page) = waiting.pop_front() {
+            let stored = sim.store_at("MX", "CO", &page);
+            let acts = sim.at("MX", |rep, cx| rep.on_stored(co, Some(id), &stored, cx));
+            take(acts, &mut requests, &mut waiting);
+        } else {
+            break;
+        }
+    }
+    assert_eq!(
+        most_waiting,
+        session::PAGES_AHEAD + 1,
+        "pages wait to be stored while the next is fetched, up to a bound"
+    );
+    let ids = |rs: Vec<Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(sim.feed_at("MX", &id)), ids(feed));
+    assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+}
+
+#[test]
 fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
     let mut sim = Sim::new(&["MX", "CO", "PE", "BR"]);
     for peer in ["CO", "PE", "BR"] {
@@ -378,7 +450,7 @@ fn a_push_that_skips_ahead_makes_the_receiver_fetch_the_gap_from_the_pusher() {
         "the fetch waits for the push to be stored"
     );
     let peer = key_of("MX").public();
-    let acts = sim.at("CO", |rep, cx| rep.on_stored(peer, &[], cx));
+    let acts = sim.at("CO", |rep, cx| rep.on_stored(peer, None, &[], cx));
     assert_eq!(
         acts,
         [Action::Send {
@@ -486,10 +558,28 @@ fn a_page_that_is_refused_ends_the_fetch_instead_of_asking_again() {
         more: true,
     };
     let acts = sim.at("MX", |rep, cx| rep.on_response(co, fetch, garbage, cx));
-    assert!(matches!(&acts[..], [Action::Store { .. }]), "{acts:?}");
+    let [
+        Action::Store { .. },
+        Action::Send {
+            request: next @ Request::Fetch { from_seq: 2, .. },
+            ..
+        },
+    ] = &acts[..]
+    else {
+        panic!("the page is stored while the next one is fetched: {acts:?}")
+    };
     assert_eq!(sim.node("MX").rep.fetches_in_flight(), 1);
     // The node refused the page and stored nothing.
-    let acts = sim.at("MX", |rep, cx| rep.on_stored(co, &[], cx));
+    let acts = sim.at("MX", |rep, cx| {
+        rep.on_stored(co, Some(r.header.feed), &[], cx)
+    });
     assert_eq!(acts, [], "no further page, and no `Synced`");
     assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+    // The page fetched ahead arrives after all: it is dropped, not stored.
+    let late = Response::Records {
+        records: vec![r.encode()],
+        more: false,
+    };
+    let acts = sim.at("MX", |rep, cx| rep.on_response(co, next, late, cx));
+    assert_eq!(acts, [], "a page of an ended fetch is dropped");
 }

@@ -16,54 +16,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ed25519_dalek::{Signer, SigningKey};
-use tipx_tests::{Node, write_jsonl};
-
-fn signing_rate() -> f64 {
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let msg = vec![0x5au8; 1024];
-    let n = 20_000;
-    let t = Instant::now();
-    for _ in 0..n {
-        std::hint::black_box(key.sign(std::hint::black_box(&msg)));
-    }
-    n as f64 / t.elapsed().as_secs_f64()
-}
-
-fn alerts(n: usize) -> Vec<serde_json::Value> {
-    let words = [
-        "recruitment",
-        "agency",
-        "passport",
-        "route",
-        "border",
-        "visa",
-        "domestic",
-        "work",
-        "offer",
-        "travel",
-    ];
-    (0..n)
-        .map(|i| {
-            let description: String = (0..200)
-                .map(|j| words[(i * 7 + j * 3) % words.len()])
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .take(1000)
-                .collect();
-            let severity = ["info", "low", "medium", "high", "critical"][i % 5];
-            serde_json::json!({
-                "kind": "alert",
-                "title": format!("Alert {i}: fake job offers abroad"),
-                "description": description,
-                "severity": severity,
-                "category": "recruitment",
-                "tags": [words[i % words.len()]],
-            })
-        })
-        .collect()
-}
+use tipx_tests::{
+    Node,
+    bench::{alerts, rss_mib, signing_rate},
+    write_jsonl,
+};
 
 fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
     let mut times: Vec<Duration> = (0..runs)
@@ -84,17 +41,6 @@ fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
         .collect();
     times.sort();
     (times[runs / 2], times[runs * 9 / 10])
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
 }
 
 fn main() {

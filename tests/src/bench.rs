@@ -1,0 +1,105 @@
+//! What the benchmark binaries share: sample alerts, the reference ed25519 rates, and a
+//! daemon's resource use read from `/proc`.
+
+use std::time::Instant;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+/// `n` alerts with ~1 KiB descriptions, as `tipx publish --file` reads them.
+pub fn alerts(n: usize) -> Vec<serde_json::Value> {
+    let words = [
+        "recruitment",
+        "agency",
+        "passport",
+        "route",
+        "border",
+        "visa",
+        "domestic",
+        "work",
+        "offer",
+        "travel",
+    ];
+    (0..n)
+        .map(|i| {
+            let description: String = (0..200)
+                .map(|j| words[(i * 7 + j * 3) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .take(1000)
+                .collect();
+            let severity = ["info", "low", "medium", "high", "critical"][i % 5];
+            serde_json::json!({
+                "kind": "alert",
+                "title": format!("Alert {i}: fake job offers abroad"),
+                "description": description,
+                "severity": severity,
+                "category": "recruitment",
+                "tags": [words[i % words.len()]],
+            })
+        })
+        .collect()
+}
+
+/// ed25519-dalek signing on one core, 1 KiB messages, per second.
+pub fn signing_rate() -> f64 {
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let msg = vec![0x5au8; 1024];
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(key.sign(std::hint::black_box(&msg)));
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// ed25519-dalek verification on one core, 1 KiB messages, per second: one by one, and
+/// with `verify_batch` in batches of 64.
+pub fn verification_rates() -> (f64, f64) {
+    let key = SigningKey::from_bytes(&[3u8; 32]);
+    let vk: VerifyingKey = key.verifying_key();
+    let msgs: Vec<Vec<u8>> = (0..64u8).map(|i| vec![i; 1024]).collect();
+    let sigs: Vec<Signature> = msgs.iter().map(|m| key.sign(m)).collect();
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+    let keys = vec![vk; 64];
+    let rounds = 300;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        ed25519_dalek::verify_batch(&refs, &sigs, &keys).expect("valid");
+    }
+    let batch = (rounds * 64) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for (m, s) in msgs.iter().zip(&sigs).cycle().take(5_000) {
+        vk.verify_strict(m, s).expect("valid");
+    }
+    let single = 5_000.0 / t.elapsed().as_secs_f64();
+    (single, batch)
+}
+
+/// Resident memory of process `pid`, MiB.
+pub fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// CPU time (user + system) process `pid` has used, seconds.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
