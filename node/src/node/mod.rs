@@ -316,16 +316,20 @@ impl Node {
     /// Applies what a stored record changes in memory (consents, roster); returns whether
     /// the membership changed.
     fn learn(&self, v: &Verified) -> bool {
-        let mut m = self.membership.write().expect("not poisoned");
+        // Only control records take the lock: pages being checked hold it to read.
         let changed = match &v.body {
             Some(Body::Consent(c)) => {
                 let at = ConsentState {
                     action: c.action,
                     at_ms: v.record.header.created_at_ms,
                 };
+                let mut m = self.membership.write().expect("not poisoned");
                 m.apply_consent(v.record.header.author_state, c.partner, at)
             }
-            Some(Body::Roster(r)) => m.apply_roster(r.clone()),
+            Some(Body::Roster(r)) => {
+                let mut m = self.membership.write().expect("not poisoned");
+                m.apply_roster(r.clone())
+            }
             _ => false,
         };
         if changed {
