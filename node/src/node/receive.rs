@@ -188,3 +188,6 @@ impl Intake {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
