@@ -20,8 +20,7 @@ use tipx_protocol::{
     body::{Consent, ConsentAction},
     store::Source,
     sync::{Action, Config, Context, Replicator, Reply, Request, Response},
-    testkit::{Author, NOW_MS, alert, key_of, roster, st},
-    validate::Verified,
+    testkit::{Author, NOW_MS, alert, key_of, roster, st, trusted},
 };
 
 struct Side {
@@ -48,15 +47,8 @@ fn side(code: &str) -> Side {
         });
         control.push(Author::new(a).publish(&["*"], consent, NOW_MS));
     }
-    let v: Vec<Verified> = control
-        .into_iter()
-        .map(|r| Verified {
-            body: r.body().expect("valid"),
-            record: r,
-        })
-        .collect();
     store
-        .insert(&v, &Source::Local, NOW_MS)
+        .insert(&trusted(&control), &Source::Local, NOW_MS)
         .expect("store works");
     let node = Node::new(
         store,
@@ -176,16 +168,9 @@ fn main() {
     let (mut a, mut b) = (side("MX"), side("CO"));
     for s in [&a, &b] {
         for chunk in records.chunks(2_000) {
-            let v: Vec<Verified> = chunk
-                .iter()
-                .map(|r| Verified {
-                    record: r.clone(),
-                    body: r.body().expect("valid"),
-                })
-                .collect();
             s.node
                 .store
-                .insert(&v, &Source::Local, NOW_MS)
+                .insert(&trusted(chunk), &Source::Local, NOW_MS)
                 .expect("store works");
         }
         s.node.store.flush().expect("flush");

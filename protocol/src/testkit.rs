@@ -11,6 +11,7 @@ use crate::{
     },
     membership::ConsentState,
     record::Unsigned,
+    validate::Verified,
 };
 
 /// A fixed clock for tests: 2026-01-01T00:00:00Z.
@@ -28,6 +29,18 @@ pub fn key_of(code: &str) -> Keypair {
         secret[i] = b;
     }
     Keypair::from_secret(&secret).expect("32 bytes")
+}
+
+/// Records taken as verified without checking them (records the test signed itself), to
+/// put straight into a store.
+pub fn trusted(records: &[Record]) -> Vec<Verified> {
+    records
+        .iter()
+        .map(|r| Verified {
+            record: r.clone(),
+            body: r.body().expect("a record the test made"),
+        })
+        .collect()
 }
 
 /// A roster holding the given states, one key each (from [`key_of`]).

@@ -1,9 +1,25 @@
 //! What the benchmark binaries share: sample alerts, the reference ed25519 rates, and a
 //! daemon's resource use read from `/proc`.
 
-use std::time::Instant;
+use std::{path::PathBuf, time::Instant};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+/// The `i`th command-line argument as a number, or `default`.
+pub fn arg(i: usize, default: usize) -> usize {
+    std::env::args()
+        .nth(i)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs the release `tipx` (build it first), unless `TIPX_TEST_BIN` names another.
+pub fn use_release_binary() {
+    if std::env::var_os("TIPX_TEST_BIN").is_none() {
+        let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tipx");
+        crate::use_binary(&release);
+    }
+}
 
 /// `n` alerts with ~1 KiB descriptions, as `tipx publish --file` reads them.
 pub fn alerts(n: usize) -> Vec<serde_json::Value> {

@@ -11,7 +11,7 @@ use crate::{
     body::{Body, Consent, ConsentAction},
     membership::Membership,
     store::{FeedInfo, Store},
-    testkit::{Author, NOW_MS, alert, key_of, st},
+    testkit::{Author, NOW_MS, alert, key_of, st, trusted},
 };
 
 fn consent(partner: &str, action: ConsentAction) -> Body {
@@ -431,12 +431,12 @@ fn a_push_that_skips_ahead_makes_the_receiver_fetch_the_gap_from_the_pusher() {
     let _ = (&first, &second);
     // MX holds 2 and 3 without having pushed them.
     for r in [&second, &third] {
-        let v = crate::validate::Verified {
-            record: r.clone(),
-            body: r.body().expect("body"),
-        };
         let n = &sim.nodes[at_mx];
-        let out = n.store.insert(&[v], &crate::store::Source::Local, NOW_MS);
+        let out = n.store.insert(
+            &trusted(std::slice::from_ref(r)),
+            &crate::store::Source::Local,
+            NOW_MS,
+        );
         assert_eq!(out, Ok(vec![crate::store::Inserted::Stored]));
     }
     let push = Request::Push {

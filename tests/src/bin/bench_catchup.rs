@@ -13,23 +13,17 @@
 //!
 //! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-catchup -- [N]`
 
-use std::{path::PathBuf, time::Duration, time::Instant};
+use std::time::{Duration, Instant};
 
 use tipx_tests::{
-    bench::{alerts, cpu_secs, verification_rates},
+    bench::{alerts, arg, cpu_secs, use_release_binary, verification_rates},
     federation::{Federation, eventually},
     write_jsonl,
 };
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    if std::env::var_os("TIPX_TEST_BIN").is_none() {
-        let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tipx");
-        tipx_tests::use_binary(&release);
-    }
+    let n = arg(1, 100_000);
+    use_release_binary();
     let (single, batch) = verification_rates();
     println!(
         "ed25519 verification, 1 KiB, one core: {single:.0}/s one by one (verify_strict), {batch:.0}/s in batches of 64"

@@ -7,9 +7,12 @@
 //!
 //! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-federation -- [N] [ALERTS]`
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
-use tipx_tests::federation::{Federation, eventually};
+use tipx_tests::{
+    bench::{arg, use_release_binary},
+    federation::{Federation, eventually},
+};
 
 fn code(i: usize) -> String {
     let a = b'A' + (i / 26) as u8;
@@ -28,17 +31,9 @@ fn counters(fed: &Federation) -> (u64, u64) {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(35);
-    let alerts: usize = std::env::args()
-        .nth(2)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10);
-    tipx_tests::use_binary(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tipx"),
-    );
+    let n = arg(1, 35);
+    let alerts = arg(2, 10);
+    use_release_binary();
     let codes: Vec<String> = (0..n).map(code).collect();
     let everyone: Vec<String> = codes.iter().cloned().chain(["OAS".to_string()]).collect();
     let partners_of = |me: &str| {

@@ -11,14 +11,11 @@
 //!
 //! `N` is the first argument (default 100000).
 
-use std::{
-    path::PathBuf,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{alerts, rss_mib, signing_rate},
+    bench::{alerts, arg, rss_mib, signing_rate, use_release_binary},
     write_jsonl,
 };
 
@@ -44,14 +41,8 @@ fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
 }
 
 fn main() {
-    let n: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    if std::env::var_os("TIPX_TEST_BIN").is_none() {
-        let release = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/tipx");
-        tipx_tests::use_binary(&release);
-    }
+    let n = arg(1, 100_000);
+    use_release_binary();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let sign = signing_rate();
     println!("machine: {cores} cores");

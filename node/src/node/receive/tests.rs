@@ -7,7 +7,7 @@ use tipx_protocol::{
     Body, Record,
     body::{Consent, ConsentAction},
     store::Source,
-    testkit::{Author, NOW_MS, alert, key_of, roster, st},
+    testkit::{Author, NOW_MS, alert, key_of, roster, st, trusted},
 };
 
 use super::*;
@@ -26,15 +26,8 @@ fn mx_node() -> (Arc<Node>, Author) {
         Author::new("MX").publish(&["*"], consent("CO", ConsentAction::Grant), NOW_MS),
         co.publish(&["*"], consent("MX", ConsentAction::Grant), NOW_MS),
     ];
-    let v: Vec<Verified> = control
-        .into_iter()
-        .map(|r| Verified {
-            body: r.body().expect("valid"),
-            record: r,
-        })
-        .collect();
     store
-        .insert(&v, &Source::Local, NOW_MS)
+        .insert(&trusted(&control), &Source::Local, NOW_MS)
         .expect("store works");
     let node = Node::new(
         store,
