@@ -66,6 +66,15 @@ fn side(code: &str) -> Side {
     }
 }
 
+/// What the replicator of a side sees.
+fn context<'a>(m: &'a Membership, node: &'a Node) -> Context<'a, SledStore> {
+    Context {
+        membership: m,
+        store: &node.store,
+        now_ms: NOW_MS,
+    }
+}
+
 /// Delivers `actions` of `from` to `to` until both sides are quiet; returns (bytes from →
 /// to, bytes to → from, records stored at `to`).
 fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize) {
@@ -88,11 +97,7 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                     ba += bytes.len()
                 }
                 let req = Request::decode(&bytes).expect("decodes");
-                let cx = Context {
-                    membership: &dst.m,
-                    store: &dst.node.store,
-                    now_ms: NOW_MS,
-                };
+                let cx = context(&dst.m, &dst.node);
                 let handled = dst
                     .rep
                     .handle_request(src.key, req.clone(), &cx)
@@ -107,11 +112,7 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                     ab += rbytes.len()
                 }
                 let resp = Response::decode(&rbytes).expect("decodes");
-                let cx = Context {
-                    membership: &src.m,
-                    store: &src.node.store,
-                    now_ms: NOW_MS,
-                };
+                let cx = context(&src.m, &src.node);
                 let more = src
                     .rep
                     .on_response(dst.key, &req, resp, &cx)
@@ -132,11 +133,7 @@ fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize
                     "every record of the page is stored"
                 );
                 stored += received.stored.len();
-                let cx = Context {
-                    membership: &src.m,
-                    store: &src.node.store,
-                    now_ms: NOW_MS,
-                };
+                let cx = context(&src.m, &src.node);
                 let more = src
                     .rep
                     .on_stored(peer, Some(feed), &received.stored, &cx)
@@ -180,11 +177,7 @@ fn main() {
     let t = Instant::now();
     let mut bytes = (0, 0);
     for _ in 0..rounds {
-        let cx = Context {
-            membership: &a.m,
-            store: &a.node.store,
-            now_ms: NOW_MS,
-        };
+        let cx = context(&a.m, &a.node);
         a.rep.on_disconnected(b.key, &cx).expect("store works");
         let first = a.rep.on_connected(b.key, &cx).expect("store works");
         let (ab, ba, stored) = drive(&mut a, &mut b, first);
@@ -199,11 +192,7 @@ fn main() {
 
     let mut c = side("CO");
     let t = Instant::now();
-    let cx = Context {
-        membership: &c.m,
-        store: &c.node.store,
-        now_ms: NOW_MS,
-    };
+    let cx = context(&c.m, &c.node);
     let first = c.rep.on_connected(a.key, &cx).expect("store works");
     let (_, _, stored) = drive(&mut c, &mut a, first);
     let secs = t.elapsed().as_secs_f64();
