@@ -29,6 +29,7 @@ impl Config {
         check_list("network.listen", &net.listen, check_multiaddr)?;
         check_list("network.external", &net.external, check_multiaddr)?;
         check_list("network.bootstrap", &net.bootstrap, check_bootstrap)?;
+        check_anchor(self, state)?;
         positive("network.idle_timeout_secs", net.idle_timeout_secs)?;
         positive(
             "network.redial_max_backoff_secs",
@@ -127,6 +128,12 @@ pub(crate) fn check_multiaddr(addr: &str) -> Result<(), String> {
 /// A bootstrap address is a multiaddr that names the expected node: `…/p2p/<peer id>`.
 pub(crate) fn check_bootstrap(addr: &str) -> Result<(), String> {
     check_multiaddr(addr)?;
+    bootstrap_key(addr)?;
+    Ok(())
+}
+
+/// The key a bootstrap address names.
+fn bootstrap_key(addr: &str) -> Result<PublicKey, String> {
     let Some((_, after)) = addr.rsplit_once("/p2p/") else {
         return Err(format!(
             "{addr:?} has no /p2p/<peer id>; a bootstrap address names the node it expects, \
@@ -134,8 +141,45 @@ pub(crate) fn check_bootstrap(addr: &str) -> Result<(), String> {
         ));
     };
     let peer = after.split('/').next().unwrap_or_default();
-    PublicKey::from_peer_id(peer).map_err(|e| format!("{addr:?}: {e}"))?;
-    Ok(())
+    PublicKey::from_peer_id(peer).map_err(|e| format!("{addr:?}: {e}"))
+}
+
+/// A member that joins a federation pins the coordinator's key, and the bootstrap peer it
+/// dials is that coordinator: a mismatch means one of the two was copied wrong, and the
+/// node would trust a roster from the wrong key (or refuse the right one).
+fn check_anchor(config: &Config, state: tipx_protocol::StateCode) -> Result<(), Error> {
+    let bootstrap = &config.network.bootstrap;
+    match config.federation.anchor {
+        None if !state.is_coordinator() && !bootstrap.is_empty() => Err(Error::invalid(
+            "federation.anchor",
+            "missing — a member that joins a federation (network.bootstrap is set) must pin \
+             the coordinator's key: set it to the peer id that `tipx id` prints on the \
+             coordinator's node",
+        )),
+        Some(anchor) if !bootstrap.is_empty() => {
+            let keys: Vec<PublicKey> = bootstrap
+                .iter()
+                .filter_map(|a| bootstrap_key(a).ok())
+                .collect();
+            if keys.contains(&anchor) {
+                return Ok(());
+            }
+            Err(Error::invalid(
+                "network.bootstrap",
+                format!(
+                    "no bootstrap address ends with the anchor's peer id (federation.anchor = \
+                     {anchor}, bootstrap names {}): the bootstrap peer is the coordinator's \
+                     node, whose key is the anchor, so one of the two is wrong — compare both \
+                     with `tipx id` on the coordinator's node",
+                    keys.iter()
+                        .map(|k| k.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -208,6 +252,28 @@ mod tests {
         c.network.bootstrap = vec!["/ip4/10.0.0.1/tcp/7100/p2p/12D3KooWnope".into()];
         assert!(invalid(&c).contains("is not an ed25519 peer id"));
         c.network.bootstrap = vec![format!("/ip4/10.0.0.1/tcp/7100/p2p/{}", peer_id(1))];
+        c.federation.anchor = Some(peer_id(1).parse().unwrap());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn a_member_with_a_bootstrap_pins_that_coordinator() {
+        let mut c = member();
+        c.network.bootstrap = vec![format!("/ip4/10.0.0.1/tcp/7100/p2p/{}", peer_id(1))];
+        c.federation.anchor = None;
+        assert!(
+            invalid(&c).starts_with("federation.anchor: missing — a member that joins"),
+            "{}",
+            invalid(&c)
+        );
+        c.federation.anchor = Some(peer_id(2).parse().unwrap());
+        let e = invalid(&c);
+        assert!(
+            e.starts_with("network.bootstrap: no bootstrap address ends with the anchor's peer id"),
+            "{e}"
+        );
+        assert!(e.contains(&peer_id(1)) && e.contains(&peer_id(2)), "{e}");
+        c.federation.anchor = Some(peer_id(1).parse().unwrap());
         c.validate().unwrap();
     }
 

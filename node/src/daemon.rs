@@ -28,25 +28,50 @@ pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
     run_until(dd, stop_rx).await
 }
 
-/// Runs the daemon until `stop` turns true.
-pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// What `tipx run` needs before it opens anything: the configuration, the state, the key
+/// and the API token, each checked.
+pub struct Preflight {
+    /// The configuration.
+    pub config: tipx_config::Config,
+    /// The node's state.
+    pub state: tipx_protocol::StateCode,
+    /// The node key.
+    pub key: tipx_protocol::Keypair,
+    /// The admin API token.
+    pub token: String,
+}
+
+/// Checks everything `tipx run` refuses before it opens the store: the configuration, the
+/// key and token files (present, private), and the network addresses. `tipx config check`
+/// runs the same checks.
+pub fn preflight(dd: &DataDir) -> anyhow::Result<Preflight> {
     let config = dd.config()?;
     let state = config
         .node
         .state
-        .context("node.state is not set in the configuration")?;
+        .context("node.state: missing — set it to your state code (e.g. MX)")?;
     let key = dd.key(&config)?;
     let token = dd.token(&config)?;
+    crate::net::Addresses::of(&config)?;
+    Ok(Preflight {
+        config,
+        state,
+        key,
+        token,
+    })
+}
+
+/// Runs the daemon until `stop` turns true.
+pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let Preflight {
+        config,
+        state,
+        key,
+        token,
+    } = preflight(dd)?;
     let store_dir = dd.store_dir();
     let cache = config.store.cache_capacity_bytes();
-    let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir, cache))
-        .await?
-        .with_context(|| {
-            format!(
-                "opening the store in {} (is another `tipx run` using it?)",
-                dd.store_dir().display()
-            )
-        })?;
+    let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir, cache)).await??;
     let node = Arc::new(Node::new(
         store,
         key,
@@ -66,7 +91,8 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
     let granted =
         tokio::task::spawn_blocking(move || n.apply_configured_partners(&partners)).await??;
     if !granted.is_empty() {
-        tracing::info!(states = ?granted, "consent granted from exchange.partners");
+        let states: Vec<String> = granted.iter().map(|s| s.to_string()).collect();
+        tracing::info!(states = %states.join(","), "consent granted from exchange.partners");
     }
     tracing::info!(
         state = %state,

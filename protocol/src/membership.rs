@@ -28,6 +28,36 @@ impl ConsentState {
     }
 }
 
+/// Why a state named in an audience will not receive a record from this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Excluded {
+    /// The roster in force has no node of that state.
+    #[error("{0} is not a member in the roster")]
+    NotMember(StateCode),
+    /// This state never asked to exchange with it.
+    #[error(
+        "{state} is not a partner: you have not requested exchange (`tipx partners request {state}`)"
+    )]
+    NotRequested {
+        /// The state left out.
+        state: StateCode,
+    },
+    /// This state revoked its consent.
+    #[error(
+        "{state} is not a partner: you revoked exchange with it (`tipx partners request {state}` to ask again)"
+    )]
+    RevokedByUs {
+        /// The state left out.
+        state: StateCode,
+    },
+    /// The other state has not answered the request yet.
+    #[error("{0} is not a partner yet: it has not agreed to exchange with you")]
+    NotAnswered(StateCode),
+    /// The other state revoked its consent.
+    #[error("{0} is not a partner: it revoked exchange with you")]
+    RevokedByThem(StateCode),
+}
+
 /// What a node knows of the federation: its own identity, the anchor it pins, the newest
 /// roster and the latest consent of each state towards each other.
 #[derive(Debug, Clone)]
@@ -115,6 +145,27 @@ impl Membership {
                 .is_some_and(|c| c.action == ConsentAction::Grant)
         };
         a != b && grant(a, b) && grant(b, a)
+    }
+
+    /// Why `state` is not a partner of this node's state, or `None` if it is (or is this
+    /// node's own state): the reason an operator reads when an audience names it.
+    pub fn excluded(&self, state: StateCode) -> Option<Excluded> {
+        let me = self.own_state;
+        if state == me || self.are_partners(me, state) {
+            return None;
+        }
+        if self.roster.is_some() && !self.is_member(state) {
+            return Some(Excluded::NotMember(state));
+        }
+        let action = |from, to| self.consent(from, to).map(|c| c.action);
+        Some(match (action(me, state), action(state, me)) {
+            (None, _) => Excluded::NotRequested { state },
+            (Some(ConsentAction::Revoke), _) => Excluded::RevokedByUs { state },
+            (Some(ConsentAction::Grant), Some(ConsentAction::Revoke)) => {
+                Excluded::RevokedByThem(state)
+            }
+            (Some(ConsentAction::Grant), _) => Excluded::NotAnswered(state),
+        })
     }
 
     /// This node's partners.

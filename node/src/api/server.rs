@@ -109,15 +109,24 @@ pub fn router(api: Api) -> Router {
 }
 
 async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Status> {
-    let (peers, listening) = match &api.net {
-        Some(net) => (net.peers().await, net.listening().await),
-        None => (vec![], vec![]),
+    let (peers, listening, warnings) = match &api.net {
+        Some(net) => (
+            net.peers().await,
+            net.listening().await,
+            net.warnings().await,
+        ),
+        None => (vec![], vec![], vec![]),
     };
     let Json(mut s) = blocking(&api, &h, |n| n.status()).await?;
     s.connected = peers.iter().filter(|p| p.connected).count() as u64;
     s.known_peers = peers.len() as u64;
     s.sent = peers.iter().map(|p| p.sent).sum();
     s.listening = listening;
+    for w in warnings {
+        if !s.warnings.contains(&w) {
+            s.warnings.push(w);
+        }
+    }
     Ok(Json(s))
 }
 
@@ -127,8 +136,10 @@ async fn publish(
     Json(reqs): Json<Vec<PublishRequest>>,
 ) -> Reply<Published> {
     blocking(&api, &h, move |n| {
+        let warnings = n.exclusions(&reqs);
         Ok(Published {
             ids: n.publish(reqs)?,
+            warnings,
         })
     })
     .await
@@ -159,6 +170,7 @@ async fn retract(
     blocking(&api, &h, move |n| {
         Ok(Published {
             ids: vec![n.retract(n.resolve(&id)?, req.reason, req.erase)?],
+            warnings: vec![],
         })
     })
     .await
@@ -201,7 +213,7 @@ async fn consent(
     State(api): State<Api>,
     h: HeaderMap,
     Path((state, action)): Path<(String, String)>,
-) -> Reply<Published> {
+) -> Reply<node::ConsentChange> {
     let state: tipx_protocol::StateCode =
         state
             .parse()
@@ -218,12 +230,7 @@ async fn consent(
             ));
         }
     };
-    blocking(&api, &h, move |n| {
-        Ok(Published {
-            ids: vec![n.consent(state, action)?],
-        })
-    })
-    .await
+    blocking(&api, &h, move |n| n.consent(state, action)).await
 }
 
 async fn roster(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::RosterView> {
@@ -275,6 +282,7 @@ async fn roster_publish(State(api): State<Api>, h: HeaderMap) -> Reply<Published
     blocking(&api, &h, |n| {
         Ok(Published {
             ids: vec![n.roster_publish()?.0],
+            warnings: vec![],
         })
     })
     .await

@@ -29,6 +29,10 @@ pub struct PublishRequest {
 pub struct Published {
     /// One id per record.
     pub ids: Vec<RecordId>,
+    /// What the operator should know: states named in an audience that will not receive
+    /// the records, and why (each reason once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Withdraw a record.
@@ -138,6 +142,9 @@ pub struct Status {
     /// Addresses the node listens on for peers.
     #[serde(default)]
     pub listening: Vec<String>,
+    /// What the operator must act on, in words (e.g. this node's key is not in the roster).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// The audit log.

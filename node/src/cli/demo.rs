@@ -5,7 +5,11 @@
 //! languages; the demo then shows who holds what. Without `--check` the nodes keep running
 //! until Ctrl-C, so `tipx --data-dir DIR records list` works against any of them.
 
-use std::{net::TcpListener, path::Path, time::Duration};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::{Context as _, bail};
 use tipx_config::Config;
@@ -169,15 +173,45 @@ async fn holdings(n: &DemoNode) -> anyhow::Result<Vec<RecordView>> {
         .collect())
 }
 
+/// Where the demo keeps its nodes' data directories.
+pub(super) enum Place {
+    /// A new temporary directory, removed when the demo ends unless `keep`.
+    Temporary {
+        /// Keep it when the demo ends.
+        keep: bool,
+    },
+    /// A directory the operator named (`--data-dir`), kept.
+    Given(PathBuf),
+}
+
 /// Runs the demo.
-pub(super) async fn run(check: bool) -> anyhow::Result<()> {
-    let tmp = tempfile::Builder::new().prefix("tipx-demo-").tempdir()?;
-    let root = if check {
-        tmp.path().to_path_buf()
-    } else {
-        tmp.keep()
+pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
+    // Ctrl-C from here on stops the nodes and removes a temporary directory, instead of
+    // killing the process with the directory (keys included) left behind.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    let (root, tmp) = match place {
+        Place::Temporary { keep } => {
+            let tmp = tempfile::Builder::new().prefix("tipx-demo-").tempdir()?;
+            if keep {
+                (tmp.keep(), None)
+            } else {
+                (tmp.path().to_path_buf(), Some(tmp))
+            }
+        }
+        Place::Given(dir) => {
+            if std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
+                bail!(
+                    "{} is not empty: give the demo a new or empty directory (--data-dir), \
+                     or leave --data-dir out for a temporary one",
+                    dir.display()
+                );
+            }
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            (dir, None)
+        }
     };
-    println!(
+    outln!(
         "tipx demo: a federation of OAS (coordinator), MX, CO and PE on 127.0.0.1, in {}",
         root.display()
     );
@@ -193,18 +227,15 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = vec![];
-    for n in &nodes {
+    let start = |n: &DemoNode| {
         let dd = DataDir::new(&n.dd.dir, None);
         let stop = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            crate::daemon::run_until(&dd, stop).await
-        }));
-    }
-    for n in &nodes {
-        wait_ready(&n.client)
-            .await
-            .with_context(|| format!("{} did not start", n.state))?;
-    }
+        tokio::spawn(async move { crate::daemon::run_until(&dd, stop).await })
+    };
+    // The coordinator signs the roster before the members start, so that each member is
+    // admitted on its first connection.
+    tasks.push(start(&oas));
+    wait_ready(&oas.client).await.context("OAS did not start")?;
     for m in &members {
         let addr = format!("/ip4/127.0.0.1/tcp/{}", m.p2p_port);
         let req = crate::api::types::RosterAdd {
@@ -216,8 +247,16 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
         let _: crate::api::types::RosterView = oas.client.post("/v1/roster/add", &req).await?;
     }
     let _: Published = oas.client.post("/v1/roster/publish", &()).await?;
-    println!("OAS signed the roster: MX, CO and PE are members.");
-    println!(
+    outln!("OAS signed the roster: MX, CO and PE are members.");
+    for m in &members {
+        tasks.push(start(m));
+    }
+    for m in &members {
+        wait_ready(&m.client)
+            .await
+            .with_context(|| format!("{} did not start", m.state))?;
+    }
+    outln!(
         "Consent: MX <-> CO and MX <-> OAS agree; PE asked MX, MX did not answer: PE is left out."
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -225,7 +264,7 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
         let reqs = samples(n.state.as_str());
         let _: Published = n.client.post("/v1/records", &reqs).await?;
     }
-    println!("Each state published sample alerts and best practices (es, en, pt, fr).\n");
+    outln!("Each state published sample alerts and best practices (es, en, pt, fr).\n");
 
     // Expected receipts (not counting a node's own records).
     let want: [(&str, usize); 4] = [("OAS", 2), ("MX", 3), ("CO", 3), ("PE", 0)];
@@ -249,21 +288,27 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
         if done || tokio::time::Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = interrupt.recv() => {
+                outln!("\nInterrupted.");
+                return stop(stop_tx, tasks, tmp, &root).await;
+            }
+        }
     }
     let mut ok = true;
     for ((code, w), (state, got)) in want.iter().zip(&received) {
-        println!(
+        outln!(
             "{state} received {} record(s){}",
             got.len(),
             if got.is_empty() { "" } else { ":" }
         );
         for r in got {
-            println!("    from {}: [{}] {}", r.state, r.kind, r.title);
+            outln!("    from {}: [{}] {}", r.state, r.kind, r.title);
         }
         if got.len() != *w {
             ok = false;
-            println!("    !! expected {w} for {code}");
+            outln!("    !! expected {w} for {code}");
         }
     }
     if received
@@ -273,7 +318,7 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
         ok = false;
     }
     if ok {
-        println!(
+        outln!(
             "\nPE, left out, received nothing: records reach only states that agreed to exchange."
         );
     }
@@ -285,17 +330,39 @@ pub(super) async fn run(check: bool) -> anyhow::Result<()> {
         if !ok {
             bail!("the demo federation did not deliver as expected");
         }
-        println!("demo check passed");
+        outln!("demo check passed");
         return Ok(());
     }
-    println!("\nThe nodes keep running until Ctrl-C. Try:");
+    outln!("\nThe nodes keep running until Ctrl-C. Try:");
     for n in &nodes {
-        println!("    tipx --data-dir {} records list", n.dd.dir.display());
+        outln!("    tipx --data-dir {} records list", n.dd.dir.display());
     }
-    tokio::signal::ctrl_c().await?;
+    interrupt.recv().await;
+    stop(stop_tx, tasks, tmp, &root).await
+}
+
+/// Stops the nodes, then removes the demo's temporary directory or says where it stays.
+async fn stop(
+    stop_tx: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    tmp: Option<tempfile::TempDir>,
+    root: &Path,
+) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     for t in tasks {
         t.await??;
+    }
+    match tmp {
+        Some(tmp) => {
+            let path = tmp.path().display().to_string();
+            tmp.close()
+                .with_context(|| format!("cannot remove {path}"))?;
+            outln!("\nStopped; removed {path} (its keys and stores with it).");
+        }
+        None => outln!(
+            "\nStopped; the nodes' keys and stores stay in {}.",
+            root.display()
+        ),
     }
     Ok(())
 }

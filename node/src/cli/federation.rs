@@ -1,7 +1,10 @@
 //! The federation commands: `partners`, `peers` and, on the coordinator, `roster`.
 
 use clap::Subcommand;
-use tipx_protocol::{PublicKey, StateCode, body::Roster};
+use tipx_protocol::{
+    PublicKey, StateCode,
+    body::{ConsentAction, Roster},
+};
 
 use crate::{
     api::{
@@ -9,6 +12,7 @@ use crate::{
         types::{PartnerView, Published, RosterAdd, RosterRemove, RosterView},
     },
     net::PeerInfo,
+    node::ConsentChange,
     time,
 };
 
@@ -64,22 +68,29 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
         PartnersCommand::List(j) => {
             let rows: Vec<PartnerView> = c.get("/v1/partners", &()).await?;
             if j.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                outln!("{}", serde_json::to_string_pretty(&rows)?);
                 return Ok(());
             }
             if rows.is_empty() {
-                println!("no consents yet: `tipx partners request XX` asks a state to exchange");
+                outln!("no consents yet: `tipx partners request XX` asks a state to exchange");
                 return Ok(());
             }
-            println!(
+            outln!(
                 "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
-                "STATE", "MINE", "THEIRS", "ACTIVE", "CONNECTED", "LAST SYNC", "SENT", "RECEIVED"
+                "STATE",
+                "MINE",
+                "THEIRS",
+                "ACTIVE",
+                "CONNECTED",
+                "LAST SYNC",
+                "SENT",
+                "RECEIVED"
             );
             for r in rows {
                 let show = |a: Option<tipx_protocol::body::ConsentAction>| {
                     a.map_or("-".to_string(), |a| a.to_string())
                 };
-                println!(
+                outln!(
                     "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
                     r.row.state.to_string(),
                     show(r.row.mine),
@@ -94,31 +105,78 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
             Ok(())
         }
         PartnersCommand::Request { state } => {
-            let out: Published = c
+            let change: ConsentChange = c
                 .post(&format!("/v1/partners/{state}/request"), &())
                 .await?;
-            println!(
-                "requested exchange with {state} (consent {}); it is active once {state} requests it too",
-                out.ids[0]
-            );
+            outln!("{}", requested(state, &change));
             Ok(())
         }
         PartnersCommand::Revoke { state } => {
-            let out: Published = c.post(&format!("/v1/partners/{state}/revoke"), &()).await?;
-            println!("stopped exchange with {state} (consent {})", out.ids[0]);
+            let change: ConsentChange =
+                c.post(&format!("/v1/partners/{state}/revoke"), &()).await?;
+            outln!("{}", revoked(state, &change));
             Ok(())
         }
+    }
+}
+
+/// What `partners request` did, in words.
+fn requested(state: StateCode, change: &ConsentChange) -> String {
+    let theirs = change.after.theirs;
+    match (change.published, change.after.active) {
+        (None, true) => {
+            format!("already exchanging with {state}: both states agreed; nothing changed")
+        }
+        (None, false) if theirs == Some(ConsentAction::Revoke) => format!(
+            "you already requested exchange with {state}, but {state} revoked it: exchange resumes \
+             if {state} requests it again; nothing changed"
+        ),
+        (None, false) => format!(
+            "you already requested exchange with {state}; it becomes active once {state} \
+             requests it too; nothing changed"
+        ),
+        (Some(id), true) => format!(
+            "exchange with {state} is now active: {state} had already agreed (consent {id})"
+        ),
+        (Some(id), false) if theirs == Some(ConsentAction::Revoke) => format!(
+            "requested exchange with {state} (consent {id}); {state} has revoked exchange with \
+             you, so it becomes active only if {state} requests it again"
+        ),
+        (Some(id), false) => format!(
+            "requested exchange with {state} (consent {id}); it becomes active once {state} \
+             requests it too"
+        ),
+    }
+}
+
+/// What `partners revoke` did, in words.
+fn revoked(state: StateCode, change: &ConsentChange) -> String {
+    match (change.published, change.before.active) {
+        (None, _) if change.before.mine == Some(ConsentAction::Revoke) => {
+            format!("exchange with {state} was already revoked; nothing changed")
+        }
+        (None, _) => format!(
+            "you never requested exchange with {state}, so there is nothing to revoke; nothing changed"
+        ),
+        (Some(id), true) => format!(
+            "stopped exchange with {state} (consent {id}): nothing more is sent to or accepted \
+             from {state}"
+        ),
+        (Some(id), false) => format!(
+            "withdrew your request to exchange with {state} (consent {id}); you were not \
+             exchanging with {state} yet"
+        ),
     }
 }
 
 pub(super) async fn peers(c: &Client, json: bool) -> anyhow::Result<()> {
     let peers: Vec<PeerInfo> = c.get("/v1/peers", &()).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&peers)?);
+        outln!("{}", serde_json::to_string_pretty(&peers)?);
         return Ok(());
     }
     if peers.is_empty() {
-        println!("no peers known yet");
+        outln!("no peers known yet");
     }
     for p in peers {
         let state = p.state.map_or("?".to_string(), |s| s.to_string());
@@ -127,27 +185,30 @@ pub(super) async fn peers(c: &Client, json: bool) -> anyhow::Result<()> {
         } else {
             "not connected"
         };
-        println!(
+        outln!(
             "{state:<4} {} {status}, sent {}, received {}, rejected {}",
-            p.peer_id, p.sent, p.received, p.rejected
+            p.peer_id,
+            p.sent,
+            p.received,
+            p.rejected
         );
         for a in p.addrs {
-            println!("       {a}");
+            outln!("       {a}");
         }
     }
     Ok(())
 }
 
 fn print_roster(title: &str, r: &Roster) {
-    println!("{title} (version {}):", r.version);
+    outln!("{title} (version {}):", r.version);
     for m in &r.members {
-        println!("  {:<4} {}", m.state.to_string(), m.name);
+        outln!("  {:<4} {}", m.state.to_string(), m.name);
         for n in &m.nodes {
-            println!("       {} {}", n.key, n.addrs.join(" "));
+            outln!("       {} {}", n.key, n.addrs.join(" "));
         }
     }
     for k in &r.revoked {
-        println!(
+        outln!(
             "  revoked {} ({}) from {}",
             k.key,
             k.state,
@@ -161,7 +222,7 @@ pub(super) async fn roster(c: &Client, cmd: RosterCommand) -> anyhow::Result<()>
         RosterCommand::Show(j) => {
             let v: RosterView = c.get("/v1/roster", &()).await?;
             if j.json {
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?);
                 return Ok(());
             }
             v
@@ -189,13 +250,13 @@ pub(super) async fn roster(c: &Client, cmd: RosterCommand) -> anyhow::Result<()>
         }
         RosterCommand::Publish => {
             let out: Published = c.post("/v1/roster/publish", &()).await?;
-            println!("published roster record {}", out.ids[0]);
+            outln!("published roster record {}", out.ids[0]);
             return Ok(());
         }
     };
     match &view.in_force {
         Some(r) => print_roster("roster in force", r),
-        None => println!("no roster in force"),
+        None => outln!("no roster in force"),
     }
     if let Some(d) = &view.draft
         && view.in_force.as_ref() != Some(d)

@@ -1,6 +1,9 @@
 //! The `tipx` command line: argument definitions and dispatch. Every command but `init`,
 //! `id`, `config check` and `run` is a client of the daemon's admin API.
 
+#[macro_use]
+pub(crate) mod output;
+
 mod demo;
 mod federation;
 pub mod publish;
@@ -8,7 +11,6 @@ mod show;
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tipx_protocol::{
     Kind, StateCode,
@@ -22,14 +24,10 @@ use crate::{api::client::Client, datadir::DataDir, query::Filter};
 #[derive(Parser, Debug)]
 #[command(name = "tipx", version, propagate_version = true)]
 pub struct Cli {
-    /// The node's data directory (key, configuration, store).
-    #[arg(
-        long,
-        global = true,
-        env = "TIPX_DATA_DIR",
-        default_value = "./tipx-data"
-    )]
-    pub data_dir: PathBuf,
+    /// The node's data directory (key, configuration, store) [default: ./tipx-data]. For
+    /// `demo`: a new or empty directory for the demo's nodes, kept when it ends.
+    #[arg(long, global = true, env = "TIPX_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// The configuration file [default: DATA_DIR/tipx.toml].
     #[arg(long, global = true, env = "TIPX_CONFIG")]
     pub config: Option<PathBuf>,
@@ -95,15 +93,24 @@ pub enum Command {
     /// Connected and known peers, with traffic.
     Peers(JsonFlag),
     /// Start a demo federation (OAS, MX, CO, PE) on 127.0.0.1 and show who receives what.
+    ///
+    /// The nodes live in a temporary directory that is removed when the demo ends, unless
+    /// --keep is given; with --data-dir DIR they live in DIR and stay.
     Demo {
         /// Check the outcome and exit instead of running until Ctrl-C.
         #[arg(long)]
         check: bool,
+        /// Keep the temporary directory (keys, stores) when the demo ends.
+        #[arg(long)]
+        keep: bool,
     },
     /// The membership roster (edited and signed on the coordinator's node).
     #[command(subcommand)]
     Roster(federation::RosterCommand),
 }
+
+/// The data directory when neither `--data-dir` nor `TIPX_DATA_DIR` names one.
+pub const DEFAULT_DATA_DIR: &str = "./tipx-data";
 
 /// `--json`.
 #[derive(Args, Debug, Clone, Copy)]
@@ -210,7 +217,11 @@ pub(crate) fn client(dd: &DataDir) -> anyhow::Result<Client> {
 
 /// Runs the parsed command.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
-    let dd = DataDir::new(&cli.data_dir, cli.config.as_deref());
+    let dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let dd = DataDir::new(&dir, cli.config.as_deref());
     match cli.command {
         Command::Init {
             state,
@@ -218,26 +229,27 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             api_port,
         } => {
             let key = dd.init(state, p2p_port, api_port)?;
-            println!(
+            outln!(
                 "Created the data directory {} for {state}.",
                 dd.dir.display()
             );
-            println!("peer id: {}", key.public());
-            println!("Next: `tipx --data-dir {} run`", dd.dir.display());
+            outln!("peer id: {}", key.public());
+            outln!("Next: `tipx --data-dir {} run`", dd.dir.display());
             Ok(())
         }
         Command::Id => {
             let config = dd.config()?;
-            println!("{}", dd.key(&config)?.public());
+            outln!("{}", dd.key(&config)?.public());
             Ok(())
         }
         Command::Config(ConfigCommand::Check) => {
-            let config = dd.config()?;
-            config
-                .node
-                .state
-                .context("node.state: missing — set it to your state code (e.g. MX)")?;
-            println!("{}: OK", dd.config_path.display());
+            let p = crate::daemon::preflight(&dd)?;
+            outln!(
+                "{}: OK ({} node {}, key and API token readable)",
+                dd.config_path.display(),
+                p.state,
+                p.key.public()
+            );
             Ok(())
         }
         Command::Run => {
@@ -259,12 +271,17 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,
-        Command::Demo { check } => {
+        Command::Demo { check, keep } => {
             let _ = tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                 .with_writer(std::io::stderr)
                 .try_init();
-            demo::run(check).await
+            let place = match cli.data_dir {
+                Some(dir) => demo::Place::Given(dir),
+                None => demo::Place::Temporary { keep },
+            };
+            demo::run(check, place).await
         }
         Command::Peers(j) => federation::peers(&client(&dd)?, j.json).await,
         Command::Roster(cmd) => federation::roster(&client(&dd)?, cmd).await,

@@ -30,6 +30,12 @@ pub struct PublishArgs {
     /// `audience`, `tlp` and `handling`.
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
+    /// With --file: print the new records' ids, one per line, in file order.
+    #[arg(long, requires = "file")]
+    ids: bool,
+    /// With --file: print the outcome as JSON (`ids`, `warnings`).
+    #[arg(long, requires = "file", conflicts_with = "ids")]
+    json: bool,
     #[command(subcommand)]
     what: Option<What>,
 }
@@ -100,8 +106,9 @@ enum What {
         /// States concerned (comma-separated).
         #[arg(long, value_delimiter = ',')]
         affected: Vec<StateCode>,
-        /// When the alert expires: 2026-12-31 or 2026-12-31T18:00:00Z.
-        #[arg(long)]
+        /// When the alert expires: a date (2026-12-31), a UTC time (2026-12-31T18:00:00Z)
+        /// or a span from now (30d, 36h). A date already past is refused.
+        #[arg(long, value_name = "WHEN")]
         valid_until: Option<String>,
         #[command(flatten)]
         envelope: Envelope,
@@ -187,7 +194,7 @@ fn request(what: What) -> anyhow::Result<PublishRequest> {
                 .collect::<anyhow::Result<_>>()?;
             let valid_until_ms = valid_until
                 .map(|v| {
-                    crate::time::parse(&v, crate::node::now_ms())
+                    crate::time::parse_future(&v, crate::node::now_ms())
                         .map_err(|e| anyhow::anyhow!("--valid-until: {e}"))
                 })
                 .transpose()?;
@@ -218,11 +225,25 @@ fn request(what: What) -> anyhow::Result<PublishRequest> {
 /// Runs `tipx publish`.
 pub(super) async fn run(client: &Client, args: PublishArgs) -> anyhow::Result<()> {
     match (args.file, args.what) {
-        (Some(file), _) => import(client, &file).await,
+        (Some(file), _) => {
+            let out = import(client, &file).await?;
+            if args.json {
+                outln!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                warn(&out.warnings);
+                if args.ids {
+                    for id in &out.ids {
+                        outln!("{id}");
+                    }
+                }
+            }
+            Ok(())
+        }
         (None, Some(what)) => {
             let req = request(what)?;
             let out: Published = client.post("/v1/records", &vec![req]).await?;
-            println!("{}", out.ids[0]);
+            outln!("{}", out.ids[0]);
+            warn(&out.warnings);
             Ok(())
         }
         (None, None) => bail!(
@@ -231,22 +252,31 @@ pub(super) async fn run(client: &Client, args: PublishArgs) -> anyhow::Result<()
     }
 }
 
-/// Parses one JSON record of an import file: a body plus optional envelope fields.
-pub fn parse_record(value: serde_json::Value) -> Result<PublishRequest, String> {
+/// Fields every record of an import file may carry besides its body's.
+const ENVELOPE_FIELDS: [&str; 3] = ["audience", "tlp", "handling"];
+
+/// Parses one JSON record of an import file: a body plus optional envelope fields. An
+/// alert's `valid_until` takes the forms of `--valid-until` (a date, a UTC time, or a span
+/// from now such as `30d`); `now_ms` anchors the span.
+pub fn parse_record(value: serde_json::Value, now_ms: u64) -> Result<PublishRequest, String> {
     let serde_json::Value::Object(mut map) = value else {
-        return Err("expected a JSON object".into());
+        return Err("expected a JSON object ({\"kind\": \"alert\", …})".into());
     };
     let take = |map: &mut serde_json::Map<String, serde_json::Value>, k: &str| {
         map.remove(k).unwrap_or(serde_json::Value::Null)
     };
-    let audience: Option<Vec<StateCode>> =
-        serde_json::from_value(take(&mut map, "audience")).map_err(|e| format!("audience: {e}"))?;
-    let tlp: Option<Tlp> =
-        serde_json::from_value(take(&mut map, "tlp")).map_err(|e| format!("tlp: {e}"))?;
-    let handling: Option<Handling> =
-        serde_json::from_value(take(&mut map, "handling")).map_err(|e| format!("handling: {e}"))?;
-    let body: Body =
-        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| e.to_string())?;
+    let audience: Option<Vec<StateCode>> = serde_json::from_value(take(&mut map, "audience"))
+        .map_err(|e| format!("audience: {}", explain(&e.to_string())))?;
+    let tlp: Option<Tlp> = serde_json::from_value(take(&mut map, "tlp"))
+        .map_err(|e| format!("tlp: {}", explain(&e.to_string())))?;
+    let handling: Option<Handling> = serde_json::from_value(take(&mut map, "handling"))
+        .map_err(|e| format!("handling: {}", explain(&e.to_string())))?;
+    let kind = map.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    if kind == "alert" {
+        valid_until(&mut map, now_ms)?;
+    }
+    let body: Body = serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| explain(&e.to_string()))?;
     if !matches!(body, Body::Alert(_) | Body::BestPractice(_)) {
         return Err(format!(
             "kind `{}` cannot be imported: use alert or best-practice",
@@ -262,8 +292,92 @@ pub fn parse_record(value: serde_json::Value) -> Result<PublishRequest, String> 
     })
 }
 
+/// Turns an alert's `valid_until` (or `valid_until_ms`) into the body's `valid_until_ms`,
+/// refusing an expiry already past.
+fn valid_until(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    now_ms: u64,
+) -> Result<(), String> {
+    let at = match (map.remove("valid_until"), map.get("valid_until_ms")) {
+        (Some(_), Some(_)) => {
+            return Err("give valid_until or valid_until_ms, not both".into());
+        }
+        (Some(serde_json::Value::String(s)), None) => {
+            crate::time::parse_future(&s, now_ms).map_err(|e| format!("valid_until: {e}"))?
+        }
+        (Some(serde_json::Value::Number(n)), None) => n
+            .as_u64()
+            .ok_or_else(|| format!("valid_until: `{n}` is not a time"))?,
+        (Some(serde_json::Value::Null), None) | (None, None) => return Ok(()),
+        (Some(other), None) => {
+            return Err(format!(
+                "valid_until: `{other}` is not a time: use 2026-12-31, 2026-12-31T18:00:00Z or 30d"
+            ));
+        }
+        (None, Some(v)) => match v.as_u64() {
+            Some(ms) => ms,
+            None => return Ok(()), // the body's own parser names the type error
+        },
+    };
+    if at <= now_ms {
+        return Err(format!(
+            "valid_until: {} is in the past; give a later date, or a span such as 30d",
+            crate::time::format(at)
+        ));
+    }
+    map.insert("valid_until_ms".into(), at.into());
+    Ok(())
+}
+
+/// Rewrites serde's wording into words an operator reads: the JSON types by their JSON
+/// names, and an unknown field with every field the record may have.
+pub(crate) fn explain(msg: &str) -> String {
+    if let Some(rest) = msg.strip_prefix("unknown field ")
+        && let Some((field, expected)) = rest.split_once(", expected ")
+    {
+        let mut allowed: Vec<String> = expected
+            .trim_start_matches("one of ")
+            .split(", ")
+            .map(|f| f.trim_matches('`').to_string())
+            .filter(|f| !f.is_empty() && f != "valid_until_ms")
+            .collect();
+        if allowed.iter().any(|f| f == "severity") {
+            allowed.push("valid_until".into());
+        }
+        allowed.extend(ENVELOPE_FIELDS.iter().map(|f| f.to_string()));
+        return format!(
+            "unknown field {field}: a record may have {}",
+            allowed.join(", ")
+        );
+    }
+    const WORDS: [(&str, &str); 10] = [
+        ("expected u64", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list ([\"…\", \"…\"])"),
+        ("expected a map", "expected an object ({…})"),
+        ("expected a boolean", "expected true or false"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: an object"),
+        ("invalid type: integer", "invalid type: the number"),
+        ("invalid type: string", "invalid type: the text"),
+    ];
+    let mut out = msg.to_string();
+    for (from, to) in WORDS {
+        out = out.replace(from, to);
+    }
+    out
+}
+
+/// serde_json's message without its " at line L column C" (the caller names the place).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    explain(text.strip_suffix(&suffix).unwrap_or(&text))
+}
+
 /// Reads an import file: a JSON object, an array, or JSON lines. Errors name the line.
-pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<PublishRequest>> {
+pub fn read_file(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<PublishRequest>> {
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut reader = std::io::BufReader::new(f);
     let first = reader
@@ -272,13 +386,20 @@ pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<PublishRequest>> 
         .copied()
         .find(|b| !b.is_ascii_whitespace());
     if first == Some(b'[') {
-        let values: Vec<serde_json::Value> = serde_json::from_reader(reader)
-            .with_context(|| format!("{}: not a JSON array", path.display()))?;
+        let values: Vec<serde_json::Value> = serde_json::from_reader(reader).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: line {}, column {}: not a JSON array: {}",
+                path.display(),
+                e.line(),
+                e.column(),
+                without_position(&e)
+            )
+        })?;
         return values
             .into_iter()
             .enumerate()
             .map(|(i, v)| {
-                parse_record(v)
+                parse_record(v, now_ms)
                     .map_err(|e| anyhow::anyhow!("{}: record {}: {e}", path.display(), i + 1))
             })
             .collect();
@@ -290,10 +411,17 @@ pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<PublishRequest>> 
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(&line)
-            .map_err(|e| anyhow::anyhow!("{}: line {}: not JSON: {e}", path.display(), n + 1))?;
+        let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: line {}, column {}: not JSON: {}",
+                path.display(),
+                n + 1,
+                e.column(),
+                without_position(&e)
+            )
+        })?;
         out.push(
-            parse_record(value)
+            parse_record(value, now_ms)
                 .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", path.display(), n + 1))?,
         );
     }
@@ -303,8 +431,15 @@ pub fn read_file(path: &std::path::Path) -> anyhow::Result<Vec<PublishRequest>> 
     Ok(out)
 }
 
-async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<()> {
-    let records = read_file(path)?;
+/// Prints the node's warnings on standard error.
+fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<Published> {
+    let records = read_file(path, crate::node::now_ms())?;
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -314,20 +449,31 @@ async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<()> {
     );
     let started = std::time::Instant::now();
     let total = records.len();
-    let mut done = 0;
+    let mut all = Published {
+        ids: Vec::with_capacity(total),
+        warnings: vec![],
+    };
     for batch in records.chunks(IMPORT_BATCH) {
-        let out: Published = client
-            .post("/v1/records", &batch)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e} (after {done} of {total} records were stored)"))?;
-        done += out.ids.len();
+        let out: Published = client.post("/v1/records", &batch).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{e} (after {} of {total} records were stored)",
+                all.ids.len()
+            )
+        })?;
         bar.inc(out.ids.len() as u64);
+        all.ids.extend(out.ids);
+        for w in out.warnings {
+            if !all.warnings.contains(&w) {
+                all.warnings.push(w);
+            }
+        }
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
+    let done = all.ids.len();
     eprintln!(
         "published {done} records in {secs:.2} s ({:.0} records/s)",
         done as f64 / secs
     );
-    Ok(())
+    Ok(all)
 }

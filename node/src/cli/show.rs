@@ -14,7 +14,7 @@ use crate::{
 };
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
+    outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
 
@@ -32,16 +32,16 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
         return print_json(&s);
     }
     let partners: Vec<String> = s.partners.iter().map(|p| p.to_string()).collect();
-    println!("state      {}", s.state);
-    println!("peer id    {}", s.peer_id);
-    println!("version    {} (up {} s)", s.version, s.uptime_secs);
-    println!(
+    outln!("state      {}", s.state);
+    outln!("peer id    {}", s.peer_id);
+    outln!("version    {} (up {} s)", s.version, s.uptime_secs);
+    outln!(
         "records    {} in {} feeds ({:.1} MiB on disk)",
         s.records,
         s.feeds,
         s.store_bytes as f64 / 1048576.0
     );
-    println!(
+    outln!(
         "partners   {}",
         if partners.is_empty() {
             "none".into()
@@ -49,7 +49,7 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
             partners.join(", ")
         }
     );
-    println!(
+    outln!(
         "roster     {}",
         if s.roster_version == 0 {
             "none".into()
@@ -58,7 +58,10 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
         }
     );
     if s.forks > 0 {
-        println!("forks      {} (see `tipx audit`)", s.forks);
+        outln!("forks      {} (see `tipx audit`)", s.forks);
+    }
+    for w in &s.warnings {
+        outln!("WARNING    {w}");
     }
     Ok(())
 }
@@ -69,19 +72,23 @@ pub(super) async fn list(c: &Client, f: &Filter, json: bool) -> anyhow::Result<(
         return print_json(&rs);
     }
     if rs.is_empty() {
-        println!("no records match");
+        outln!("no records match");
         return Ok(());
     }
-    println!(
+    outln!(
         "{:<12}  {:<17}  {:<5}  {:<13}  {:<12}  TITLE",
-        "ID", "CREATED", "STATE", "KIND", "TLP"
+        "ID",
+        "CREATED",
+        "STATE",
+        "KIND",
+        "TLP"
     );
     for r in &rs {
         let mut title = cut(&r.title, 60);
         if r.retracted_by.is_some() {
             title = format!("[retracted] {title}");
         }
-        println!(
+        outln!(
             "{:<12}  {:<17}  {:<5}  {:<13}  {:<12}  {title}",
             &r.id.to_string()[..12],
             time::format(r.created_at_ms),
@@ -98,26 +105,26 @@ pub(super) async fn record(c: &Client, id: &str, json: bool) -> anyhow::Result<(
     if json {
         return print_json(&r);
     }
-    println!("id         {}", r.id);
-    println!("kind       {}", r.kind);
-    println!("author     {} ({})", r.state, r.author);
-    println!("audience   {}", r.audience.join(", "));
-    println!(
+    outln!("id         {}", r.id);
+    outln!("kind       {}", r.kind);
+    outln!("author     {} ({})", r.state, r.author);
+    outln!("audience   {}", r.audience.join(", "));
+    outln!(
         "created    {} (seq {})",
         time::format(r.created_at_ms),
         r.seq
     );
-    println!(
+    outln!(
         "marking    TLP:{} / {}",
         r.tlp.to_string().to_uppercase(),
         r.handling
     );
     if let Some(by) = r.retracted_by {
-        println!("RETRACTED  by {by}");
+        outln!("RETRACTED  by {by}");
     }
     match &r.body {
-        Some(body) => println!("\n{}", serde_json::to_string_pretty(body)?),
-        None => println!("\n(body erased)"),
+        Some(body) => outln!("\n{}", serde_json::to_string_pretty(body)?),
+        None => outln!("\n(body erased)"),
     }
     Ok(())
 }
@@ -134,7 +141,7 @@ pub(super) async fn retract(
             &RetractRequest { reason, erase },
         )
         .await?;
-    println!("{}", out.ids[0]);
+    outln!("{}", out.ids[0]);
     Ok(())
 }
 
@@ -157,7 +164,7 @@ pub(super) async fn audit(c: &Client, limit: usize, json: bool) -> anyhow::Resul
             .as_deref()
             .map(|p| format!(" peer {}", cut(p, 16)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "{}  {:<10} {rec:<12} {}{peer}",
             time::format(e.at_ms),
             format!("{:?}", e.event).to_lowercase(),
@@ -194,17 +201,18 @@ pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
     if json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "checked {} records in {} feeds",
-            report.records, report.feeds
+            report.records,
+            report.feeds
         );
         for p in &report.problems {
-            println!("PROBLEM  {p}");
+            outln!("PROBLEM  {p}");
         }
     }
     if report.problems.is_empty() {
         if !json {
-            println!("store is clean");
+            outln!("store is clean");
         }
         Ok(())
     } else {

@@ -74,7 +74,10 @@ impl EventLoop {
                 error,
                 ..
             } => {
-                tracing::warn!(point = %rendezvous_node, ?error, "registration for discovery refused");
+                // A refused connection shows up here as `Unavailable`; the event loop tells
+                // the operator why (see `EventLoop::on_disconnected`).
+                let error = describe(error);
+                tracing::debug!(point = %rendezvous_node, %error, "registration for discovery failed");
             }
             rendezvous::client::Event::Discovered {
                 registrations,
@@ -91,9 +94,24 @@ impl EventLoop {
                 error,
                 ..
             } => {
-                tracing::debug!(point = %rendezvous_node, ?error, "discovery failed");
+                let error = describe(error);
+                tracing::debug!(point = %rendezvous_node, %error, "discovery failed");
             }
             rendezvous::client::Event::Expired { .. } => {}
         }
+    }
+}
+
+/// A rendezvous error code in words.
+fn describe(e: rendezvous::ErrorCode) -> &'static str {
+    use rendezvous::ErrorCode as E;
+    match e {
+        E::InvalidNamespace => "invalid namespace",
+        E::InvalidSignedPeerRecord => "invalid signed peer record",
+        E::InvalidTtl => "invalid time to live",
+        E::InvalidCookie => "invalid cookie",
+        E::NotAuthorized => "not authorised",
+        E::InternalError => "internal error at the rendezvous point",
+        E::Unavailable => "the rendezvous point could not be reached",
     }
 }

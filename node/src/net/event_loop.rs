@@ -41,7 +41,15 @@ pub(super) struct Peer {
     pub(super) rejected: u64,
     backoff: Option<Duration>,
     next_dial: Option<Instant>,
+    /// Whether the open connection got as far as identify (the peer's gate let us in).
+    identified: bool,
+    /// Connections in a row that the peer closed before identify: its gate refuses us.
+    refused_in_a_row: u32,
 }
+
+/// Connections in a row that the bootstrap node closes before identify after which the node
+/// tells its operator that its key is not in the coordinator's roster.
+const REFUSALS_BEFORE_NOTICE: u32 = 2;
 
 pub(super) struct EventLoop {
     pub(super) swarm: Swarm<Behaviour>,
@@ -53,6 +61,9 @@ pub(super) struct EventLoop {
     external_configured: bool,
     pub(super) discovery: super::discovery::State,
     bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// Whether the bootstrap node refuses this node's connections (its key is not in the
+    /// coordinator's roster).
+    refused_by_bootstrap: bool,
 }
 
 /// Starts the network: listens, dials the bootstrap and roster peers, and runs until
@@ -69,30 +80,20 @@ pub fn spawn(
         config.network.idle_timeout(),
         node.state().is_coordinator(),
     )?;
-    for (i, a) in config.network.listen.iter().enumerate() {
-        let addr: Multiaddr = a
-            .parse()
-            .map_err(|e| anyhow::anyhow!("network.listen[{i}]: `{a}`: {e}"))?;
-        swarm
-            .listen_on(addr)
-            .map_err(|e| anyhow::anyhow!("network.listen[{i}]: cannot listen on `{a}`: {e}"))?;
+    let addrs = Addresses::of(config)?;
+    for (i, addr) in addrs.listen.into_iter().enumerate() {
+        probe_port(&addr).map_err(|e| anyhow::anyhow!("network.listen[{i}]: {e}"))?;
+        swarm.listen_on(addr.clone()).map_err(|e| {
+            anyhow::anyhow!(
+                "network.listen[{i}]: cannot listen on `{addr}`: {}",
+                error_chain(&e)
+            )
+        })?;
     }
-    for (i, a) in config.network.external.iter().enumerate() {
-        let addr: Multiaddr = a
-            .parse()
-            .map_err(|e| anyhow::anyhow!("network.external[{i}]: `{a}`: {e}"))?;
+    for addr in addrs.external {
         swarm.add_external_address(addr);
     }
-    let mut bootstrap = vec![];
-    for (i, a) in config.network.bootstrap.iter().enumerate() {
-        let addr: Multiaddr = a
-            .parse()
-            .map_err(|e| anyhow::anyhow!("network.bootstrap[{i}]: `{a}`: {e}"))?;
-        let Some(Protocol::P2p(pid)) = addr.iter().last() else {
-            anyhow::bail!("network.bootstrap[{i}]: `{a}` must end with /p2p/<peer id>");
-        };
-        bootstrap.push((pid, addr));
-    }
+    let bootstrap = addrs.bootstrap;
     let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
     let sync_state = super::sync::State::new(
@@ -113,10 +114,124 @@ pub fn spawn(
         external_configured: !config.network.external.is_empty(),
         discovery: Default::default(),
         bootstrap,
+        refused_by_bootstrap: false,
     };
     ev.refresh_membership();
     let task = tokio::spawn(ev.run(commands, stored, done_rx, shutdown));
     Ok((Handle { tx }, task))
+}
+
+/// The notice for a node whose key the coordinator's roster lacks.
+fn not_in_roster(key: &tipx_protocol::PublicKey) -> String {
+    format!(
+        "this node's key is not in the roster: the coordinator's node refuses its connections. \
+         Give this node's peer id ({key}, from `tipx id`) to the coordinator, who adds it with \
+         `tipx roster add` and `tipx roster publish`"
+    )
+}
+
+/// The configuration's network addresses, parsed.
+pub struct Addresses {
+    /// `network.listen`.
+    pub listen: Vec<Multiaddr>,
+    /// `network.external`.
+    pub external: Vec<Multiaddr>,
+    /// `network.bootstrap`, each with the peer id it ends with.
+    pub bootstrap: Vec<(PeerId, Multiaddr)>,
+}
+
+impl Addresses {
+    /// Parses the addresses of `config`; an error names the key and the entry.
+    pub fn of(config: &Config) -> anyhow::Result<Self> {
+        let parse = |key: &str, list: &[String]| -> anyhow::Result<Vec<Multiaddr>> {
+            list.iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    a.parse().map_err(|e| {
+                        anyhow::anyhow!(
+                            "network.{key}[{i}]: `{a}` is not an address ({e}); write it as \
+                             /ip4/203.0.113.7/tcp/7100"
+                        )
+                    })
+                })
+                .collect()
+        };
+        let mut bootstrap = vec![];
+        for (i, addr) in parse("bootstrap", &config.network.bootstrap)?
+            .into_iter()
+            .enumerate()
+        {
+            let Some(Protocol::P2p(pid)) = addr.iter().last() else {
+                anyhow::bail!(
+                    "network.bootstrap[{i}]: `{addr}` must end with /p2p/<the coordinator's peer id>"
+                );
+            };
+            bootstrap.push((pid, addr));
+        }
+        Ok(Self {
+            listen: parse("listen", &config.network.listen)?,
+            external: parse("external", &config.network.external)?,
+            bootstrap,
+        })
+    }
+}
+
+/// Refuses a listen address whose port another process already holds. libp2p sets
+/// `SO_REUSEPORT` on its listening sockets, so a second node on the same TCP port would
+/// otherwise share it silently; a plain bind here fails instead.
+fn probe_port(addr: &Multiaddr) -> Result<(), String> {
+    let mut ip = None;
+    let mut port = None;
+    for p in addr.iter() {
+        match p {
+            Protocol::Ip4(a) => ip = Some(std::net::IpAddr::V4(a)),
+            Protocol::Ip6(a) => ip = Some(std::net::IpAddr::V6(a)),
+            Protocol::Tcp(n) => port = Some((n, "tcp")),
+            Protocol::Udp(n) => port = Some((n, "udp")),
+            _ => {}
+        }
+    }
+    let (Some(ip), Some((n, proto))) = (ip, port) else {
+        return Ok(());
+    };
+    if n == 0 {
+        return Ok(());
+    }
+    let at = std::net::SocketAddr::new(ip, n);
+    let bound = if proto == "tcp" {
+        std::net::TcpListener::bind(at).map(drop)
+    } else {
+        std::net::UdpSocket::bind(at).map(drop)
+    };
+    match bound {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(format!(
+            "port {n}/{proto} on {ip} is already in use: is another tipx node (or another \
+             program) running on it? Stop it, or choose another port in network.listen"
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => Err(format!(
+            "{ip} is not an address of this machine: use 0.0.0.0 for every address, or one \
+             this machine has"
+        )),
+        Err(e) => Err(format!("cannot listen on port {n}/{proto} on {ip}: {e}")),
+    }
+}
+
+/// An error and its sources, joined with ": " (some libp2p errors print nothing themselves).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.retain(|p| !p.is_empty());
+    parts.dedup();
+    if parts.is_empty() {
+        "unknown error".into()
+    } else {
+        parts.join(": ")
+    }
 }
 
 impl EventLoop {
@@ -153,7 +268,19 @@ impl EventLoop {
             Command::Listening(reply) => {
                 let _ = reply.send(self.swarm.listeners().map(|a| a.to_string()).collect());
             }
+            Command::Warnings(reply) => {
+                let _ = reply.send(self.warnings());
+            }
         }
+    }
+
+    /// What the operator must know about the network, in words.
+    fn warnings(&self) -> Vec<String> {
+        let mut out = vec![];
+        if self.refused_by_bootstrap {
+            out.push(not_in_roster(&self.node.public_key()));
+        }
+        out
     }
 
     fn peer_infos(&self) -> Vec<PeerInfo> {
@@ -195,11 +322,9 @@ impl EventLoop {
                 cause,
                 ..
             } => {
-                tracing::debug!(peer = %peer_id, cause = ?cause, "disconnected");
-                if let Some(p) = self.peers.get_mut(&peer_id) {
-                    p.connected = false;
-                    p.next_dial = Some(Instant::now() + p.backoff.unwrap_or(REDIAL_FIRST));
-                }
+                let cause = cause.map_or_else(|| "closed".to_string(), |c| c.to_string());
+                tracing::debug!(peer = %peer_id, %cause, "disconnected");
+                self.on_disconnected(peer_id);
                 self.on_disconnected_sync(peer_id);
             }
             SwarmEvent::OutgoingConnectionError {
@@ -230,10 +355,14 @@ impl EventLoop {
         if self.node.state_of(&key).is_none() && !self.bootstrap.iter().any(|(p, _)| *p == peer) {
             return;
         }
-        tracing::info!(peer = %peer, state = ?self.node.state_of(&key), "connected");
+        let state = self
+            .node
+            .state_of(&key)
+            .map_or_else(|| "bootstrap".to_string(), |s| s.to_string());
+        tracing::info!(peer = %peer, %state, "connected");
         let p = self.peers.entry(peer).or_default();
         p.connected = true;
-        p.backoff = None;
+        p.identified = false;
         p.next_dial = None;
         if self.bootstrap_peers().contains(&peer) {
             self.discover();
@@ -241,8 +370,45 @@ impl EventLoop {
         self.start_sync(peer);
     }
 
+    /// A connection closed: redial after the backoff. A peer that closes every connection
+    /// before identify refuses us at its gate; from the bootstrap node that means this
+    /// node's key is not in the coordinator's roster, which the operator is told.
+    fn on_disconnected(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        p.connected = false;
+        if p.identified {
+            p.refused_in_a_row = 0;
+        } else {
+            p.refused_in_a_row += 1;
+            // The backoff was not reset on connecting: a refusing peer is redialled ever
+            // more slowly, up to network.redial_max_backoff_secs.
+            let b = p
+                .backoff
+                .map_or(REDIAL_FIRST, |b| (b * 2).min(self.max_backoff));
+            p.backoff = Some(b);
+        }
+        p.next_dial = Some(Instant::now() + p.backoff.unwrap_or(REDIAL_FIRST));
+        let refusals = p.refused_in_a_row;
+        if self.bootstrap.iter().any(|(b, _)| *b == peer)
+            && refusals >= REFUSALS_BEFORE_NOTICE
+            && !self.refused_by_bootstrap
+        {
+            self.refused_by_bootstrap = true;
+            tracing::warn!(peer = %peer, "{}", not_in_roster(&self.node.public_key()));
+        }
+    }
+
     fn on_identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        if self.peers.contains_key(&peer) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            // The peer's gate let us in: the connection works, so redials start fast again.
+            p.identified = true;
+            p.refused_in_a_row = 0;
+            p.backoff = None;
+            if self.bootstrap.iter().any(|(b, _)| *b == peer) {
+                self.refused_by_bootstrap = false;
+            }
             self.learn_addresses(peer, addrs);
         }
     }

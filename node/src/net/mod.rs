@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tipx_protocol::{RecordId, StateCode};
 use tokio::sync::{mpsc, oneshot};
 
-pub use event_loop::spawn;
+pub use event_loop::{Addresses, spawn};
 
 /// Commands queued for the event loop; beyond this, callers wait (back-pressure).
 pub const COMMAND_QUEUE: usize = 256;
@@ -50,6 +50,8 @@ pub(crate) enum Command {
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     /// Reply with the listen addresses.
     Listening(oneshot::Sender<Vec<String>>),
+    /// Reply with what the operator must know about the network.
+    Warnings(oneshot::Sender<Vec<String>>),
 }
 
 /// Something the store did that the network must act on.
@@ -72,6 +74,16 @@ impl Handle {
     pub async fn peers(&self) -> Vec<PeerInfo> {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Command::Peers(tx)).await.is_err() {
+            return vec![];
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// What the operator must know about the network (e.g. the coordinator refuses this
+    /// node), in words.
+    pub async fn warnings(&self) -> Vec<String> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Warnings(tx)).await.is_err() {
             return vec![];
         }
         rx.await.unwrap_or_default()

@@ -25,21 +25,63 @@ pub struct PartnerRow {
     pub active: bool,
 }
 
+/// What `partners request` or `partners revoke` did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsentChange {
+    /// The consent record published, or `None` when it would have changed nothing (this
+    /// state's latest consent already said the same).
+    pub published: Option<RecordId>,
+    /// The consent state before.
+    pub before: PartnerRow,
+    /// The consent state after.
+    pub after: PartnerRow,
+}
+
 impl Node {
-    /// Publishes this state's consent towards `partner`.
-    pub fn consent(&self, partner: StateCode, action: ConsentAction) -> Result<RecordId, Error> {
+    /// Publishes this state's consent towards `partner`, unless this state's latest consent
+    /// already says the same (then nothing is published, and the change says so).
+    pub fn consent(
+        &self,
+        partner: StateCode,
+        action: ConsentAction,
+    ) -> Result<ConsentChange, Error> {
         if partner == self.state {
             return Err(Error::Invalid(format!(
                 "{partner} is this node's own state"
             )));
         }
-        let req = PublishRequest {
-            audience: vec![],
-            tlp: None,
-            handling: None,
-            body: Body::Consent(Consent { partner, action }),
+        let before = self.partner_row(partner);
+        let unchanged = match action {
+            ConsentAction::Grant => before.mine == Some(ConsentAction::Grant),
+            // Revoking what was never granted changes nothing either.
+            ConsentAction::Revoke => before.mine != Some(ConsentAction::Grant),
         };
-        Ok(self.publish(vec![req])?[0])
+        let published = if unchanged {
+            None
+        } else {
+            let req = PublishRequest {
+                audience: vec![],
+                tlp: None,
+                handling: None,
+                body: Body::Consent(Consent { partner, action }),
+            };
+            Some(self.publish(vec![req])?[0])
+        };
+        Ok(ConsentChange {
+            published,
+            before,
+            after: self.partner_row(partner),
+        })
+    }
+
+    fn partner_row(&self, s: StateCode) -> PartnerRow {
+        let m = self.membership.read().expect("not poisoned");
+        PartnerRow {
+            state: s,
+            mine: m.consent(self.state, s).map(|c| c.action),
+            theirs: m.consent(s, self.state).map(|c| c.action),
+            active: m.are_partners(self.state, s),
+        }
     }
 
     /// Grants consent to every state in `partners` that has not got our grant yet
@@ -65,16 +107,12 @@ impl Node {
 
     /// Every state with a consent towards or from this one.
     pub fn partner_rows(&self) -> Vec<PartnerRow> {
-        let m = self.membership.read().expect("not poisoned");
-        m.consent_counterparts()
-            .into_iter()
-            .map(|s| PartnerRow {
-                state: s,
-                mine: m.consent(self.state, s).map(|c| c.action),
-                theirs: m.consent(s, self.state).map(|c| c.action),
-                active: m.are_partners(self.state, s),
-            })
-            .collect()
+        let states = self
+            .membership
+            .read()
+            .expect("not poisoned")
+            .consent_counterparts();
+        states.into_iter().map(|s| self.partner_row(s)).collect()
     }
 
     /// The roster in force.

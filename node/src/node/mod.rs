@@ -11,7 +11,7 @@ mod federation;
 mod parallel;
 mod receive;
 
-pub use federation::PartnerRow;
+pub use federation::{ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
 pub use receive::{Intake, OnReceived, Received};
 use tipx_protocol::{
@@ -196,6 +196,37 @@ impl Node {
             handling: req.handling.unwrap_or(Handling::FocalPoint),
             body: req.body,
         })
+    }
+
+    /// Why states named in the audiences of `reqs` will not receive them (each reason once,
+    /// in audience order); and a word when a record has nobody to go to.
+    pub fn exclusions(&self, reqs: &[PublishRequest]) -> Vec<String> {
+        let m = self.membership.read().expect("not poisoned");
+        let no_partners = m.partners().is_empty();
+        let mut out: Vec<String> = vec![];
+        let mut add = |w: String| {
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        };
+        for r in reqs {
+            if matches!(r.body, Body::Consent(_) | Body::Roster(_)) {
+                continue;
+            }
+            if r.audience.is_empty() && no_partners {
+                add(format!(
+                    "{} has no partners yet, so this stays on this node: name states with \
+                     --audience once they agree to exchange (`tipx partners request XX`)",
+                    self.state
+                ));
+            }
+            for s in &r.audience {
+                if let Some(why) = m.excluded(*s) {
+                    add(format!("{s} will not receive it: {why}"));
+                }
+            }
+        }
+        out
     }
 
     /// Publishes records in order: checks them all, signs them (on every core) while storing
@@ -495,6 +526,28 @@ impl Node {
             connected: 0,
             known_peers: 0,
             listening: vec![],
+            warnings: self.warnings(&m),
         })
+    }
+
+    /// What the operator must act on, as far as the core can tell.
+    fn warnings(&self, m: &Membership) -> Vec<String> {
+        let own = self.key.public();
+        match m.roster() {
+            Some(r)
+                if !r
+                    .members
+                    .iter()
+                    .any(|x| x.nodes.iter().any(|n| n.key == own)) =>
+            {
+                vec![format!(
+                    "this node's key is not in the roster (version {}): other members refuse \
+                     its connections. Give this node's peer id ({own}, from `tipx id`) to the \
+                     coordinator, who adds it with `tipx roster add` and `tipx roster publish`",
+                    r.version
+                )]
+            }
+            _ => vec![],
+        }
     }
 }

@@ -45,8 +45,15 @@ const SCAN_CHUNK: usize = 256;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// sled failed (I/O, or a corrupt file).
-    #[error("store: {0}")]
+    #[error("store: {}", describe(.0))]
     Sled(sled::Error),
+    /// Another process holds the store's lock.
+    #[error(
+        "the store in {} is in use by another process: is another `tipx run` using this data \
+         directory? Stop it first: only one node may use a store",
+        .0.display()
+    )]
+    Locked(std::path::PathBuf),
     /// A stored value does not decode.
     #[error("store is corrupt: {0}")]
     Corrupt(String),
@@ -66,6 +73,19 @@ impl From<sled::Error> for Error {
     }
 }
 
+/// sled's error in words (its own `Display` prints Debug output for some).
+fn describe(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => format!("disk error: {io}"),
+        sled::Error::Corruption { at: Some(at), .. } => format!(
+            "the store's files are damaged (corrupt data at byte {} of the log)",
+            at.lid()
+        ),
+        sled::Error::Corruption { at: None, .. } => "the store's files are damaged".into(),
+        other => other.to_string(),
+    }
+}
+
 /// The sled store.
 pub struct SledStore {
     db: sled::Db,
@@ -79,12 +99,18 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`, with a page cache of at most `cache_bytes`
     /// (sled's own default would be 1 GiB).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, Error> {
-        Self::with_db(
-            sled::Config::new()
-                .path(dir)
-                .cache_capacity(cache_bytes)
-                .open()?,
-        )
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .open()
+            .map_err(|e| match &e {
+                // sled reports a held lock as an I/O error of its own wording.
+                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                    Error::Locked(dir.to_path_buf())
+                }
+                _ => Error::Sled(e),
+            })?;
+        Self::with_db(db)
     }
 
     /// A store in a temporary directory that is deleted on drop (for tests).
