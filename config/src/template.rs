@@ -14,9 +14,20 @@ impl Config {
     ///
     /// It parses back to [`Config::for_new_node`] with the same arguments.
     pub fn init_template(state: StateCode, p2p_port: u16, api_port: u16) -> String {
-        let c = Self::for_new_node(state, p2p_port, api_port);
+        Self::for_new_node(state, p2p_port, api_port).to_template()
+    }
+
+    /// This configuration as the commented TOML file `tipx init` writes; it parses back
+    /// to `self`. An unset anchor is written as a commented example.
+    pub fn to_template(&self) -> String {
+        let c = self;
         let (node, net, api, store, ex, log) =
             (&c.node, &c.network, &c.api, &c.store, &c.exchange, &c.log);
+        let state = node.state.map(|s| s.to_string()).unwrap_or_default();
+        let anchor = match &c.federation.anchor {
+            Some(a) => format!("anchor = {}", quote(&a.to_string())),
+            None => "# anchor = \"12D3KooW…\"".to_string(),
+        };
         format!(
             r#"# tipx node configuration, written by `tipx init`.
 # Every key is optional: a missing key takes its default (see docs/CONFIG.md).
@@ -58,7 +69,7 @@ max_record_bytes = {max_record}
 
 [federation]
 # The coordinator's anchor key that signs the roster (12D3KooW…); unset = unpinned.
-# anchor = "12D3KooW…"
+{anchor}
 
 [exchange]
 # States to exchange records with (consent granted at start-up), e.g. ["CO", "PE"].
@@ -76,7 +87,7 @@ format = {format}
 # An EnvFilter directive, e.g. "info" or "info,tipx_node=debug".
 level = {level}
 "#,
-            state = quote(state.as_str()),
+            state = quote(&state),
             key_file = quote(&node.key_file.display().to_string()),
             name = quote(&node.name),
             listen = array(&net.listen),
@@ -122,6 +133,23 @@ mod tests {
             let parsed = Config::from_toml_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
             assert_eq!(parsed, Config::for_new_node(state, p2p, api), "{text}");
         }
+    }
+
+    #[test]
+    fn a_member_template_with_anchor_bootstrap_and_partners_parses_back() {
+        let mut c = Config::for_new_node("MX".parse().unwrap(), 7100, 7180);
+        let anchor = tipx_protocol::Keypair::from_secret(&[7; 32])
+            .unwrap()
+            .public();
+        c.federation.anchor = Some(anchor);
+        c.network.bootstrap = vec![format!("/ip4/192.0.2.1/tcp/7100/p2p/{anchor}")];
+        c.exchange.partners = vec!["CO".parse().unwrap()];
+        let text = c.to_template();
+        assert!(
+            text.contains(&format!("\nanchor = \"{anchor}\"\n")),
+            "{text}"
+        );
+        assert_eq!(Config::from_toml_str(&text).unwrap(), c, "{text}");
     }
 
     #[test]

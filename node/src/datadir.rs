@@ -10,7 +10,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use tipx_config::Config;
-use tipx_protocol::{Keypair, StateCode};
+use tipx_protocol::Keypair;
 
 /// The configuration file's name inside the data directory.
 pub const CONFIG_FILE: &str = "tipx.toml";
@@ -46,8 +46,11 @@ impl DataDir {
         Ok(Config::load(&self.config_path)?)
     }
 
-    /// Creates the directory, key, token and configuration. Refuses to overwrite a key.
-    pub fn init(&self, state: StateCode, p2p_port: u16, api_port: u16) -> anyhow::Result<Keypair> {
+    /// Creates the directory, key, token and the configuration file holding `config` (with
+    /// every key commented). Refuses to overwrite a key, or to write a configuration that
+    /// `tipx run` would refuse.
+    pub fn init(&self, config: &Config) -> anyhow::Result<Keypair> {
+        config.validate()?;
         let key_path = self.dir.join(Config::default().node.key_file);
         if key_path.exists() {
             bail!(
@@ -71,11 +74,8 @@ impl DataDir {
             hex::encode(token).as_bytes(),
         )?;
         if !self.config_path.exists() {
-            fs::write(
-                &self.config_path,
-                Config::init_template(state, p2p_port, api_port),
-            )
-            .with_context(|| format!("writing {}", self.config_path.display()))?;
+            fs::write(&self.config_path, config.to_template())
+                .with_context(|| format!("writing {}", self.config_path.display()))?;
         }
         Ok(key)
     }

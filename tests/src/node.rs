@@ -66,6 +66,22 @@ impl Node {
     /// the state), with free API and p2p ports.
     #[track_caller]
     pub fn init(state: &str, parent: &Path) -> Self {
+        let (node, out) = Self::init_with(parent, &["--state", state]);
+        out.ok();
+        node
+    }
+
+    /// Runs `tipx init ARGS…` (which must include `--state STATE`) for a new data directory
+    /// under `parent` (named after the state), adding free `--api-port` and `--p2p-port`;
+    /// returns the node and what `init` printed.
+    #[track_caller]
+    pub fn init_with(parent: &Path, args: &[&str]) -> (Self, Outcome) {
+        let state = args
+            .iter()
+            .position(|a| *a == "--state")
+            .and_then(|i| args.get(i + 1))
+            .expect("init arguments name --state")
+            .to_string();
         let base = parent.join(state.to_lowercase());
         let dir = (1..)
             .map(|i| match i {
@@ -77,7 +93,7 @@ impl Node {
         let (api_port, p2p_port) = (free_port(), free_port());
         let mut cmd = tipx_command();
         cmd.arg("init")
-            .args(["--state", state])
+            .args(args)
             .arg("--data-dir")
             .arg(&dir)
             .args(["--api-port", &api_port.to_string()])
@@ -90,14 +106,15 @@ impl Node {
             .unwrap_or_else(|| panic!("`tipx init` printed no peer id:\n{out}"))
             .trim()
             .to_string();
-        Self {
-            state: state.to_string(),
+        let node = Self {
+            state,
             dir,
             api_port,
             p2p_port,
             peer_id,
             child: None,
-        }
+        };
+        (node, out)
     }
 
     /// The configuration file.

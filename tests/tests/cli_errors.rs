@@ -216,8 +216,11 @@ fn unknown_config_key_is_named_by_config_check_and_run() {
 #[test]
 fn second_run_on_the_same_data_directory_is_refused() {
     let (_tmp, node) = running("MX");
-    node.tipx(["run"])
-        .fails_with(&["opening the store", "is another `tipx run` using it?"]);
+    let out = node.tipx(["run"]).fails_with(&[
+        "is in use by another process",
+        "another `tipx run` using this data directory",
+    ]);
+    assert!(!out.stderr.contains("Os {"), "Debug output: {out}");
     node.tipx(["status"]).ok();
 }
 

@@ -52,7 +52,7 @@ fn setup(
     let state: StateCode = code.parse()?;
     let dd = DataDir::new(&root.join(code.to_lowercase()), None);
     let (p2p_port, api_port) = (free_port()?, free_port()?);
-    let key = dd.init(state, p2p_port, api_port)?;
+    let key = dd.init(&Config::for_new_node(state, p2p_port, api_port))?;
     let mut config = Config::for_new_node(state, p2p_port, api_port);
     config.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")];
     config.exchange.partners = partners

@@ -50,6 +50,18 @@ pub enum Command {
         /// Port of the local admin API on 127.0.0.1.
         #[arg(long, default_value_t = tipx_config::DEFAULT_API_PORT)]
         api_port: u16,
+        /// A member: the coordinator's peer id, pinned as the key that signs the roster
+        /// (federation.anchor). Ask the coordinator for it (`tipx id` on its node).
+        #[arg(long, value_name = "PEER_ID")]
+        anchor: Option<tipx_protocol::PublicKey>,
+        /// A member: the coordinator's node address, ending with /p2p/<its peer id>
+        /// (network.bootstrap; repeatable), e.g. /ip4/203.0.113.7/tcp/7100/p2p/12D3KooW…
+        #[arg(long = "bootstrap", value_name = "MULTIADDR")]
+        bootstrap: Vec<String>,
+        /// States to exchange with, granted at every start (exchange.partners,
+        /// comma-separated), e.g. CO,PE.
+        #[arg(long, value_delimiter = ',', value_name = "STATES")]
+        partners: Vec<StateCode>,
     },
     /// Print this node's peer id (its public key).
     Id,
@@ -227,8 +239,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             state,
             p2p_port,
             api_port,
+            anchor,
+            bootstrap,
+            partners,
         } => {
-            let key = dd.init(state, p2p_port, api_port)?;
+            let mut config = tipx_config::Config::for_new_node(state, p2p_port, api_port);
+            config.federation.anchor = anchor;
+            config.network.bootstrap = bootstrap;
+            config.exchange.partners = partners;
+            let key = dd.init(&config)?;
             outln!(
                 "Created the data directory {} for {state}.",
                 dd.dir.display()

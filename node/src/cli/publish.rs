@@ -271,24 +271,50 @@ pub fn parse_record(value: serde_json::Value, now_ms: u64) -> Result<PublishRequ
         .map_err(|e| format!("tlp: {}", explain(&e.to_string())))?;
     let handling: Option<Handling> = serde_json::from_value(take(&mut map, "handling"))
         .map_err(|e| format!("handling: {}", explain(&e.to_string())))?;
-    let kind = map.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-    if kind == "alert" {
-        valid_until(&mut map, now_ms)?;
-    }
-    let body: Body = serde_json::from_value(serde_json::Value::Object(map))
-        .map_err(|e| explain(&e.to_string()))?;
-    if !matches!(body, Body::Alert(_) | Body::BestPractice(_)) {
-        return Err(format!(
-            "kind `{}` cannot be imported: use alert or best-practice",
-            body.kind()
-        ));
-    }
+    let kind = match map.remove("kind") {
+        Some(serde_json::Value::String(k)) => k,
+        Some(other) => {
+            return Err(format!(
+                "kind: `{other}` is not a kind: use \"alert\" or \"best-practice\""
+            ));
+        }
+        None => {
+            return Err("no kind: add \"kind\": \"alert\" or \"kind\": \"best-practice\"".into());
+        }
+    };
+    let body = match kind.as_str() {
+        "alert" => {
+            valid_until(&mut map, now_ms)?;
+            Body::Alert(body_of(map)?)
+        }
+        "best-practice" => Body::BestPractice(body_of(map)?),
+        other => {
+            return Err(format!(
+                "kind `{other}` cannot be imported: use alert or best-practice"
+            ));
+        }
+    };
     body.check()?;
     Ok(PublishRequest {
         audience: audience.unwrap_or_default(),
         tlp,
         handling,
         body,
+    })
+}
+
+/// Decodes a body's fields; an error names the field it is about.
+fn body_of<T: serde::de::DeserializeOwned>(
+    map: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, String> {
+    serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = explain(&e.into_inner().to_string());
+        if path == "." || inner.starts_with("unknown field") {
+            inner
+        } else {
+            format!("{path}: {inner}")
+        }
     })
 }
 

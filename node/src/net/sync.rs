@@ -431,7 +431,13 @@ fn after_store(
     let mut actions = vec![];
     for rejection in received.outcomes.iter().filter_map(|o| o.as_ref().err()) {
         refused += 1;
-        tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
+        if rejection.is_offence() {
+            tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
+        } else {
+            // A gap (earlier records still on their way) or an author this node does not
+            // know yet: expected while a federation settles, and fetched or retried.
+            tracing::debug!(peer = %peer, reason = %rejection, code = rejection.code(), "record not taken yet");
+        }
         if rejection.is_offence()
             && let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms())
         {
