@@ -259,9 +259,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     "     and the address other nodes dial it at: /ip4/<public IP>/tcp/{p2p_port}"
                 );
                 outln!(
-                    "  2. Ask the coordinator for its anchor key and its node's address, and set them"
+                    "  2. Ask the coordinator for its anchor key (federation.anchor) and its node's"
                 );
-                outln!("     in {config}:");
+                outln!("     address (network.bootstrap), and set them in {config}:");
                 outln!("       [federation]");
                 outln!(
                     "       anchor = \"12D3KooW…\"                                  # signs the roster"
