@@ -91,8 +91,57 @@ pub struct AuditEntry {
     pub record: Option<RecordId>,
     /// The peer (PeerId text), for traffic.
     pub peer: Option<String>,
-    /// A reason or detail.
+    /// A reason or detail, in words; it does not repeat `record`.
     pub detail: String,
+    /// The record's kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    /// The record author's state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateCode>,
+    /// The record's feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed: Option<FeedId>,
+    /// The record's position in its feed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The retraction that withdrew or erased the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<RecordId>,
+    /// The record already held at the same place of the feed, for a fork.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts_with: Option<RecordId>,
+    /// The records of one message sent (the first few of a long one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<RecordId>,
+    /// How many records the message sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// The rejection's code, for a refused record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl AuditEntry {
+    /// An entry with only its time, event and detail; the typed fields are set after.
+    pub fn new(at_ms: u64, event: AuditEvent, detail: impl Into<String>) -> Self {
+        Self {
+            at_ms,
+            event,
+            record: None,
+            peer: None,
+            detail: detail.into(),
+            kind: None,
+            state: None,
+            feed: None,
+            seq: None,
+            by: None,
+            conflicts_with: None,
+            records: vec![],
+            count: None,
+            code: None,
+        }
+    }
 }
 
 /// Who an insert comes from, for the audit log.

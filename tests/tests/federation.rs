@@ -14,10 +14,17 @@ fn quiet_period() -> Duration {
     Duration::from_secs(4 * SYNC_INTERVAL_SECS + 2)
 }
 
+/// Whether an audit entry names `id`: as its record, among the records of a message sent,
+/// or as the retraction or conflicting record it refers to.
 fn mentions(audit: &[serde_json::Value], id: &str) -> bool {
-    audit
-        .iter()
-        .any(|e| e["record"] == id || e["detail"].as_str().is_some_and(|d| d.contains(id)))
+    audit.iter().any(|e| {
+        e["record"] == id
+            || e["by"] == id
+            || e["conflicts_with"] == id
+            || e["records"]
+                .as_array()
+                .is_some_and(|rs| rs.iter().any(|r| r == id))
+    })
 }
 
 fn sent_to(audit: &[serde_json::Value], peer: &str, id: &str) -> bool {

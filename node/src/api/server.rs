@@ -188,7 +188,19 @@ async fn audit(
 ) -> Reply<super::types::AuditLog> {
     use tipx_protocol::Store;
     blocking(&api, &h, move |n| {
-        Ok(n.store.audit_log(q.limit.unwrap_or(100))?)
+        let entries = n.store.audit_log(q.limit.unwrap_or(100))?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| super::types::AuditView {
+                at: crate::time::rfc3339(entry.at_ms),
+                peer_state: entry
+                    .peer
+                    .as_deref()
+                    .and_then(|p| p.parse().ok())
+                    .and_then(|k| n.state_of(&k)),
+                entry,
+            })
+            .collect())
     })
     .await
 }

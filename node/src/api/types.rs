@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 use tipx_protocol::{
-    Body, Handling, RecordId, StateCode, Tlp,
+    Body, Handling, Kind, RecordId, StateCode, Tlp,
+    body::{Pillar, Severity},
     record::Record,
     store::{AuditEntry, CheckReport},
 };
@@ -63,15 +64,27 @@ pub struct RecordView {
     pub seq: u64,
     /// Creation time, ms since the Unix epoch.
     pub created_at_ms: u64,
+    /// Creation time, RFC 3339.
+    #[serde(default)]
+    pub created_at: String,
     /// TLP marking.
     pub tlp: Tlp,
     /// Handling code.
     pub handling: Handling,
     /// The title (for listings).
     pub title: String,
+    /// An alert's severity (for listings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// A best practice's pillars (for listings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pillars: Vec<Pillar>,
     /// The retraction that withdrew it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retracted_by: Option<RecordId>,
+    /// That retraction: why, when and by whom (shown with one record, not in listings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retraction: Option<RetractionView>,
     /// Whether its body was erased.
     pub erased: bool,
     /// The content, unless erased.
@@ -91,14 +104,100 @@ impl RecordView {
             audience: r.header.audience.codes(),
             seq: r.header.seq,
             created_at_ms: r.header.created_at_ms,
+            created_at: crate::time::rfc3339(r.header.created_at_ms),
             tlp: r.header.tlp,
             handling: r.header.handling,
             title: body
                 .as_ref()
                 .map_or_else(|| "(erased)".to_string(), Body::title),
+            severity: match &body {
+                Some(Body::Alert(a)) => Some(a.severity),
+                _ => None,
+            },
+            pillars: match &body {
+                Some(Body::BestPractice(b)) => b.pillars.clone(),
+                _ => vec![],
+            },
             retracted_by,
+            retraction: None,
             erased: r.body.is_none(),
             body: if with_body { body } else { None },
+        }
+    }
+}
+
+/// The retraction that withdrew a record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RetractionView {
+    /// The retraction record's id.
+    pub id: RecordId,
+    /// Why the record was withdrawn.
+    pub reason: String,
+    /// Whether its body was erased everywhere.
+    pub erase: bool,
+    /// The retracting state.
+    pub state: StateCode,
+    /// The retracting node's key (PeerId).
+    pub author: String,
+    /// When, ms since the Unix epoch.
+    pub at_ms: u64,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+impl RetractionView {
+    /// The view of `r`, if it is a retraction whose body is held.
+    pub fn of(r: &Record) -> Option<Self> {
+        let Ok(Some(Body::Retraction(x))) = r.body() else {
+            return None;
+        };
+        Some(Self {
+            id: r.id,
+            reason: x.reason,
+            erase: x.erase,
+            state: r.header.author_state,
+            author: r.header.author.peer_id(),
+            at_ms: r.header.created_at_ms,
+            at: crate::time::rfc3339(r.header.created_at_ms),
+        })
+    }
+}
+
+/// Records held, by kind: the exchange records states send each other, and the control
+/// records that run the federation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RecordCounts {
+    /// Alerts.
+    pub alerts: u64,
+    /// Best practices.
+    pub best_practices: u64,
+    /// Retractions.
+    pub retractions: u64,
+    /// Consent grants and revocations.
+    pub consents: u64,
+    /// Roster versions.
+    pub rosters: u64,
+}
+
+impl RecordCounts {
+    /// Alerts, best practices and retractions.
+    pub fn exchange(&self) -> u64 {
+        self.alerts + self.best_practices + self.retractions
+    }
+
+    /// Consents and rosters.
+    pub fn control(&self) -> u64 {
+        self.consents + self.rosters
+    }
+
+    /// The count of `kind`.
+    pub fn of(&self, kind: Kind) -> u64 {
+        match kind {
+            Kind::Alert => self.alerts,
+            Kind::BestPractice => self.best_practices,
+            Kind::Retraction => self.retractions,
+            Kind::Consent => self.consents,
+            Kind::Roster => self.rosters,
         }
     }
 }
@@ -114,8 +213,17 @@ pub struct Status {
     pub version: String,
     /// Seconds since start.
     pub uptime_secs: u64,
+    /// When the node started, ms since the Unix epoch.
+    #[serde(default)]
+    pub started_at_ms: u64,
+    /// When the node started, RFC 3339.
+    #[serde(default)]
+    pub started_at: String,
     /// Records held.
     pub records: u64,
+    /// Records held, by kind.
+    #[serde(default)]
+    pub counts: RecordCounts,
     /// Feeds held.
     pub feeds: u64,
     /// Store size on disk, bytes.
@@ -147,8 +255,22 @@ pub struct Status {
     pub warnings: Vec<String>,
 }
 
+/// One audit entry as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditView {
+    /// The entry as stored.
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// When, RFC 3339.
+    #[serde(default)]
+    pub at: String,
+    /// The peer's state, from the roster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_state: Option<StateCode>,
+}
+
 /// The audit log.
-pub type AuditLog = Vec<AuditEntry>;
+pub type AuditLog = Vec<AuditView>;
 /// The result of `store check`.
 pub type Check = CheckReport;
 
@@ -202,6 +324,9 @@ pub struct PartnerView {
     pub connected: bool,
     /// Last completed sync with it, ms since the Unix epoch.
     pub last_sync_ms: Option<u64>,
+    /// Last completed sync with it, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync: Option<String>,
     /// Records sent to it.
     pub sent: u64,
     /// Records received from it.
@@ -217,9 +342,11 @@ impl PartnerView {
                     .iter()
                     .filter(|p| p.state == Some(row.state))
                     .collect();
+                let last_sync_ms = of_state.iter().filter_map(|p| p.last_sync_ms).max();
                 Self {
                     connected: of_state.iter().any(|p| p.connected),
-                    last_sync_ms: of_state.iter().filter_map(|p| p.last_sync_ms).max(),
+                    last_sync_ms,
+                    last_sync: last_sync_ms.map(crate::time::rfc3339),
                     sent: of_state.iter().map(|p| p.sent).sum(),
                     received: of_state.iter().map(|p| p.received).sum(),
                     row,

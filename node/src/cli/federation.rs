@@ -16,6 +16,8 @@ use crate::{
     time,
 };
 
+use super::show::human::short_peer;
+
 /// `tipx partners …`
 #[derive(Subcommand, Debug)]
 pub enum PartnersCommand {
@@ -76,7 +78,7 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
                 return Ok(());
             }
             outln!(
-                "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
+                "{:<6} {:<6} {:<7} {:<24} {:<9} {:<20} {:>6} {:>8}",
                 "STATE",
                 "MINE",
                 "THEIRS",
@@ -87,19 +89,24 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
                 "RECEIVED"
             );
             for r in rows {
-                let show = |a: Option<tipx_protocol::body::ConsentAction>| {
-                    a.map_or("-".to_string(), |a| a.to_string())
+                let show = |a: Option<ConsentAction>| a.map_or("-".to_string(), |a| a.to_string());
+                // Traffic is shown for active pairs only: an inactive pair exchanges nothing.
+                let (last_sync, sent, received) = if r.row.active {
+                    (
+                        r.last_sync_ms.map_or("-".into(), time::format),
+                        r.sent.to_string(),
+                        r.received.to_string(),
+                    )
+                } else {
+                    ("-".into(), "-".into(), "-".into())
                 };
                 outln!(
-                    "{:<6} {:<8} {:<8} {:<8} {:<10} {:<17} {:>8} {:>9}",
+                    "{:<6} {:<6} {:<7} {:<24} {:<9} {last_sync:<20} {sent:>6} {received:>8}",
                     r.row.state.to_string(),
                     show(r.row.mine),
                     show(r.row.theirs),
-                    if r.row.active { "yes" } else { "no" },
+                    active(r.row.state, r.row.active, r.row.mine, r.row.theirs),
                     if r.connected { "yes" } else { "no" },
-                    r.last_sync_ms.map_or("-".into(), time::format),
-                    r.sent,
-                    r.received
                 );
             }
             Ok(())
@@ -117,6 +124,24 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
             outln!("{}", revoked(state, &change));
             Ok(())
         }
+    }
+}
+
+/// The ACTIVE column of `partners list`: `yes`, or why not in a few words.
+fn active(
+    state: StateCode,
+    active: bool,
+    mine: Option<ConsentAction>,
+    theirs: Option<ConsentAction>,
+) -> String {
+    use ConsentAction::{Grant, Revoke};
+    match (active, mine, theirs) {
+        (true, _, _) => "yes".into(),
+        (false, Some(Revoke), _) => "no: you revoked".into(),
+        (false, _, Some(Revoke)) => format!("no: {state} revoked"),
+        (false, Some(Grant), _) => format!("no: awaiting {state}"),
+        (false, None, Some(Grant)) => format!("no: {state} asks you"),
+        (false, None, None) => "no".into(),
     }
 }
 
@@ -177,24 +202,34 @@ pub(super) async fn peers(c: &Client, json: bool) -> anyhow::Result<()> {
     }
     if peers.is_empty() {
         outln!("no peers known yet");
+        return Ok(());
     }
+    outln!(
+        "{:<5} {:<10} {:<9} {:<20} {:>6} {:>8} {:>8}  ADDRESS",
+        "STATE",
+        "PEER ID",
+        "CONNECTED",
+        "LAST SYNC",
+        "SENT",
+        "RECEIVED",
+        "REJECTED"
+    );
     for p in peers {
-        let state = p.state.map_or("?".to_string(), |s| s.to_string());
-        let status = if p.connected {
-            "connected"
-        } else {
-            "not connected"
+        let address = match p.addrs.as_slice() {
+            [] => "-".to_string(),
+            [one] => one.clone(),
+            [first, rest @ ..] => format!("{first} (+{} more, see --json)", rest.len()),
         };
         outln!(
-            "{state:<4} {} {status}, sent {}, received {}, rejected {}",
-            p.peer_id,
+            "{:<5} {:<10} {:<9} {:<20} {:>6} {:>8} {:>8}  {address}",
+            p.state.map_or("?".to_string(), |s| s.to_string()),
+            short_peer(&p.peer_id),
+            if p.connected { "yes" } else { "no" },
+            p.last_sync_ms.map_or("-".into(), time::format),
             p.sent,
             p.received,
             p.rejected
         );
-        for a in p.addrs {
-            outln!("       {a}");
-        }
     }
     Ok(())
 }

@@ -247,13 +247,64 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             config.federation.anchor = anchor;
             config.network.bootstrap = bootstrap;
             config.exchange.partners = partners;
+            let pinned = config.federation.anchor.is_some();
             let key = dd.init(&config)?;
             outln!(
                 "Created the data directory {} for {state}.",
                 dd.dir.display()
             );
-            outln!("peer id: {}", key.public());
-            outln!("Next: `tipx --data-dir {} run`", dd.dir.display());
+            let id = key.public();
+            let tipx = format!("tipx --data-dir {}", dd.dir.display());
+            let config = dd.config_path.display();
+            outln!("peer id: {id}");
+            outln!();
+            outln!("Next steps:");
+            if state.is_coordinator() {
+                outln!("  1. Start the node:            {tipx} run");
+                outln!(
+                    "  2. Add each member's node:    {tipx} roster add --state MX --name Mexico \\"
+                );
+                outln!(
+                    "                                   --peer-id <its `tipx id`> --addr <its address>"
+                );
+                outln!("  3. Sign and send the roster:  {tipx} roster publish");
+                outln!(
+                    "  4. Give every member this node's peer id (above), for its federation.anchor,"
+                );
+                outln!("     and this node's address, for its network.bootstrap:");
+                outln!("       /ip4/<public IP>/tcp/{p2p_port}/p2p/{id}");
+            } else {
+                outln!("  1. Give the coordinator (OAS) this node's peer id (above, or `tipx id`)");
+                outln!(
+                    "     and the address other nodes dial it at: /ip4/<public IP>/tcp/{p2p_port}"
+                );
+                if pinned {
+                    outln!(
+                        "  2. The coordinator's key is pinned (federation.anchor) and its node is"
+                    );
+                    outln!("     the bootstrap peer (network.bootstrap), as given; see {config}");
+                } else {
+                    outln!(
+                        "  2. Ask the coordinator for its anchor key (federation.anchor) and its node's"
+                    );
+                    outln!("     address (network.bootstrap), and set them in {config}:");
+                    outln!("       [federation]");
+                    outln!(
+                        "       anchor = \"12D3KooW…\"                                  # signs the roster"
+                    );
+                    outln!("       [network]");
+                    outln!(
+                        "       bootstrap = [\"/ip4/<its IP>/tcp/7100/p2p/12D3KooW…\"]  # where to find it"
+                    );
+                    outln!(
+                        "     (or give them to `tipx init` as --anchor and --bootstrap on a new node)"
+                    );
+                }
+                outln!("  3. Check the configuration:   {tipx} config check");
+                outln!("  4. Start the node:            {tipx} run");
+                outln!("  5. Ask to exchange with a state, once the roster names you:");
+                outln!("                                {tipx} partners request XX");
+            }
             Ok(())
         }
         Command::Id => {

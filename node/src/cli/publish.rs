@@ -21,9 +21,15 @@ use crate::api::{
 /// flush and the transaction, small enough to keep a request to a few MiB.
 pub const IMPORT_BATCH: usize = 5_000;
 
+/// The limits a published record must keep, shown under `--help`; a test checks them
+/// against the protocol's constants.
+const LIMITS: &str = "Limits: a title has at most 300 characters; a summary or description at \
+most 4,000 characters; a whole body at most 192 KiB. A signed record (header, signature and \
+body) may not exceed store.max_record_bytes in tipx.toml (default 256 KiB).";
+
 /// `tipx publish …`
 #[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = LIMITS)]
 pub struct PublishArgs {
     /// Import records from a JSON file: one object, an array, or one object per line.
     /// Each object is a body with `"kind": "alert"` or `"best-practice"`, plus optional
@@ -66,14 +72,15 @@ struct Envelope {
 #[derive(Subcommand, Debug)]
 enum What {
     /// A programme, law or protocol that worked.
+    #[command(after_help = LIMITS)]
     BestPractice {
-        /// Title.
+        /// Title (at most 300 characters).
         #[arg(long)]
         title: String,
-        /// A few sentences.
+        /// A few sentences (at most 4,000 characters).
         #[arg(long, default_value = "")]
         summary: String,
-        /// The full text.
+        /// The full text (the whole body at most 192 KiB).
         #[arg(long, default_value = "")]
         text: String,
         /// A pillar it serves (repeatable): prevention, protection, prosecution, partnership.
@@ -86,11 +93,12 @@ enum What {
         envelope: Envelope,
     },
     /// A recruitment pattern, route, document fraud or other warning.
+    #[command(after_help = LIMITS)]
     Alert {
-        /// Title.
+        /// Title (at most 300 characters).
         #[arg(long)]
         title: String,
-        /// What is happening.
+        /// What is happening (at most 4,000 characters; the whole body at most 192 KiB).
         #[arg(long, default_value = "")]
         description: String,
         /// How urgent: info, low, medium, high, critical.
@@ -502,4 +510,23 @@ async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<Publi
         done as f64 / secs
     );
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use tipx_protocol::body::{MAX_BODY_BYTES, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
+
+    use super::LIMITS;
+
+    #[test]
+    fn the_limits_under_help_are_the_protocols() {
+        assert_eq!(MAX_TITLE_CHARS, 300, "update LIMITS");
+        assert_eq!(MAX_SUMMARY_CHARS, 4_000, "update LIMITS");
+        assert_eq!(MAX_BODY_BYTES, 192 * 1024, "update LIMITS");
+        let default = tipx_config::Config::default().store.max_record_bytes;
+        assert_eq!(default, 256 * 1024, "update LIMITS");
+        for words in ["300 characters", "4,000 characters", "192 KiB", "256 KiB"] {
+            assert!(LIMITS.contains(words), "{words}");
+        }
+    }
 }

@@ -1,6 +1,11 @@
 //! The reading commands: status, records, audit, store check, and retract. Tables for
 //! people, `--json` for scripts.
 
+pub(super) mod human;
+mod record;
+
+use std::collections::{BTreeMap, BTreeSet};
+
 use tipx_protocol::Store as _;
 
 use crate::{
@@ -12,18 +17,11 @@ use crate::{
     query::Filter,
     time,
 };
+use human::cut;
 
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     outln!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
-}
-
-fn cut(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n - 1).collect::<String>())
-    }
 }
 
 pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
@@ -31,15 +29,33 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&s);
     }
+    let n = &s.counts;
     let partners: Vec<String> = s.partners.iter().map(|p| p.to_string()).collect();
     outln!("state      {}", s.state);
     outln!("peer id    {}", s.peer_id);
-    outln!("version    {} (up {} s)", s.version, s.uptime_secs);
     outln!(
-        "records    {} in {} feeds ({:.1} MiB on disk)",
-        s.records,
-        s.feeds,
-        s.store_bytes as f64 / 1048576.0
+        "version    {}, up {}",
+        s.version,
+        human::duration(s.uptime_secs)
+    );
+    outln!(
+        "exchange   {}: {}, {}, {}",
+        human::count(n.exchange(), "record", "records"),
+        human::count(n.alerts, "alert", "alerts"),
+        human::count(n.best_practices, "best practice", "best practices"),
+        human::count(n.retractions, "retraction", "retractions"),
+    );
+    outln!(
+        "control    {}: {}, {}",
+        human::count(n.control(), "record", "records"),
+        human::count(n.consents, "consent", "consents"),
+        human::count(n.rosters, "roster", "rosters"),
+    );
+    outln!(
+        "store      {} on disk, {} in {}",
+        human::bytes(s.store_bytes),
+        human::count(s.records, "record", "records"),
+        human::count(s.feeds, "feed", "feeds")
     );
     outln!(
         "partners   {}",
@@ -57,6 +73,26 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
             format!("version {}", s.roster_version)
         }
     );
+    outln!(
+        "peers      {} connected of {} known",
+        s.connected,
+        s.known_peers
+    );
+    outln!(
+        "traffic    {} sent, {} received ({} already held)",
+        s.sent,
+        s.received_new,
+        s.received_duplicate
+    );
+    match s.listening.as_slice() {
+        [] => outln!("listening  nowhere (no p2p address open)"),
+        [first, rest @ ..] => {
+            outln!("listening  {first}");
+            for a in rest {
+                outln!("           {a}");
+            }
+        }
+    }
     if s.forks > 0 {
         outln!("forks      {} (see `tipx audit`)", s.forks);
     }
@@ -64,6 +100,24 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
         outln!("WARNING    {w}");
     }
     Ok(())
+}
+
+/// Width of the SEVERITY/PILLARS column of `records list`.
+const FACETS: usize = 22;
+
+/// An alert's severity or a best practice's pillars, for `records list`.
+fn facets(r: &RecordView) -> String {
+    match (r.severity, r.pillars.as_slice()) {
+        (Some(s), _) => s.to_string(),
+        (None, []) => "-".into(),
+        (None, ps) => cut(
+            &ps.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            FACETS,
+        ),
+    }
 }
 
 pub(super) async fn list(c: &Client, f: &Filter, json: bool) -> anyhow::Result<()> {
@@ -76,11 +130,12 @@ pub(super) async fn list(c: &Client, f: &Filter, json: bool) -> anyhow::Result<(
         return Ok(());
     }
     outln!(
-        "{:<12}  {:<17}  {:<5}  {:<13}  {:<12}  TITLE",
+        "{:<12}  {:<20}  {:<5}  {:<13}  {:<FACETS$}  {:<12}  TITLE",
         "ID",
         "CREATED",
         "STATE",
         "KIND",
+        "SEVERITY/PILLARS",
         "TLP"
     );
     for r in &rs {
@@ -89,11 +144,12 @@ pub(super) async fn list(c: &Client, f: &Filter, json: bool) -> anyhow::Result<(
             title = format!("[retracted] {title}");
         }
         outln!(
-            "{:<12}  {:<17}  {:<5}  {:<13}  {:<12}  {title}",
+            "{:<12}  {:<20}  {:<5}  {:<13}  {:<FACETS$}  {:<12}  {title}",
             &r.id.to_string()[..12],
             time::format(r.created_at_ms),
             r.state.to_string(),
             r.kind,
+            facets(r),
             r.tlp.to_string()
         );
     }
@@ -105,27 +161,7 @@ pub(super) async fn record(c: &Client, id: &str, json: bool) -> anyhow::Result<(
     if json {
         return print_json(&r);
     }
-    outln!("id         {}", r.id);
-    outln!("kind       {}", r.kind);
-    outln!("author     {} ({})", r.state, r.author);
-    outln!("audience   {}", r.audience.join(", "));
-    outln!(
-        "created    {} (seq {})",
-        time::format(r.created_at_ms),
-        r.seq
-    );
-    outln!(
-        "marking    TLP:{} / {}",
-        r.tlp.to_string().to_uppercase(),
-        r.handling
-    );
-    if let Some(by) = r.retracted_by {
-        outln!("RETRACTED  by {by}");
-    }
-    match &r.body {
-        Some(body) => outln!("\n{}", serde_json::to_string_pretty(body)?),
-        None => outln!("\n(body erased)"),
-    }
+    record::print(&r, crate::node::now_ms());
     Ok(())
 }
 
@@ -154,21 +190,45 @@ pub(super) async fn audit(c: &Client, limit: usize, json: bool) -> anyhow::Resul
     if json {
         return print_json(&log);
     }
+    if log.is_empty() {
+        outln!("the audit log is empty");
+        return Ok(());
+    }
+    // A state code names a peer unless the state has several keys in this log.
+    let mut keys_of: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for e in &log {
+        if let (Some(s), Some(p)) = (e.peer_state, e.entry.peer.as_deref()) {
+            keys_of.entry(s.to_string()).or_default().insert(p);
+        }
+    }
+    let peer = |e: &crate::api::types::AuditView| match (e.peer_state, e.entry.peer.as_deref()) {
+        (_, None) => "-".to_string(),
+        (Some(s), Some(p)) if keys_of.get(&s.to_string()).is_some_and(|k| k.len() > 1) => {
+            format!("{s} {}", human::short_peer(p))
+        }
+        (Some(s), Some(_)) => s.to_string(),
+        (None, Some(p)) => human::short_peer(p),
+    };
+    outln!(
+        "{:<20}  {:<9}  {:<8}  {:<12}  DETAIL",
+        "TIME",
+        "EVENT",
+        "RECORD",
+        "PEER"
+    );
     for e in &log {
         let rec = e
+            .entry
             .record
-            .map(|r| r.to_string()[..12].to_string())
-            .unwrap_or_default();
-        let peer = e
-            .peer
-            .as_deref()
-            .map(|p| format!(" peer {}", cut(p, 16)))
-            .unwrap_or_default();
+            .map_or_else(|| "-".to_string(), |r| r.short());
         outln!(
-            "{}  {:<10} {rec:<12} {}{peer}",
-            time::format(e.at_ms),
-            format!("{:?}", e.event).to_lowercase(),
-            e.detail
+            "{:<20}  {:<9}  {rec:<8}  {:<12}  {}",
+            time::format(e.entry.at_ms),
+            serde_json::to_value(&e.entry.event)?
+                .as_str()
+                .unwrap_or_default(),
+            peer(e),
+            e.entry.detail
         );
     }
     Ok(())

@@ -293,6 +293,7 @@ impl EventLoop {
                 connected: p.connected,
                 addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
                 last_sync_ms: p.last_sync_ms,
+                last_sync: p.last_sync_ms.map(crate::time::rfc3339),
                 sent: p.sent,
                 received: p.received,
                 rejected: p.rejected,

@@ -35,6 +35,9 @@ pub struct PeerInfo {
     pub addrs: Vec<String>,
     /// Last completed anti-entropy round, ms since the Unix epoch.
     pub last_sync_ms: Option<u64>,
+    /// Last completed anti-entropy round, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync: Option<String>,
     /// Records sent to it.
     pub sent: u64,
     /// Records received from it and stored.

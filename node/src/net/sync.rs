@@ -459,11 +459,13 @@ fn after_store(
 
 fn offence(node: &Node, rep: &mut Replicator, peer: PublicKey, reason: &str, out: &mut Vec<Done>) {
     let _ = node.store.audit(&[AuditEntry {
-        at_ms: now_ms(),
-        event: AuditEvent::Rejected,
-        record: None,
         peer: Some(peer.peer_id()),
-        detail: format!("malformed sync message: {reason}"),
+        code: Some("malformed-message".into()),
+        ..AuditEntry::new(
+            now_ms(),
+            AuditEvent::Rejected,
+            format!("malformed sync message: {reason}"),
+        )
     }]);
     if let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms()) {
         out.push(Done::Actions(vec![Action::Disconnect { peer, until_ms }]));
@@ -478,30 +480,23 @@ fn audit_sent(node: &Node, peer: PublicKey, records: &[Vec<u8>]) {
     if records.is_empty() {
         return;
     }
-    let ids: Vec<String> = records
+    let ids: Vec<tipx_protocol::RecordId> = records
         .iter()
         .take(AUDIT_IDS_PER_ENTRY)
         .filter_map(|b| tipx_protocol::Record::decode(b).ok())
-        .map(|r| r.id.to_string())
+        .map(|r| r.id)
         .collect();
-    let more = records.len().saturating_sub(ids.len());
-    let detail = if more > 0 {
-        format!(
-            "{} records: {} and {more} more",
-            records.len(),
-            ids.join(", ")
-        )
-    } else {
-        format!("{} records: {}", records.len(), ids.join(", "))
+    let n = records.len();
+    let detail = match n {
+        1 => "1 record".to_string(),
+        n if n > ids.len() => format!("{n} records (the first {} listed)", ids.len()),
+        n => format!("{n} records"),
     };
-    let first = tipx_protocol::Record::decode(&records[0])
-        .ok()
-        .map(|r| r.id);
     let _ = node.store.audit(&[AuditEntry {
-        at_ms: now_ms(),
-        event: AuditEvent::Sent,
-        record: first,
+        record: ids.first().copied(),
         peer: Some(peer.peer_id()),
-        detail,
+        records: ids,
+        count: Some(n as u64),
+        ..AuditEntry::new(now_ms(), AuditEvent::Sent, detail)
     }]);
 }

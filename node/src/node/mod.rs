@@ -18,13 +18,13 @@ use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, Origin, RecordId, StateCode, Tlp,
     body::Retraction,
     membership::ConsentState,
-    record::{Record, Unsigned},
+    record::{Kind, Record, Unsigned},
     store::{Inserted, Source, Store},
     validate::{Context, Rejection, Verified, validate},
 };
 
 use crate::{
-    api::types::{PublishRequest, RecordView, Status},
+    api::types::{PublishRequest, RecordCounts, RecordView, RetractionView, Status},
     query::Filter,
     store::{self, SledStore},
 };
@@ -459,7 +459,12 @@ impl Node {
     /// One record, with its body.
     pub fn show(&self, id: &RecordId) -> Result<RecordView, Error> {
         let r = self.store.get(id)?.ok_or(Error::NotFound(*id))?;
-        Ok(RecordView::of(&r, self.store.retraction_of(id)?, true))
+        let retracted_by = self.store.retraction_of(id)?;
+        let mut view = RecordView::of(&r, retracted_by, true);
+        if let Some(by) = retracted_by {
+            view.retraction = self.store.get(&by)?.as_ref().and_then(RetractionView::of);
+        }
+        Ok(view)
     }
 
     /// Retracts one of this node's records.
@@ -507,12 +512,24 @@ impl Node {
     /// What `tipx status` shows.
     pub fn status(&self) -> Result<Status, Error> {
         let m = self.membership.read().expect("not poisoned");
+        let uptime_secs = self.started.elapsed().as_secs();
+        let started_at_ms = now_ms().saturating_sub(uptime_secs * 1000);
+        let count = |k| self.store.count(tipx_protocol::store::Index::Kind(k));
         Ok(Status {
             state: self.state,
             peer_id: self.key.public().peer_id(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            uptime_secs: self.started.elapsed().as_secs(),
+            uptime_secs,
+            started_at_ms,
+            started_at: crate::time::rfc3339(started_at_ms),
             records: self.store.len()?,
+            counts: RecordCounts {
+                alerts: count(Kind::Alert),
+                best_practices: count(Kind::BestPractice),
+                retractions: count(Kind::Retraction),
+                consents: count(Kind::Consent),
+                rosters: count(Kind::Roster),
+            },
             feeds: self.store.feeds()?.len() as u64,
             store_bytes: self.store.size_on_disk()?,
             partners: m.partners().into_iter().collect(),

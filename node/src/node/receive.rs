@@ -117,11 +117,9 @@ impl Node {
             .iter()
             .filter_map(|o| o.as_ref().err())
             .map(|r| AuditEntry {
-                at_ms: now,
-                event: AuditEvent::Rejected,
-                record: None,
                 peer: Some(from.peer_id()),
-                detail: r.to_string(),
+                code: Some(r.code().to_string()),
+                ..AuditEntry::new(now, AuditEvent::Rejected, r.to_string())
             })
             .collect();
         if !rejected.is_empty() {

@@ -144,6 +144,18 @@ impl Indexes {
         }
     }
 
+    /// How many records `index` holds.
+    pub(super) fn count(&self, index: Index) -> u64 {
+        match group(index) {
+            None => self.by_time.len() as u64,
+            Some(g) => {
+                let lo = (g, 0, RecordId([0; 32]));
+                let hi = (g, u64::MAX, RecordId([0xff; 32]));
+                self.by_group.range(lo..=hi).count() as u64
+            }
+        }
+    }
+
     /// Whether the three ordered indexes hold exactly the ids.
     pub(super) fn consistent(&self) -> bool {
         let n = self.ids.len();

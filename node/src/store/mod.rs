@@ -196,6 +196,11 @@ impl SledStore {
         Ok(())
     }
 
+    /// How many records an index holds, e.g. the alerts (`Index::Kind(Kind::Alert)`).
+    pub fn count(&self, index: Index) -> u64 {
+        self.indexes().count(index)
+    }
+
     /// Bytes on disk.
     pub fn size_on_disk(&self) -> Result<u64, Error> {
         Ok(self.db.size_on_disk()?)

@@ -63,12 +63,18 @@ pub fn apply<T: Txn>(
         Source::Local => (AuditEvent::Published, None),
         Source::Peer(p) => (AuditEvent::Received, Some(p.clone())),
     };
-    let entry = |event, record, detail: String| AuditEntry {
-        at_ms: now_ms,
-        event,
-        record,
-        peer: peer.clone(),
-        detail,
+    // Every entry of a record names its kind, author state, feed and place in the feed.
+    let entry = |event, r: &crate::record::Record, record: RecordId, detail: String| {
+        let h = &r.header;
+        AuditEntry {
+            record: Some(record),
+            peer: peer.clone(),
+            kind: Some(h.kind),
+            state: Some(h.author_state),
+            feed: Some(h.feed),
+            seq: Some(h.seq),
+            ..AuditEntry::new(now_ms, event, detail)
+        }
     };
     let mut out = Vec::with_capacity(batch.len());
     for v in batch {
@@ -95,14 +101,21 @@ pub fn apply<T: Txn>(
                     conflicting: r.erased().encode(),
                 };
                 txn.put_fork(&ev)?;
-                txn.audit(&entry(
-                    AuditEvent::Forked,
-                    Some(r.id),
-                    format!(
-                        "{} seq {} conflicts with {}",
-                        h.author_state, h.seq, existing
-                    ),
-                ))?;
+                txn.audit(&AuditEntry {
+                    conflicts_with: Some(existing),
+                    ..entry(
+                        AuditEvent::Forked,
+                        r,
+                        r.id,
+                        format!(
+                            "{} {} seq {} conflicts with the record held ({})",
+                            h.author_state,
+                            h.kind,
+                            h.seq,
+                            existing.short()
+                        ),
+                    )
+                })?;
                 out.push(Inserted::Refused(
                     c.rejection(h.seq).expect("a fork is refused"),
                 ));
@@ -136,22 +149,33 @@ pub fn apply<T: Txn>(
         txn.put(r, &info)?;
         txn.audit(&entry(
             event.clone(),
-            Some(r.id),
-            format!("{} {} seq {}", h.kind, h.author_state, h.seq),
+            r,
+            r.id,
+            format!("{} {} seq {}", h.author_state, h.kind, h.seq),
         ))?;
         if let Some((target, erase)) = fx.retract {
+            let t = txn.get(&target)?;
             txn.retract(&target, &r.id, erase)?;
-            txn.audit(&entry(
-                AuditEvent::Retracted,
-                Some(target),
-                format!("by {}", r.id),
-            ))?;
+            let of = t.as_ref().unwrap_or(r);
+            let what = t.as_ref().map_or_else(
+                || "record".to_string(),
+                |t| {
+                    format!(
+                        "{} {} seq {}",
+                        t.header.author_state, t.header.kind, t.header.seq
+                    )
+                },
+            );
+            let by = format!("by retraction {}", r.id.short());
+            txn.audit(&AuditEntry {
+                by: Some(r.id),
+                ..entry(AuditEvent::Retracted, of, target, format!("{what} {by}"))
+            })?;
             if erase {
-                txn.audit(&entry(
-                    AuditEvent::Erased,
-                    Some(target),
-                    format!("by {}", r.id),
-                ))?;
+                txn.audit(&AuditEntry {
+                    by: Some(r.id),
+                    ..entry(AuditEvent::Erased, of, target, format!("{what} body {by}"))
+                })?;
             }
         }
         if let Some((from, to, c)) = fx.consent
