@@ -12,22 +12,32 @@
 //!
 //! `cargo run --release -p tipx-node --example bench_sync -- [N]` (default 100000).
 
-use std::time::Instant;
+use std::{collections::VecDeque, sync::Arc, time::Instant};
 
 use tipx_node::{node::Node, store::SledStore};
 use tipx_protocol::{
-    Body, Membership, PublicKey, Store,
+    Body, FeedId, Membership, PublicKey, Store,
     body::{Consent, ConsentAction},
     store::Source,
-    sync::{Action, Config, Context, Replicator, Reply, Request, Response},
+    sync::{Action, Config, Context, Effects, Replicator, Reply, Request, Response, carry_out},
     testkit::{Author, NOW_MS, alert, key_of, roster, st, trusted},
 };
 
 struct Side {
     key: PublicKey,
-    m: Membership,
+    m: Arc<Membership>,
     node: Node,
     rep: Replicator,
+}
+
+impl Side {
+    /// A replicator that knows what the store holds now (as the daemon's, seeded at start).
+    fn restart(&mut self) {
+        self.rep = Replicator::new(
+            Config::default(),
+            self.node.store.feeds().expect("store works"),
+        );
+    }
 }
 
 /// A node of `code` whose store holds the roster (OAS, MX, CO) and MX <-> CO consents, as
@@ -58,92 +68,136 @@ fn side(code: &str) -> Side {
         256 * 1024,
     )
     .expect("node");
-    Side {
+    let mut side = Side {
         key: key_of(code).public(),
         m: node.membership(),
         node,
-        rep: Replicator::new(Config::default()),
-    }
+        rep: Replicator::new(Config::default(), []),
+    };
+    side.restart();
+    side
 }
 
 /// What the replicator of a side sees.
-fn context<'a>(m: &'a Membership, node: &'a Node) -> Context<'a, SledStore> {
+fn context(m: &Membership) -> Context<'_> {
     Context {
         membership: m,
-        store: &node.store,
         now_ms: NOW_MS,
     }
 }
 
-/// Delivers `actions` of `from` to `to` until both sides are quiet; returns (bytes from →
-/// to, bytes to → from, records stored at `to`).
-fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize) {
-    let (mut ab, mut ba, mut stored) = (0, 0, 0);
-    // In order: the pages of a feed are stored in the order of their actions.
-    let mut queue: std::collections::VecDeque<(bool, Action)> =
-        first.into_iter().map(|x| (true, x)).collect();
-    while let Some((from_a, action)) = queue.pop_front() {
-        let (src, dst) = if from_a {
-            (&mut *a, &mut *b)
+/// Two sides joined by a loss-free link that delivers each request at once; `a_acts` says
+/// which side the actions being carried out are of.
+struct Link<'a> {
+    a: &'a mut Side,
+    b: &'a mut Side,
+    a_acts: bool,
+    /// Bytes a → b and b → a.
+    bytes: (usize, usize),
+    /// Records stored by the side that fetched.
+    stored: usize,
+    /// Actions still to carry out, with whose they are.
+    queue: VecDeque<(bool, Action)>,
+}
+
+impl Link<'_> {
+    fn sides(&mut self) -> (&mut Side, &mut Side) {
+        if self.a_acts {
+            (&mut *self.a, &mut *self.b)
         } else {
-            (&mut *b, &mut *a)
-        };
-        match action {
-            Action::Send { request, .. } => {
-                let bytes = request.encode();
-                if from_a {
-                    ab += bytes.len()
-                } else {
-                    ba += bytes.len()
-                }
-                let req = Request::decode(&bytes).expect("decodes");
-                let cx = context(&dst.m, &dst.node);
-                let handled = dst
-                    .rep
-                    .handle_request(src.key, req.clone(), &cx)
-                    .expect("store works");
-                let Reply::Respond(resp) = handled.reply else {
-                    panic!("no pushes in this bench")
-                };
-                let rbytes = resp.encode();
-                if from_a {
-                    ba += rbytes.len()
-                } else {
-                    ab += rbytes.len()
-                }
-                let resp = Response::decode(&rbytes).expect("decodes");
-                let cx = context(&src.m, &src.node);
-                let more = src
-                    .rep
-                    .on_response(dst.key, &req, resp, &cx)
-                    .expect("store works");
-                queue.extend(more.into_iter().map(|x| (from_a, x)));
-                queue.extend(handled.actions.into_iter().map(|x| (!from_a, x)));
-            }
-            Action::Store {
-                peer,
-                feed,
-                records,
-            } => {
-                // What the node does with a page: validate (on every core), store, flush.
-                let received = src.node.receive(&records, peer).expect("store works");
-                assert_eq!(
-                    received.stored.len(),
-                    records.len(),
-                    "every record of the page is stored"
-                );
-                stored += received.stored.len();
-                let cx = context(&src.m, &src.node);
-                let more = src
-                    .rep
-                    .on_stored(peer, Some(feed), &received.stored, &cx)
-                    .expect("store works");
-                queue.extend(more.into_iter().map(|x| (from_a, x)));
-            }
-            Action::Synced { .. } | Action::Disconnect { .. } => {}
+            (&mut *self.b, &mut *self.a)
         }
     }
-    (ab, ba, stored)
+
+    fn count(&mut self, from_acting: bool, n: usize) {
+        if from_acting == self.a_acts {
+            self.bytes.0 += n;
+        } else {
+            self.bytes.1 += n;
+        }
+    }
+}
+
+impl Effects for Link<'_> {
+    fn send(&mut self, _peer: PublicKey, request: Request) {
+        let bytes = request.encode();
+        self.count(true, bytes.len());
+        let req = Request::decode(&bytes).expect("decodes");
+        let a_acts = self.a_acts;
+        let (src, dst) = self.sides();
+        let handled = dst
+            .rep
+            .handle_request(src.key, req.clone(), &context(&dst.m));
+        let resp = match handled.reply {
+            Reply::Respond(r) => r,
+            // What the daemon does for a fetch: read the page from the store.
+            Reply::Serve(page) => page.respond(
+                dst.node
+                    .store
+                    .feed_range(&page.feed, page.from_seq, page.max_records, page.max_bytes)
+                    .expect("store works"),
+            ),
+            Reply::StoreThenAck { .. } => panic!("no pushes in this bench"),
+        };
+        let rbytes = resp.encode();
+        let resp = Response::decode(&rbytes).expect("decodes");
+        let more = src.rep.on_response(dst.key, &req, resp, &context(&src.m));
+        self.count(false, rbytes.len());
+        self.queue.extend(more.into_iter().map(|x| (a_acts, x)));
+        self.queue
+            .extend(handled.actions.into_iter().map(|x| (!a_acts, x)));
+    }
+
+    fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {
+        let a_acts = self.a_acts;
+        let (src, _) = self.sides();
+        // What the node does with a page: validate (on every core), store, flush.
+        let received = src.node.receive(&records, peer).expect("store works");
+        assert_eq!(
+            received.stored.len(),
+            records.len(),
+            "every record of the page is stored"
+        );
+        let refused: Vec<_> = received
+            .outcomes
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        let more = src.rep.on_received(
+            peer,
+            Some(feed),
+            &received.stored,
+            &refused,
+            &context(&src.m),
+        );
+        self.stored += received.stored.len();
+        self.queue.extend(more.into_iter().map(|x| (a_acts, x)));
+    }
+
+    fn synced(&mut self, _peer: PublicKey) {}
+
+    fn disconnect(&mut self, _peer: PublicKey, _until_ms: u64) {
+        panic!("no offences in this bench")
+    }
+}
+
+/// Delivers `first` (actions of `a`) and everything that follows until both sides are
+/// quiet; returns (bytes a → b, bytes b → a, records stored).
+fn drive(a: &mut Side, b: &mut Side, first: Vec<Action>) -> (usize, usize, usize) {
+    let mut link = Link {
+        a,
+        b,
+        a_acts: true,
+        bytes: (0, 0),
+        stored: 0,
+        // In order: the pages of a feed are stored in the order of their actions.
+        queue: first.into_iter().map(|x| (true, x)).collect(),
+    };
+    while let Some((a_acts, action)) = link.queue.pop_front() {
+        link.a_acts = a_acts;
+        carry_out([action], &mut link);
+    }
+    (link.bytes.0, link.bytes.1, link.stored)
 }
 
 fn main() {
@@ -172,14 +226,16 @@ fn main() {
         }
         s.node.store.flush().expect("flush");
     }
+    a.restart();
+    b.restart();
 
     let rounds = 100;
     let t = Instant::now();
     let mut bytes = (0, 0);
     for _ in 0..rounds {
-        let cx = context(&a.m, &a.node);
-        a.rep.on_disconnected(b.key, &cx).expect("store works");
-        let first = a.rep.on_connected(b.key, &cx).expect("store works");
+        let m = a.m.clone();
+        a.rep.on_disconnected(b.key, &context(&m));
+        let first = a.rep.on_connected(b.key, &context(&m));
         let (ab, ba, stored) = drive(&mut a, &mut b, first);
         assert_eq!(stored, 0);
         bytes = (ab, ba);
@@ -192,8 +248,7 @@ fn main() {
 
     let mut c = side("CO");
     let t = Instant::now();
-    let cx = context(&c.m, &c.node);
-    let first = c.rep.on_connected(a.key, &cx).expect("store works");
+    let first = c.rep.on_connected(a.key, &context(&c.m.clone()));
     let (_, _, stored) = drive(&mut c, &mut a, first);
     let secs = t.elapsed().as_secs_f64();
     let rate = stored as f64 / secs;

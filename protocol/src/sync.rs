@@ -17,9 +17,10 @@
 //! never mentions a feed to, and never sends a record to, a peer outside the feed's audience
 //! or outside mutual consent. Receiving is checked again by [`crate::validate`].
 //!
-//! [`Replicator`] holds the per-peer state; the node feeds it events (connected, timer,
-//! published, request, response, stored) with a [`Context`] (membership, store, the clock)
-//! and carries out the [`Action`]s it returns. Nothing here touches a socket or a clock.
+//! [`Replicator`] holds the per-peer state and the head of every feed the node holds; the
+//! node feeds it events (connected, timer, published, request, response, stored) with a
+//! [`Context`] (membership, the clock) and carries out the [`Action`]s it returns. Nothing
+//! here touches a socket, a store or a clock.
 
 mod offences;
 mod replicator;
@@ -225,13 +226,14 @@ impl Config {
     }
 }
 
-/// What a call reads: who this node is and who its partners are, what it holds, and the
-/// time.
-pub struct Context<'a, S> {
+/// What a call reads besides the replicator's own state: who this node is and who its
+/// partners are, and the time. What the node holds the replicator keeps itself (the head of
+/// every feed, seeded at start and kept in step by [`Replicator::on_published`] and
+/// [`Replicator::on_stored`]), so no call reads the store.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
     /// Roster and consents, as the node knows them now.
     pub membership: &'a Membership,
-    /// The node's store (read only: writes are [`Action::Store`]s).
-    pub store: &'a S,
     /// The clock, ms since the Unix epoch.
     pub now_ms: u64,
 }
@@ -248,12 +250,10 @@ pub enum Action {
         request: Request,
     },
     /// A page of `feed`: validate these records as received from `peer` and store them in
-    /// order, flush, then call [`Replicator::on_stored`] exactly once with those newly
-    /// stored — also when none was, or the store failed: later pages of the fetch and the
-    /// end of a round wait for it. Pages of one feed must be stored in the order of their
-    /// actions (the next page may be on its way already). A refused record counts as an
-    /// offence of `peer` if [`crate::Rejection::is_offence`]
-    /// ([`Replicator::record_offence`]).
+    /// order, flush, then call [`Replicator::on_received`] exactly once with those newly
+    /// stored and those refused — also when none was, or the store failed: later pages of
+    /// the fetch and the end of a round wait for it. Pages of one feed must be stored in
+    /// the order of their actions (the next page may be on its way already).
     Store {
         /// Who sent them.
         peer: PublicKey,
@@ -277,18 +277,97 @@ pub enum Action {
     },
 }
 
+/// The I/O a node carries out for its [`Replicator`]. The daemon, the simulator and the
+/// benchmark each implement it; [`carry_out`] is the one place that turns actions into
+/// calls of it.
+pub trait Effects {
+    /// Send `request` to `peer`; its answer goes to [`Replicator::on_response`] (or a
+    /// failure to [`Replicator::on_failure`]) with the request.
+    fn send(&mut self, peer: PublicKey, request: Request);
+    /// Validate and store a page of `feed` from `peer`, in the order of the calls for one
+    /// feed, then report to [`Replicator::on_received`] exactly once (see
+    /// [`Action::Store`]).
+    fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>);
+    /// An anti-entropy round with `peer` is over (for status).
+    fn synced(&mut self, peer: PublicKey);
+    /// Close `peer`'s connections and refuse it until `until_ms`.
+    fn disconnect(&mut self, peer: PublicKey, until_ms: u64);
+}
+
+/// Carries out `actions` in order through `effects`.
+pub fn carry_out(actions: impl IntoIterator<Item = Action>, effects: &mut impl Effects) {
+    for a in actions {
+        match a {
+            Action::Send { peer, request } => effects.send(peer, request),
+            Action::Store {
+                peer,
+                feed,
+                records,
+            } => effects.store(peer, feed, records),
+            Action::Synced { peer } => effects.synced(peer),
+            Action::Disconnect { peer, until_ms } => effects.disconnect(peer, until_ms),
+        }
+    }
+}
+
 /// How to answer a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// Send this response now.
     Respond(Response),
+    /// A fetch of a feed shared with the requester: read the page from the store and answer
+    /// with [`Page::respond`].
+    Serve(Page),
     /// A push: validate and store these records as for [`Action::Store`], flush, answer
     /// [`Response::ack`] with the counts (durable before acknowledged), then call
-    /// [`Replicator::on_stored`] exactly once, as for [`Action::Store`].
+    /// [`Replicator::on_received`] exactly once, as for [`Action::Store`].
     StoreThenAck {
         /// Encoded records, in feed order.
         records: Vec<Vec<u8>>,
     },
+}
+
+/// A page of one feed to serve: the records from `from_seq`, at most `max_records` of them
+/// and about `max_bytes` (at least one if any), of a feed held up to `head_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// The feed.
+    pub feed: FeedId,
+    /// The first seq.
+    pub from_seq: u64,
+    /// Most records.
+    pub max_records: usize,
+    /// Most bytes of records (a page holds at least one record).
+    pub max_bytes: usize,
+    /// The feed's head when the request was answered.
+    pub head_seq: u64,
+}
+
+impl Page {
+    /// The answer, from what the store holds of the feed from `from_seq` on (in feed
+    /// order, e.g. `Store::feed_range`): the contiguous records that fit, and whether the
+    /// feed goes on after them.
+    pub fn respond(&self, held: impl IntoIterator<Item = crate::Record>) -> Response {
+        let mut next = self.from_seq;
+        let mut records = Vec::new();
+        let mut bytes = 0;
+        if next <= self.head_seq {
+            for r in held {
+                bytes += r.encoded_len();
+                let full = records.len() >= self.max_records
+                    || (!records.is_empty() && bytes > self.max_bytes);
+                if full || r.header.seq != next {
+                    break;
+                }
+                records.push(r.encode());
+                next += 1;
+            }
+        }
+        Response::Records {
+            records,
+            more: next <= self.head_seq,
+        }
+    }
 }
 
 /// The outcome of [`Replicator::handle_request`].

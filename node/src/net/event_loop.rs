@@ -56,7 +56,7 @@ pub(super) struct EventLoop {
     pub(super) node: Arc<Node>,
     pub(super) peers: HashMap<PeerId, Peer>,
     pub(super) done_tx: mpsc::Sender<Done>,
-    pub(super) sync_state: super::sync::State,
+    pub(super) sync: super::sync::Sync,
     max_backoff: Duration,
     external_configured: bool,
     pub(super) discovery: super::discovery::State,
@@ -96,7 +96,7 @@ pub fn spawn(
     let bootstrap = addrs.bootstrap;
     let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
-    let sync_state = super::sync::State::new(
+    let sync = super::sync::Sync::new(
         tipx_protocol::sync::Config {
             interval_ms: config.exchange.sync_interval_secs * 1000,
             page_records: config.exchange.page_max_records as u32,
@@ -109,7 +109,7 @@ pub fn spawn(
         node,
         peers: HashMap::new(),
         done_tx,
-        sync_state,
+        sync,
         max_backoff: config.network.redial_max_backoff(),
         external_configured: !config.network.external.is_empty(),
         discovery: Default::default(),

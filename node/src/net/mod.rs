@@ -14,7 +14,7 @@ mod event_loop;
 mod sync;
 
 use serde::{Deserialize, Serialize};
-use tipx_protocol::{RecordId, StateCode};
+use tipx_protocol::{Record, StateCode};
 use tokio::sync::{mpsc, oneshot};
 
 pub use event_loop::{Addresses, spawn};
@@ -60,8 +60,8 @@ pub(crate) enum Command {
 /// Something the store did that the network must act on.
 #[derive(Debug, Clone)]
 pub enum Stored {
-    /// This node published records: push them.
-    Published(Vec<RecordId>),
+    /// This node published these records (stored and flushed): push them.
+    Published(Vec<Record>),
     /// The roster or a consent changed: re-evaluate who may connect and what is shared.
     MembershipChanged,
 }

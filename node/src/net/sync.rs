@@ -1,23 +1,20 @@
-//! Carrying out `tipx_protocol::sync`: the [`Replicator`] decides, this module does. Every
-//! call into the replicator reads the store, so it runs on a blocking thread; what it
-//! returns comes back to the event loop as [`Done`], and the loop sends requests and
-//! responses (only it owns the swarm).
+//! Carrying out `tipx_protocol::sync` in the daemon: the [`Replicator`] decides, this module
+//! does. The event loop owns the replicator by value and calls it directly (it reads no
+//! store); the two kinds of work that touch the disk leave the loop and come back as
+//! [`Done`]: serving a page (read on a blocking thread) and storing received records (the
+//! node's [`Intake`] pipeline).
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use libp2p::{
     PeerId,
     request_response::{OutboundRequestId, ResponseChannel},
 };
 use tipx_protocol::{
-    FeedId, PublicKey, Store as _,
+    FeedId, Membership, PublicKey, Record, RecordId, Store as _,
     store::{AuditEntry, AuditEvent},
-    sync::{Action, Context, Replicator, Reply, Request, Response, Verdict},
+    sync::{Context, Effects, Page, Replicator, Reply, Request, Response, Verdict, carry_out},
 };
-use tokio::sync::mpsc;
 
 use super::{
     Stored,
@@ -26,21 +23,25 @@ use super::{
 };
 use crate::node::{Intake, Node, Received, now_ms};
 
-/// Replication state shared between the loop and its blocking tasks.
-pub(super) struct State {
-    replicator: Arc<Mutex<Replicator>>,
+/// The daemon's replication state, owned by the event loop.
+pub(super) struct Sync {
+    replicator: Replicator,
+    /// Requests sent and not answered yet.
     outbound: HashMap<OutboundRequestId, (PublicKey, Request)>,
+    /// Peers refused until a time (ms since the Unix epoch).
     bans: HashMap<PeerId, u64>,
     intake: Intake,
 }
 
-impl State {
+impl Sync {
+    /// The replication state of `node`, seeded with the feeds its store holds.
     pub(super) fn new(
         config: tipx_protocol::sync::Config,
         node: Arc<Node>,
-    ) -> std::io::Result<Self> {
+    ) -> anyhow::Result<Self> {
+        let feeds = node.store.feeds()?;
         Ok(Self {
-            replicator: Arc::new(Mutex::new(Replicator::new(config))),
+            replicator: Replicator::new(config, feeds),
             outbound: HashMap::new(),
             bans: HashMap::new(),
             intake: Intake::start(node)?,
@@ -48,165 +49,79 @@ impl State {
     }
 }
 
-/// Where received records go, and where what became of them is reported: the intake,
-/// then the replicator and the loop.
-#[derive(Clone)]
-struct Sink {
-    node: Arc<Node>,
-    replicator: Arc<Mutex<Replicator>>,
-    tx: mpsc::Sender<Done>,
-    intake: Intake,
-}
-
-impl Sink {
-    /// Hands records from `peer` (a page of `page`, or a push) to the intake; once they
-    /// are stored, tells the replicator, counts offences, and answers a push on `ack`.
-    fn receive(
-        &self,
-        peer: PublicKey,
-        page: Option<FeedId>,
-        records: Vec<Vec<u8>>,
-        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
-    ) {
-        let sink = self.clone();
-        let total = records.len() as u32;
-        self.intake.submit(
-            peer,
-            records,
-            Box::new(move |result| {
-                let mut out = vec![];
-                let (stored, refused, actions) = {
-                    let mut rep = sink.replicator.lock().unwrap_or_else(|p| p.into_inner());
-                    after_store(&sink.node, &mut rep, peer, page, total, result, &mut out)
-                };
-                out.push(match ack {
-                    Some((channel, pid)) => Done::Reply {
-                        channel,
-                        peer: pid,
-                        response: Response::Ack { stored, refused },
-                        actions,
-                    },
-                    None => Done::Actions(actions),
-                });
-                for d in out {
-                    if sink.tx.blocking_send(d).is_err() {
-                        break;
-                    }
-                }
-            }),
-        );
-    }
-}
-
-/// Results of blocking work, for the loop to carry out.
+/// Results of work done off the loop, for the loop to carry on with.
 pub(crate) enum Done {
-    /// Actions to carry out.
-    Actions(Vec<Action>),
-    /// An answer to send, then actions.
-    Reply {
+    /// A page read from the store, to send as the answer to a fetch.
+    Served {
         channel: ResponseChannel<Vec<u8>>,
         peer: PeerId,
         response: Response,
-        actions: Vec<Action>,
     },
-    /// Traffic counters of a peer.
-    Counted {
-        peer: PeerId,
-        received: u64,
-        rejected: u64,
+    /// Records from `peer` were checked and stored (or the store failed): a page of `page`,
+    /// or a push to acknowledge on `ack`.
+    Received {
+        peer: PublicKey,
+        page: Option<FeedId>,
+        total: usize,
+        result: Result<Received, crate::node::Error>,
+        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
     },
 }
 
-type Job = Box<dyn FnOnce(&Node, &mut Replicator, &mut Vec<Done>) + Send>;
-
 impl EventLoop {
-    fn sink(&self) -> Sink {
-        Sink {
-            node: self.node.clone(),
-            replicator: self.sync_state.replicator.clone(),
-            tx: self.done_tx.clone(),
-            intake: self.sync_state.intake.clone(),
-        }
+    /// The replicator's view of this node now: a snapshot of the membership, and the time.
+    fn membership(&self) -> Arc<Membership> {
+        self.node.membership()
     }
 
-    /// Runs `job` on a blocking thread with the node and the replicator; sends what it
-    /// produced back to the loop.
-    fn blocking(&self, job: Job) {
-        let node = self.node.clone();
-        let rep = self.sync_state.replicator.clone();
-        let tx = self.done_tx.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut out = vec![];
-            {
-                let mut rep = rep.lock().unwrap_or_else(|p| p.into_inner());
-                job(&node, &mut rep, &mut out);
-            }
-            for d in out {
-                if tx.blocking_send(d).is_err() {
-                    break;
-                }
-            }
-        });
+    /// Calls the replicator with a context, then carries out what it returns.
+    fn replicate(
+        &mut self,
+        f: impl FnOnce(&mut Replicator, &Context<'_>) -> Vec<tipx_protocol::sync::Action>,
+    ) {
+        let m = self.membership();
+        let cx = Context {
+            membership: &m,
+            now_ms: now_ms(),
+        };
+        let actions = f(&mut self.sync.replicator, &cx);
+        carry_out(actions, self);
     }
 
     pub(super) fn start_sync(&mut self, peer: PeerId) {
         let Some(key) = public_key(&peer) else { return };
-        self.blocking(Box::new(move |node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            match rep.on_connected(key, &cx) {
-                Ok(a) => out.push(Done::Actions(a)),
-                Err(e) => tracing::error!(error = %e, "store failed during sync"),
-            }
-        }));
+        let _span = tracing::debug_span!("sync", peer = %peer).entered();
+        self.replicate(|rep, cx| rep.on_connected(key, cx));
     }
 
     pub(super) fn tick_sync(&mut self) {
         let now = now_ms();
         let expired: Vec<PeerId> = self
-            .sync_state
+            .sync
             .bans
             .iter()
             .filter(|(_, until)| **until <= now)
             .map(|(p, _)| *p)
             .collect();
         for p in expired {
-            self.sync_state.bans.remove(&p);
+            self.sync.bans.remove(&p);
             self.swarm.behaviour_mut().bans.unblock_peer(p);
             tracing::info!(peer = %p, "cooling-off period over");
         }
-        self.blocking(Box::new(|node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            match rep.on_tick(&cx) {
-                Ok(a) => out.push(Done::Actions(a)),
-                Err(e) => tracing::error!(error = %e, "store failed during sync"),
-            }
-        }));
+        self.replicate(|rep, cx| rep.on_tick(cx));
     }
 
     pub(super) fn on_disconnected_sync(&mut self, peer: PeerId) {
         let Some(key) = public_key(&peer) else { return };
-        self.blocking(Box::new(move |node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            if let Ok(a) = rep.on_disconnected(key, &cx) {
-                out.push(Done::Actions(a));
-            }
-        }));
+        self.replicate(|rep, cx| rep.on_disconnected(key, cx));
     }
 
     pub(super) fn on_stored(&mut self, s: Stored) {
         match s {
-            Stored::Published(ids) => self.blocking(Box::new(move |node, rep, out| {
-                let records: Vec<_> = ids
-                    .iter()
-                    .filter_map(|id| node.store.get(id).ok().flatten())
-                    .collect();
-                let m = node.membership();
-                let cx = context(node, &m);
-                out.push(Done::Actions(rep.on_published(&records, &cx)));
-            })),
+            Stored::Published(records) => {
+                let _span = tracing::debug_span!("publish", records = records.len()).entered();
+                self.replicate(|rep, cx| rep.on_published(&records, cx));
+            }
             Stored::MembershipChanged => {
                 self.refresh_membership();
                 self.tick_sync();
@@ -221,6 +136,7 @@ impl EventLoop {
         channel: ResponseChannel<Vec<u8>>,
     ) {
         let Some(key) = public_key(&peer) else { return };
+        let _span = tracing::debug_span!("sync request", peer = %peer).entered();
         let request = match Request::decode(&bytes) {
             Ok(r) => r,
             Err(e) => {
@@ -233,260 +149,268 @@ impl EventLoop {
                     .behaviour_mut()
                     .sync
                     .send_response(channel, denied.encode());
-                self.blocking(Box::new(move |node, rep, out| {
-                    offence(node, rep, key, &e.to_string(), out)
-                }));
+                self.malformed(key, e.to_string());
                 return;
             }
         };
-        let sink = self.sink();
-        self.blocking(Box::new(move |node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            let handled = match rep.handle_request(key, request, &cx) {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::error!(error = %e, "store failed answering a sync request");
-                    out.push(Done::Reply {
-                        channel,
-                        peer,
-                        response: Response::Denied {
-                            reason: "internal error".into(),
-                        },
-                        actions: vec![],
-                    });
-                    return;
-                }
-            };
-            let actions = handled.actions;
-            let response = match handled.reply {
-                Reply::Respond(r) => r,
-                Reply::StoreThenAck { records } => {
-                    out.push(Done::Actions(actions));
-                    sink.receive(key, None, records, Some((channel, peer)));
-                    return;
-                }
-            };
-            if let Response::Records { records, .. } = &response {
-                audit_sent(node, key, records);
+        let m = self.membership();
+        let cx = Context {
+            membership: &m,
+            now_ms: now_ms(),
+        };
+        let handled = self.sync.replicator.handle_request(key, request, &cx);
+        match handled.reply {
+            Reply::Respond(response) => self.respond(channel, peer, response),
+            Reply::Serve(page) => self.serve(channel, peer, key, page),
+            Reply::StoreThenAck { records } => {
+                self.receive(key, None, records, Some((channel, peer)))
             }
-            out.push(Done::Reply {
-                channel,
-                peer,
-                response,
-                actions,
-            });
-        }));
+        }
+        carry_out(handled.actions, self);
     }
 
     pub(super) fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, bytes: Vec<u8>) {
-        let Some((key, request)) = self.sync_state.outbound.remove(&id) else {
+        let Some((key, request)) = self.sync.outbound.remove(&id) else {
             return;
         };
-        let response = Response::decode(&bytes);
-        self.blocking(Box::new(move |node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            let result = match response {
-                Ok(r) => rep.on_response(key, &request, r, &cx),
-                Err(e) => {
-                    tracing::warn!(peer = %peer, reason = %e, "malformed sync response");
-                    offence(node, rep, key, &e.to_string(), out);
-                    rep.on_failure(key, &request, &cx)
-                }
-            };
-            match result {
-                Ok(a) => out.push(Done::Actions(a)),
-                Err(e) => tracing::error!(error = %e, "store failed during sync"),
+        let _span = tracing::debug_span!("sync response", peer = %peer).entered();
+        match Response::decode(&bytes) {
+            Ok(response) => self.replicate(|rep, cx| rep.on_response(key, &request, response, cx)),
+            Err(e) => {
+                tracing::warn!(peer = %peer, reason = %e, "malformed sync response");
+                self.malformed(key, e.to_string());
+                self.replicate(|rep, cx| rep.on_failure(key, &request, cx));
             }
-        }));
+        }
     }
 
     pub(super) fn on_failure(&mut self, _peer: PeerId, id: OutboundRequestId) {
-        let Some((key, request)) = self.sync_state.outbound.remove(&id) else {
+        let Some((key, request)) = self.sync.outbound.remove(&id) else {
             return;
         };
-        self.blocking(Box::new(move |node, rep, out| {
-            let m = node.membership();
-            let cx = context(node, &m);
-            if let Ok(a) = rep.on_failure(key, &request, &cx) {
-                out.push(Done::Actions(a));
-            }
-        }));
+        self.replicate(|rep, cx| rep.on_failure(key, &request, cx));
     }
 
     pub(super) fn on_done(&mut self, d: Done) {
         match d {
-            Done::Actions(actions) => self.carry_out(actions),
-            Done::Reply {
+            Done::Served {
                 channel,
                 peer,
                 response,
-                actions,
-            } => {
-                if let Response::Records { records, .. } = &response
-                    && let Some(p) = self.peers.get_mut(&peer)
-                {
-                    p.sent += records.len() as u64;
-                }
-                if self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, response.encode())
-                    .is_err()
-                {
-                    tracing::debug!(peer = %peer, "peer left before the answer");
-                }
-                self.carry_out(actions);
-            }
-            Done::Counted {
+            } => self.respond(channel, peer, response),
+            Done::Received {
                 peer,
-                received,
-                rejected,
-            } => {
-                if let Some(p) = self.peers.get_mut(&peer) {
-                    p.received += received;
-                    p.rejected += rejected;
-                }
-            }
+                page,
+                total,
+                result,
+                ack,
+            } => self.on_received(peer, page, total, result, ack),
         }
     }
 
-    fn carry_out(&mut self, actions: Vec<Action>) {
-        for a in actions {
-            match a {
-                Action::Send { peer, request } => {
-                    let pid = peer_id(&peer);
-                    if let Request::Push { records } = &request {
-                        if let Some(p) = self.peers.get_mut(&pid) {
-                            p.sent += records.len() as u64;
-                        }
-                        let (node, records) = (self.node.clone(), records.clone());
-                        tokio::task::spawn_blocking(move || audit_sent(&node, peer, &records));
-                    }
-                    let id = self
-                        .swarm
-                        .behaviour_mut()
-                        .sync
-                        .send_request(&pid, request.encode());
-                    self.sync_state.outbound.insert(id, (peer, request));
-                }
-                Action::Store {
-                    peer,
-                    feed,
-                    records,
-                } => self.sink().receive(peer, Some(feed), records, None),
-                Action::Synced { peer } => {
-                    if let Some(p) = self.peers.get_mut(&peer_id(&peer)) {
-                        p.last_sync_ms = Some(now_ms());
-                    }
-                }
-                Action::Disconnect { peer, until_ms } => {
-                    let pid = peer_id(&peer);
-                    tracing::warn!(peer = %pid, until_ms, "too many invalid records: disconnecting and refusing for a cooling-off period");
-                    self.swarm.behaviour_mut().bans.block_peer(pid);
-                    self.sync_state.bans.insert(pid, until_ms);
-                }
-            }
-        }
-    }
-}
-
-/// The replicator's view of this node now.
-fn context<'a>(
-    node: &'a Node,
-    m: &'a tipx_protocol::Membership,
-) -> Context<'a, crate::store::SledStore> {
-    Context {
-        membership: m,
-        store: &node.store,
-        now_ms: now_ms(),
-    }
-}
-
-/// After records from `peer` (`total` of them; a page of `page`, or a push) were stored, or
-/// the store failed: logs and counts the refused ones as offences and tells the
-/// replicator. Returns (stored, refused, actions).
-fn after_store(
-    node: &Node,
-    rep: &mut Replicator,
-    peer: PublicKey,
-    page: Option<FeedId>,
-    total: u32,
-    result: Result<Received, crate::node::Error>,
-    out: &mut Vec<Done>,
-) -> (u32, u32, Vec<Action>) {
-    let m = node.membership();
-    let cx = context(node, &m);
-    let received = match result {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "store failed while receiving");
-            let actions = rep.on_stored(peer, page, &[], &cx).unwrap_or_default();
-            return (0, total, actions);
-        }
-    };
-    let mut refused = 0;
-    let mut actions = vec![];
-    for rejection in received.outcomes.iter().filter_map(|o| o.as_ref().err()) {
-        refused += 1;
-        if rejection.is_offence() {
-            tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
-        } else {
-            // A gap (earlier records still on their way) or an author this node does not
-            // know yet: expected while a federation settles, and fetched or retried.
-            tracing::debug!(peer = %peer, reason = %rejection, code = rejection.code(), "record not taken yet");
-        }
-        if rejection.is_offence()
-            && let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms())
+    /// Sends `response` on `channel`, counting the records it carries.
+    fn respond(&mut self, channel: ResponseChannel<Vec<u8>>, peer: PeerId, response: Response) {
+        if let Response::Records { records, .. } = &response
+            && let Some(p) = self.peers.get_mut(&peer)
         {
-            actions.push(Action::Disconnect { peer, until_ms });
+            p.sent += records.len() as u64;
+        }
+        if self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, response.encode())
+            .is_err()
+        {
+            tracing::debug!(peer = %peer, "peer left before the answer");
         }
     }
-    match rep.on_stored(peer, page, &received.stored, &cx) {
-        Ok(a) => actions.extend(a),
-        Err(e) => tracing::error!(error = %e, "store failed during sync"),
+
+    /// Reads `page` from the store on a blocking thread, audits what is sent, and hands
+    /// the answer back to the loop.
+    fn serve(&self, channel: ResponseChannel<Vec<u8>>, peer: PeerId, key: PublicKey, page: Page) {
+        let (node, tx) = (self.node.clone(), self.done_tx.clone());
+        tokio::task::spawn_blocking(move || {
+            let response = match node.store.feed_range(
+                &page.feed,
+                page.from_seq,
+                page.max_records,
+                page.max_bytes,
+            ) {
+                Ok(held) => {
+                    let mut ids: Vec<RecordId> = held
+                        .iter()
+                        .take(AUDIT_IDS_PER_ENTRY)
+                        .map(|r| r.id)
+                        .collect();
+                    let response = page.respond(held);
+                    if let Response::Records { records, .. } = &response {
+                        ids.truncate(records.len());
+                        audit_sent(&node, key, ids, records.len());
+                    }
+                    response
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "store failed serving a page");
+                    Response::Denied {
+                        reason: "internal error".into(),
+                    }
+                }
+            };
+            let _ = tx.blocking_send(Done::Served {
+                channel,
+                peer,
+                response,
+            });
+        });
     }
-    let stored = received.stored.len() as u32;
-    out.push(Done::Counted {
-        peer: peer_id(&peer),
-        received: stored as u64,
-        rejected: refused as u64,
-    });
-    (stored, refused, actions)
+
+    /// Hands records from `peer` (a page of `page`, or a push to acknowledge on `ack`) to
+    /// the intake; what became of them comes back as [`Done::Received`].
+    fn receive(
+        &self,
+        peer: PublicKey,
+        page: Option<FeedId>,
+        records: Vec<Vec<u8>>,
+        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
+    ) {
+        let tx = self.done_tx.clone();
+        let total = records.len();
+        self.sync.intake.submit(
+            peer,
+            records,
+            Box::new(move |result| {
+                let _ = tx.blocking_send(Done::Received {
+                    peer,
+                    page,
+                    total,
+                    result,
+                    ack,
+                });
+            }),
+        );
+    }
+
+    /// Records from `peer` were stored (durably) or the store failed: tells the
+    /// replicator, acknowledges a push, counts traffic.
+    fn on_received(
+        &mut self,
+        peer: PublicKey,
+        page: Option<FeedId>,
+        total: usize,
+        result: Result<Received, crate::node::Error>,
+        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
+    ) {
+        let (stored, refused) = match result {
+            Ok(r) => {
+                let refused: Vec<_> = r.outcomes.into_iter().filter_map(Result::err).collect();
+                for rejection in &refused {
+                    if rejection.is_offence() {
+                        tracing::warn!(peer = %peer, reason = %rejection, code = rejection.code(), "record rejected");
+                    } else {
+                        // A gap (earlier records still on their way) or an author this
+                        // node does not know yet: expected while a federation settles,
+                        // and fetched or retried.
+                        tracing::debug!(peer = %peer, reason = %rejection, code = rejection.code(), "record not taken yet");
+                    }
+                }
+                (r.stored, refused)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "store failed while receiving");
+                (vec![], vec![])
+            }
+        };
+        let pid = peer_id(&peer);
+        if let Some((channel, pid)) = ack {
+            let not_stored = total - stored.len();
+            self.respond(channel, pid, Response::ack(stored.len(), not_stored));
+        }
+        if let Some(p) = self.peers.get_mut(&pid) {
+            p.received += stored.len() as u64;
+            p.rejected += refused.len() as u64;
+        }
+        self.replicate(|rep, cx| rep.on_received(peer, page, &stored, &refused, cx));
+    }
+
+    /// A message from `peer` did not decode: audited, and counted as an offence.
+    fn malformed(&mut self, peer: PublicKey, reason: String) {
+        let node = self.node.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = node.store.audit(&[AuditEntry {
+                peer: Some(peer.peer_id()),
+                code: Some("malformed-message".into()),
+                ..AuditEntry::new(
+                    now_ms(),
+                    AuditEvent::Rejected,
+                    format!("malformed sync message: {reason}"),
+                )
+            }]);
+        });
+        if let Verdict::Disconnect { until_ms } =
+            self.sync.replicator.record_offence(peer, now_ms())
+        {
+            self.disconnect(peer, until_ms);
+        }
+    }
 }
 
-fn offence(node: &Node, rep: &mut Replicator, peer: PublicKey, reason: &str, out: &mut Vec<Done>) {
-    let _ = node.store.audit(&[AuditEntry {
-        peer: Some(peer.peer_id()),
-        code: Some("malformed-message".into()),
-        ..AuditEntry::new(
-            now_ms(),
-            AuditEvent::Rejected,
-            format!("malformed sync message: {reason}"),
-        )
-    }]);
-    if let Verdict::Disconnect { until_ms } = rep.record_offence(peer, now_ms()) {
-        out.push(Done::Actions(vec![Action::Disconnect { peer, until_ms }]));
+impl Effects for EventLoop {
+    fn send(&mut self, peer: PublicKey, request: Request) {
+        let pid = peer_id(&peer);
+        if let Request::Push { records } = &request {
+            if let Some(p) = self.peers.get_mut(&pid) {
+                p.sent += records.len() as u64;
+            }
+            // The ids of a push are read back from its bytes (the first few only): the
+            // replicator paged the published records into requests.
+            let n = records.len();
+            let firsts: Vec<Vec<u8>> = records.iter().take(AUDIT_IDS_PER_ENTRY).cloned().collect();
+            let node = self.node.clone();
+            tokio::task::spawn_blocking(move || {
+                let ids = firsts
+                    .iter()
+                    .filter_map(|b| Record::decode(b).ok())
+                    .map(|r| r.id)
+                    .collect();
+                audit_sent(&node, peer, ids, n);
+            });
+        }
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&pid, request.encode());
+        self.sync.outbound.insert(id, (peer, request));
+    }
+
+    fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {
+        self.receive(peer, Some(feed), records, None);
+    }
+
+    fn synced(&mut self, peer: PublicKey) {
+        if let Some(p) = self.peers.get_mut(&peer_id(&peer)) {
+            p.last_sync_ms = Some(now_ms());
+        }
+    }
+
+    fn disconnect(&mut self, peer: PublicKey, until_ms: u64) {
+        let pid = peer_id(&peer);
+        tracing::warn!(peer = %pid, until_ms, "too many invalid records: disconnecting and refusing for a cooling-off period");
+        self.swarm.behaviour_mut().bans.block_peer(pid);
+        self.sync.bans.insert(pid, until_ms);
     }
 }
 
 /// Ids listed in one "sent" audit entry; a longer page is summarised.
 const AUDIT_IDS_PER_ENTRY: usize = 16;
 
-/// Writes one audit entry for a message of records sent to `peer`, naming them.
-fn audit_sent(node: &Node, peer: PublicKey, records: &[Vec<u8>]) {
-    if records.is_empty() {
+/// Writes one audit entry for `n` records sent to `peer` in one message, naming the first
+/// of them (`ids`, at most [`AUDIT_IDS_PER_ENTRY`]).
+fn audit_sent(node: &Node, peer: PublicKey, ids: Vec<RecordId>, n: usize) {
+    if n == 0 {
         return;
     }
-    let ids: Vec<tipx_protocol::RecordId> = records
-        .iter()
-        .take(AUDIT_IDS_PER_ENTRY)
-        .filter_map(|b| tipx_protocol::Record::decode(b).ok())
-        .map(|r| r.id)
-        .collect();
-    let n = records.len();
     let detail = match n {
         1 => "1 record".to_string(),
         n if n > ids.len() => format!("{n} records (the first {} listed)", ids.len()),

@@ -3,7 +3,7 @@
 //! async callers run it on a blocking thread.
 
 use std::{
-    sync::{Mutex, RwLock},
+    sync::{Arc, Mutex, RwLock},
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
@@ -57,7 +57,9 @@ pub struct Node {
     key: Keypair,
     state: StateCode,
     max_record_bytes: usize,
-    membership: RwLock<Membership>,
+    /// The roster and consents: swapped whole (copy on write) when they change, so that a
+    /// reader takes a cheap snapshot.
+    membership: RwLock<Arc<Membership>>,
     /// Serialises publishing, so each own feed gets its seqs in order.
     publishing: Mutex<()>,
     started: Instant,
@@ -96,7 +98,7 @@ impl Node {
             key,
             state,
             max_record_bytes,
-            membership: RwLock::new(membership),
+            membership: RwLock::new(Arc::new(membership)),
             publishing: Mutex::new(()),
             started: Instant::now(),
             anchor,
@@ -132,8 +134,8 @@ impl Node {
         self.membership.read().expect("not poisoned").state_of(key)
     }
 
-    /// A copy of the membership view (roster and consents).
-    pub fn membership(&self) -> Membership {
+    /// A snapshot of the membership view (roster and consents).
+    pub fn membership(&self) -> Arc<Membership> {
         self.membership.read().expect("not poisoned").clone()
     }
 
@@ -315,7 +317,9 @@ impl Node {
         for v in &verified {
             membership_changed |= self.learn(v);
         }
-        self.emit(crate::net::Stored::Published(ids.clone()));
+        self.emit(crate::net::Stored::Published(
+            verified.into_iter().map(|v| v.record).collect(),
+        ));
         if membership_changed {
             self.emit(crate::net::Stored::MembershipChanged);
         }
@@ -355,11 +359,11 @@ impl Node {
                     at_ms: v.record.header.created_at_ms,
                 };
                 let mut m = self.membership.write().expect("not poisoned");
-                m.apply_consent(v.record.header.author_state, c.partner, at)
+                Arc::make_mut(&mut m).apply_consent(v.record.header.author_state, c.partner, at)
             }
             Some(Body::Roster(r)) => {
                 let mut m = self.membership.write().expect("not poisoned");
-                m.apply_roster(r.clone())
+                Arc::make_mut(&mut m).apply_roster(r.clone())
             }
             _ => false,
         };

@@ -1,8 +1,10 @@
 //! [`Replicator`]: one node's replication state machine. Events go in — a peer connected
 //! or left, the timer, records published or stored, a request or a response — with a
-//! [`Context`] (membership, store, the clock); [`Action`]s come out, and the node carries
-//! them out. Calls may come while stores are still under way (on other threads): the
-//! replicator counts them, and needs exactly one `on_stored` after each store it asked for.
+//! [`Context`] (membership, the clock); [`Action`]s come out, and the node carries them
+//! out. It keeps the head of every feed the node holds (seeded from the store at start,
+//! then kept in step by `on_published` and `on_stored`), so it never reads the store.
+//! Calls may come while stores are still under way (on other threads): the replicator
+//! counts them, and needs exactly one `on_stored` after each store it asked for.
 
 mod respond;
 
@@ -11,22 +13,68 @@ use std::collections::BTreeMap;
 use crate::{
     FeedId, Membership, PublicKey, Record, StateCode,
     feed::Head,
-    record::Header,
-    store::Store,
+    store::FeedInfo,
     sync::{
         Action, Config, Context, FeedHead, MAX_HEADS, MAX_ROUND_MS, Offences, Request, Response,
         Verdict, digest,
         session::{PageDone, Round, Sessions},
-        shared_heads, shares_header,
+        shared_heads, shares, shares_header,
     },
 };
 
-/// One node's replication state: a session per connected peer and the offence counts.
+/// One node's replication state: the feeds it holds, a session per connected peer and the
+/// offence counts.
 #[derive(Debug)]
 pub struct Replicator {
     config: Config,
+    held: Held,
     sessions: Sessions,
     offences: Offences,
+}
+
+/// The feeds the node holds: each one's author, audience and head.
+#[derive(Debug, Default)]
+pub(super) struct Held(BTreeMap<FeedId, FeedInfo>);
+
+impl Held {
+    /// The seq held of `feed` (0 if none).
+    pub(super) fn seq(&self, feed: &FeedId) -> u64 {
+        self.0.get(feed).map_or(0, |f| f.head.seq)
+    }
+
+    /// What is held of `feed`.
+    pub(super) fn get(&self, feed: &FeedId) -> Option<&FeedInfo> {
+        self.0.get(feed)
+    }
+
+    /// Every feed held.
+    pub(super) fn all(&self) -> impl Iterator<Item = &FeedInfo> {
+        self.0.values()
+    }
+
+    /// `r` is stored: its feed is held up to its seq at least.
+    fn note(&mut self, r: &Record) {
+        let head = Head {
+            seq: r.header.seq,
+            id: r.id,
+        };
+        match self.0.get_mut(&r.header.feed) {
+            Some(f) if f.head.seq < head.seq => f.head = head,
+            Some(_) => {}
+            None => {
+                self.0.insert(
+                    r.header.feed,
+                    FeedInfo {
+                        feed: r.header.feed,
+                        author: r.header.author,
+                        author_state: r.header.author_state,
+                        audience: r.header.audience.codes(),
+                        head,
+                    },
+                );
+            }
+        }
+    }
 }
 
 /// The state of `peer`: from the roster, or `OAS` for the anchor key (so that a node with no
@@ -34,14 +82,6 @@ pub struct Replicator {
 fn peer_state(m: &Membership, peer: &PublicKey) -> Option<StateCode> {
     m.state_of(peer)
         .or_else(|| (*peer == m.anchor_key()).then(StateCode::coordinator))
-}
-
-/// The head of `feed` and the header of its last record, if held.
-fn held<S: Store>(store: &S, feed: &FeedId) -> Result<Option<(Head, Header)>, S::Error> {
-    let Some(head) = store.head(feed)? else {
-        return Ok(None);
-    };
-    Ok(store.get(&head.id)?.map(|r| (head, r.header)))
 }
 
 /// Records grouped by feed, each group in the given order.
@@ -54,13 +94,20 @@ fn by_feed(records: &[Record]) -> BTreeMap<FeedId, Vec<&Record>> {
 }
 
 impl Replicator {
-    /// A replicator with no peers; page limits are capped at the protocol maxima.
-    pub fn new(config: Config) -> Self {
+    /// A replicator with no peers, for a node that holds `feeds` (the store's
+    /// `Store::feeds` at start); page limits are capped at the protocol maxima.
+    pub fn new(config: Config, feeds: impl IntoIterator<Item = FeedInfo>) -> Self {
         Self {
             config: config.clamped(),
+            held: Held(feeds.into_iter().map(|f| (f.feed, f)).collect()),
             sessions: Sessions::default(),
             offences: Offences::new(),
         }
+    }
+
+    /// The seq this node holds of `feed`, as the replicator knows it (0 if none).
+    pub fn held_seq(&self, feed: &FeedId) -> u64 {
+        self.held.seq(feed)
     }
 
     /// The configuration in force.
@@ -91,37 +138,29 @@ impl Replicator {
     }
 
     /// The first connection to `peer` is up: opens its session and starts a round.
-    pub fn on_connected<S: Store>(
-        &mut self,
-        peer: PublicKey,
-        cx: &Context<'_, S>,
-    ) -> Result<Vec<Action>, S::Error> {
+    pub fn on_connected(&mut self, peer: PublicKey, cx: &Context<'_>) -> Vec<Action> {
         let mut out = Vec::new();
         if self.offences.is_banned(&peer, cx.now_ms) {
-            return Ok(out);
+            return out;
         }
         if self.sessions.open(peer).round.is_none() {
-            self.start_round(peer, cx, &mut out)?;
+            self.start_round(peer, cx, &mut out);
         }
-        Ok(out)
+        out
     }
 
     /// The last connection to `peer` is closed: forgets its session; other peers may take
     /// over its fetches.
-    pub fn on_disconnected<S: Store>(
-        &mut self,
-        peer: PublicKey,
-        cx: &Context<'_, S>,
-    ) -> Result<Vec<Action>, S::Error> {
+    pub fn on_disconnected(&mut self, peer: PublicKey, cx: &Context<'_>) -> Vec<Action> {
         self.sessions.close(&peer);
         let mut out = Vec::new();
-        self.settle(cx, &mut out)?;
-        Ok(out)
+        self.settle(cx, &mut out);
+        out
     }
 
     /// The timer (call it every few seconds): starts the rounds that are due, abandons
     /// stuck ones, forgets old offences.
-    pub fn on_tick<S: Store>(&mut self, cx: &Context<'_, S>) -> Result<Vec<Action>, S::Error> {
+    pub fn on_tick(&mut self, cx: &Context<'_>) -> Vec<Action> {
         let now = cx.now_ms;
         self.offences.prune(now);
         let (mut due, mut abandoned) = (Vec::new(), Vec::new());
@@ -143,18 +182,17 @@ impl Replicator {
         }
         let mut out = Vec::new();
         for peer in due {
-            self.start_round(peer, cx, &mut out)?;
+            self.start_round(peer, cx, &mut out);
         }
-        Ok(out)
+        out
     }
 
-    /// This node published `records` (stored and flushed): pushes each feed's records to
-    /// every connected peer that shares the feed.
-    pub fn on_published<S: Store>(
-        &mut self,
-        records: &[Record],
-        cx: &Context<'_, S>,
-    ) -> Vec<Action> {
+    /// This node published `records` (stored and flushed): notes the new heads and pushes
+    /// each feed's records to every connected peer that shares the feed.
+    pub fn on_published(&mut self, records: &[Record], cx: &Context<'_>) -> Vec<Action> {
+        for r in records {
+            self.held.note(r);
+        }
         let m = cx.membership;
         let groups = by_feed(records);
         let mut out = Vec::new();
@@ -200,6 +238,27 @@ impl Replicator {
         }
     }
 
+    /// Records received from `from` were validated and stored (after an [`Action::Store`]
+    /// of `page`'s feed, or a [`crate::sync::Reply::StoreThenAck`] with `page` `None`):
+    /// `stored` are those newly stored, `refused` why others were not. A refusal that is
+    /// the sender's fault ([`crate::Rejection::is_offence`]) counts against it; then as
+    /// [`Replicator::on_stored`]. Call it exactly once per store, also when none was stored.
+    pub fn on_received(
+        &mut self,
+        from: PublicKey,
+        page: Option<FeedId>,
+        stored: &[Record],
+        refused: &[crate::Rejection],
+        cx: &Context<'_>,
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        for _ in refused.iter().filter(|r| r.is_offence()) {
+            self.offence(from, cx.now_ms, &mut out);
+        }
+        out.extend(self.on_stored(from, page, stored, cx));
+        out
+    }
+
     /// Records received from `from` were stored: `stored` are those newly stored, after an
     /// [`Action::Store`] (`page`: its feed) or a [`crate::sync::Reply::StoreThenAck`]
     /// (`page`: `None`). Call it exactly once for each, even if none was stored. Continues
@@ -207,19 +266,19 @@ impl Replicator {
     /// starts waiting fetches.
     ///
     /// A feed still being fetched page by page is announced once, after its last page.
-    pub fn on_stored<S: Store>(
+    pub fn on_stored(
         &mut self,
         from: PublicKey,
         page: Option<FeedId>,
         stored: &[Record],
-        cx: &Context<'_, S>,
-    ) -> Result<Vec<Action>, S::Error> {
+        cx: &Context<'_>,
+    ) -> Vec<Action> {
+        for r in stored {
+            self.held.note(r);
+        }
         let m = cx.membership;
         let mut out = Vec::new();
-        let page = match page {
-            Some(feed) => Some((feed, cx.store.head(&feed)?.map_or(0, |h| h.seq))),
-            None => None,
-        };
+        let page = page.map(|feed| (feed, self.held.seq(&feed)));
         match (self.sessions.stored(&from, page), page) {
             (PageDone::Fetch(from_seq), Some((feed, _))) => out.push(Action::Send {
                 peer: from,
@@ -234,8 +293,7 @@ impl Replicator {
             if self.sessions.is_fetching(&feed) || self.sessions.is_storing(&feed) {
                 continue;
             }
-            let last = rs.iter().map(|r| r.header.seq).max().unwrap_or(0);
-            let seq = cx.store.head(&feed)?.map_or(last, |h| h.seq.max(last));
+            let seq = self.held.seq(&feed);
             news.push((FeedHead { feed, seq }, &rs[0].header));
         }
         for peer in self.sessions.peers.keys() {
@@ -259,18 +317,18 @@ impl Replicator {
                 });
             }
         }
-        self.settle(cx, &mut out)?;
-        Ok(out)
+        self.settle(cx, &mut out);
+        out
     }
 
     /// The answer to a request this node sent to `peer` (`request` is that request).
-    pub fn on_response<S: Store>(
+    pub fn on_response(
         &mut self,
         peer: PublicKey,
         request: &Request,
         response: Response,
-        cx: &Context<'_, S>,
-    ) -> Result<Vec<Action>, S::Error> {
+        cx: &Context<'_>,
+    ) -> Vec<Action> {
         let mut out = Vec::new();
         match (request, response) {
             (Request::Digest { .. } | Request::Heads, Response::InSync) => {
@@ -282,7 +340,7 @@ impl Replicator {
                     && self.sessions.peers.contains_key(&peer)
                 {
                     for h in heads.into_iter().take(MAX_HEADS) {
-                        self.consider(peer, ps, h, cx)?;
+                        self.consider(peer, ps, h, cx);
                     }
                 }
             }
@@ -329,22 +387,22 @@ impl Replicator {
                 self.offence(peer, cx.now_ms, &mut out);
             }
         }
-        self.settle(cx, &mut out)?;
-        Ok(out)
+        self.settle(cx, &mut out);
+        out
     }
 
     /// A request this node sent to `peer` failed (timeout, connection closed, bad
     /// response bytes); `request` is that request.
-    pub fn on_failure<S: Store>(
+    pub fn on_failure(
         &mut self,
         peer: PublicKey,
         request: &Request,
-        cx: &Context<'_, S>,
-    ) -> Result<Vec<Action>, S::Error> {
+        cx: &Context<'_>,
+    ) -> Vec<Action> {
         self.forget(&peer, request);
         let mut out = Vec::new();
-        self.settle(cx, &mut out)?;
-        Ok(out)
+        self.settle(cx, &mut out);
+        out
     }
 
     /// Counts an offence found here (an answer that does not fit the question, records
@@ -378,20 +436,15 @@ impl Replicator {
 
     /// Sends `peer` the digest of the feeds shared with it (or asks for its heads when
     /// none is: a digest of nothing can only differ).
-    fn start_round<S: Store>(
-        &mut self,
-        peer: PublicKey,
-        cx: &Context<'_, S>,
-        out: &mut Vec<Action>,
-    ) -> Result<(), S::Error> {
+    fn start_round(&mut self, peer: PublicKey, cx: &Context<'_>, out: &mut Vec<Action>) {
         let m = cx.membership;
         if self.offences.is_banned(&peer, cx.now_ms) {
-            return Ok(());
+            return;
         }
         let Some(ps) = peer_state(m, &peer) else {
-            return Ok(());
+            return;
         };
-        let heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+        let heads = shared_heads(m, m.own_state(), ps, self.held.all());
         let s = self.sessions.open(peer);
         s.last_round_ms = Some(cx.now_ms);
         s.round = Some(Round {
@@ -408,7 +461,6 @@ impl Replicator {
             }
         };
         out.push(Action::Send { peer, request });
-        Ok(())
     }
 
     fn round_mut(&mut self, peer: &PublicKey) -> Option<&mut Round> {
@@ -435,36 +487,25 @@ impl Replicator {
 
     /// `peer` (of state `ps`) holds `h`: note it if this node is behind and may take the
     /// feed from that peer. With no roster yet, only the roster's feed is taken.
-    fn consider<S: Store>(
-        &mut self,
-        peer: PublicKey,
-        ps: StateCode,
-        h: FeedHead,
-        cx: &Context<'_, S>,
-    ) -> Result<(), S::Error> {
+    fn consider(&mut self, peer: PublicKey, ps: StateCode, h: FeedHead, cx: &Context<'_>) {
         let m = cx.membership;
         if m.roster().is_none() && h.feed != m.roster_feed() {
             self.sessions.open(peer).rerun = true;
-            return Ok(());
+            return;
         }
-        let have = match held(cx.store, &h.feed)? {
-            Some((_, header)) if !shares_header(m, m.own_state(), ps, &header) => return Ok(()),
-            Some((head, _)) => head.seq,
+        let have = match self.held.get(&h.feed) {
+            Some(f) if !shares(m, m.own_state(), ps, f) => return,
+            Some(f) => f.head.seq,
             None => 0,
         };
         if h.seq > have {
             self.sessions.open(peer).want(h.feed, h.seq);
         }
-        Ok(())
     }
 
     /// Starts the fetches that may start, and ends the rounds that are over (a round with
     /// records still being stored ends in `on_stored`).
-    fn settle<S: Store>(
-        &mut self,
-        cx: &Context<'_, S>,
-        out: &mut Vec<Action>,
-    ) -> Result<(), S::Error> {
+    fn settle(&mut self, cx: &Context<'_>, out: &mut Vec<Action>) {
         let (page_records, page_bytes) = (self.config.page_records, self.config.page_bytes);
         let fetch = |feed, from_seq| Request::Fetch {
             feed,
@@ -472,7 +513,8 @@ impl Replicator {
             max_records: page_records,
             max_bytes: page_bytes,
         };
-        self.sessions.pump(cx.store, fetch, out)?;
+        let held = &self.held;
+        self.sessions.pump(|feed| held.seq(feed), fetch, out);
         let mut again = Vec::new();
         for (peer, s) in self.sessions.peers.iter_mut() {
             let Some(round) = s.round else { continue };
@@ -488,8 +530,7 @@ impl Replicator {
             }
         }
         for peer in again {
-            self.start_round(peer, cx, out)?;
+            self.start_round(peer, cx, out);
         }
-        Ok(())
     }
 }

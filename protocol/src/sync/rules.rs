@@ -77,14 +77,14 @@ fn allowed(
 
 /// The heads of the feeds in `feeds` that a node of state `local` shares with `peer`,
 /// sorted by feed.
-pub fn shared_heads(
+pub fn shared_heads<'a>(
     membership: &Membership,
     local: StateCode,
     peer: StateCode,
-    feeds: &[FeedInfo],
+    feeds: impl IntoIterator<Item = &'a FeedInfo>,
 ) -> Vec<FeedHead> {
     let mut out: Vec<FeedHead> = feeds
-        .iter()
+        .into_iter()
         .filter(|f| shares(membership, local, peer, f))
         .map(|f| FeedHead {
             feed: f.feed,

@@ -13,7 +13,6 @@ use std::{
 
 use crate::{
     FeedId, PublicKey,
-    store::Store,
     sync::{Action, MAX_FETCHES_PER_PEER, MAX_HEADS, Request},
 };
 
@@ -236,14 +235,14 @@ impl Sessions {
 
     /// Starts the fetches that may start: per peer up to [`MAX_FETCHES_PER_PEER`], for
     /// feeds no fetch is under way for and not settling (pages or pushes not stored yet, so
-    /// the store's head is stale). Each starts after the head the store holds; a want the
-    /// store already covers is dropped.
-    pub(super) fn pump<S: Store>(
+    /// the head is stale). Each starts after the seq held (`held_seq`); a want already
+    /// covered is dropped.
+    pub(super) fn pump(
         &mut self,
-        store: &S,
+        held_seq: impl Fn(&FeedId) -> u64,
         fetch: impl Fn(FeedId, u64) -> Request,
         out: &mut Vec<Action>,
-    ) -> Result<(), S::Error> {
+    ) {
         let Self { peers, fetching } = self;
         let settling: BTreeSet<FeedId> = peers
             .values()
@@ -260,7 +259,7 @@ impl Sessions {
                 let Some((feed, target)) = next else { break };
                 cursor = Bound::Excluded(feed);
                 s.wants.remove(&feed);
-                let have = store.head(&feed)?.map_or(0, |h| h.seq);
+                let have = held_seq(&feed);
                 if have >= target {
                     continue;
                 }
@@ -272,6 +271,5 @@ impl Sessions {
                 });
             }
         }
-        Ok(())
     }
 }

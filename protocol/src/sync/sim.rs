@@ -9,7 +9,10 @@ use crate::{
     Audience, FeedId, Membership, Origin, PublicKey, Record, Rejection,
     body::Body,
     store::{Inserted, Source, Store, mem::MemStore},
-    sync::{Action, Config, Context, Handled, Replicator, Reply, Request, Response},
+    sync::{
+        Action, Config, Context, Effects, Handled, Page, Replicator, Reply, Request, Response,
+        carry_out,
+    },
     testkit::{Author, NOW_MS, key_of, membership, st},
     validate::{self, Verified},
 };
@@ -93,7 +96,7 @@ impl Sim {
                 author: Author::new(code),
                 membership: membership(code, STATES, PARTNERS),
                 store: MemStore::new(),
-                rep: Replicator::new(config(code)),
+                rep: Replicator::new(config(code), []),
             })
             .collect();
         Self {
@@ -146,30 +149,21 @@ impl Sim {
     pub(super) fn at<T>(
         &mut self,
         code: &str,
-        f: impl FnOnce(&mut Replicator, &Context<'_, MemStore>) -> Result<T, std::convert::Infallible>,
+        f: impl FnOnce(&mut Replicator, &Context<'_>) -> T,
     ) -> T {
         self.call(self.idx(code), f)
     }
 
     /// Calls `f` on node `i`'s replicator with its context.
-    fn call<T>(
-        &mut self,
-        i: usize,
-        f: impl FnOnce(&mut Replicator, &Context<'_, MemStore>) -> Result<T, std::convert::Infallible>,
-    ) -> T {
+    fn call<T>(&mut self, i: usize, f: impl FnOnce(&mut Replicator, &Context<'_>) -> T) -> T {
         let Node {
-            rep,
-            membership,
-            store,
-            ..
+            rep, membership, ..
         } = &mut self.nodes[i];
         let cx = Context {
             membership,
-            store,
             now_ms: self.now_ms,
         };
-        let Ok(t) = f(rep, &cx);
-        t
+        f(rep, &cx)
     }
 
     /// Node `code` publishes the next record of its feed for `audience`; returns it and the
@@ -192,9 +186,7 @@ impl Sim {
             .insert(std::slice::from_ref(&v), &Source::Local, now);
         assert_eq!(out, Ok(vec![Inserted::Stored]));
         learn(&mut self.nodes[i].membership, &v);
-        let acts = self.call(i, |rep, cx| {
-            Ok(rep.on_published(std::slice::from_ref(&r), cx))
-        });
+        let acts = self.call(i, |rep, cx| rep.on_published(std::slice::from_ref(&r), cx));
         self.carry(i, acts.clone());
         (r, acts)
     }
@@ -210,26 +202,26 @@ impl Sim {
     }
 
     /// Validates and stores records at node `i` as received from `from`; returns those
-    /// newly stored and the number refused.
-    fn ingest(&mut self, i: usize, from: PublicKey, records: &[Vec<u8>]) -> (Vec<Record>, usize) {
+    /// newly stored and why the others were refused.
+    fn ingest(
+        &mut self,
+        i: usize,
+        from: PublicKey,
+        records: &[Vec<u8>],
+    ) -> (Vec<Record>, Vec<Rejection>) {
         let sender = self.nodes[self.idx_of(&from)].code;
         let me = self.nodes[i].code;
         let mut ok: Vec<Verified> = Vec::new();
-        let mut refused = 0;
-        let mut why_not = Vec::new();
+        let mut refused = Vec::new();
         {
             let cx = self.validation(i);
             for b in records {
                 match validate::validate_bytes(b, Origin::Peer(from), &cx) {
                     Ok(v) => ok.push(v),
-                    Err(why) => {
-                        refused += 1;
-                        why_not.push((me, sender, why));
-                    }
+                    Err(why) => refused.push(why),
                 }
             }
         }
-        self.refused.extend(why_not);
         let n = &mut self.nodes[i];
         let out = n
             .store
@@ -243,46 +235,17 @@ impl Sim {
                     stored.push(v.record.clone());
                 }
                 Inserted::Duplicate => {}
-                Inserted::Refused(why) => {
-                    refused += 1;
-                    self.refused.push((me, sender, why));
-                }
+                Inserted::Refused(why) => refused.push(why),
             }
         }
+        self.refused
+            .extend(refused.iter().map(|why| (me, sender, why.clone())));
         (stored, refused)
     }
 
     /// Carries out node `i`'s actions, in order.
     fn carry(&mut self, i: usize, actions: Vec<Action>) {
-        for a in actions {
-            match a {
-                Action::Send { peer, request } => {
-                    let to = self.idx_of(&peer);
-                    self.queue.push_back(Event::Request {
-                        from: i,
-                        to,
-                        request,
-                    });
-                }
-                Action::Store {
-                    peer,
-                    feed,
-                    records,
-                } => {
-                    let (stored, _) = self.ingest(i, peer, &records);
-                    let acts = self.call(i, |rep, cx| rep.on_stored(peer, Some(feed), &stored, cx));
-                    self.carry(i, acts);
-                }
-                Action::Synced { peer } => {
-                    let p = self.nodes[self.idx_of(&peer)].code;
-                    self.synced.push((self.nodes[i].code, p));
-                }
-                Action::Disconnect { peer, .. } => {
-                    let j = self.idx_of(&peer);
-                    self.links.remove(&(i.min(j), i.max(j)));
-                }
-            }
-        }
+        carry_out(actions, &mut At { sim: self, i });
     }
 
     fn log(&mut self, from: usize, to: usize, msg: Msg) -> Msg {
@@ -353,11 +316,14 @@ impl Sim {
         self.carry(to, handled.actions);
         let response = match handled.reply {
             Reply::Respond(r) => r,
+            Reply::Serve(page) => self.serve(to, &page),
             Reply::StoreThenAck { records } => {
                 let (stored, refused) = self.ingest(to, peer, &records);
-                let acts = self.call(to, |rep, cx| rep.on_stored(peer, None, &stored, cx));
+                let acts = self.call(to, |rep, cx| {
+                    rep.on_received(peer, None, &stored, &refused, cx)
+                });
                 self.carry(to, acts);
-                Response::ack(stored.len(), refused)
+                Response::ack(stored.len(), refused.len())
             }
         };
         self.queue.push_back(Event::Response {
@@ -375,10 +341,25 @@ impl Sim {
         self.ingest(i, peer, records).0
     }
 
-    /// Node `at` handles `request` from node `from` directly (no link needed).
+    /// Node `at` handles `request` from node `from` directly (no link needed); a page to
+    /// serve comes back read from its store, as [`Reply::Respond`].
     pub(super) fn ask(&mut self, at: &str, from: &str, request: Request) -> Handled {
         let (i, peer) = (self.idx(at), self.node(from).key);
-        self.call(i, |rep, cx| rep.handle_request(peer, request, cx))
+        let mut handled = self.call(i, |rep, cx| rep.handle_request(peer, request, cx));
+        if let Reply::Serve(page) = handled.reply {
+            handled.reply = Reply::Respond(self.serve(i, &page));
+        }
+        handled
+    }
+
+    /// What node `i` answers for `page`, read from its store.
+    fn serve(&self, i: usize, page: &Page) -> Response {
+        page.respond(
+            self.nodes[i]
+                .store
+                .feed_range(&page.feed, page.from_seq, page.max_records, page.max_bytes)
+                .expect("memory"),
+        )
     }
 
     /// Advances the clock and fires every node's timer; runs until quiet.
@@ -442,6 +423,41 @@ impl Sim {
                 );
             }
         }
+    }
+}
+
+/// Node `i` of a simulation, carrying out its replicator's actions.
+struct At<'a> {
+    sim: &'a mut Sim,
+    i: usize,
+}
+
+impl Effects for At<'_> {
+    fn send(&mut self, peer: PublicKey, request: Request) {
+        let to = self.sim.idx_of(&peer);
+        self.sim.queue.push_back(Event::Request {
+            from: self.i,
+            to,
+            request,
+        });
+    }
+
+    fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {
+        let (stored, refused) = self.sim.ingest(self.i, peer, &records);
+        let acts = self.sim.call(self.i, |rep, cx| {
+            rep.on_received(peer, Some(feed), &stored, &refused, cx)
+        });
+        carry_out(acts, self);
+    }
+
+    fn synced(&mut self, peer: PublicKey) {
+        let p = self.sim.nodes[self.sim.idx_of(&peer)].code;
+        self.sim.synced.push((self.sim.nodes[self.i].code, p));
+    }
+
+    fn disconnect(&mut self, peer: PublicKey, _until_ms: u64) {
+        let (i, j) = (self.i, self.sim.idx_of(&peer));
+        self.sim.links.remove(&(i.min(j), i.max(j)));
     }
 }
 

@@ -469,14 +469,12 @@ fn a_push_that_skips_ahead_makes_the_receiver_fetch_the_gap_from_the_pusher() {
 fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
     let oas = key_of("OAS").public();
     let m = Membership::new(key_of("BR").public(), st("BR"), Some(oas));
-    let store = crate::store::mem::MemStore::new();
     let cx = Context {
         membership: &m,
-        store: &store,
         now_ms: NOW_MS,
     };
-    let mut rep = Replicator::new(Config::default());
-    let Ok(acts) = rep.on_connected(oas, &cx);
+    let mut rep = Replicator::new(Config::default(), []);
+    let acts = rep.on_connected(oas, &cx);
     assert_eq!(
         acts,
         [Action::Send {
@@ -494,7 +492,7 @@ fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
             seq: 2,
         },
     ];
-    let Ok(acts) = rep.on_response(oas, &Request::Heads, Response::Heads { heads }, &cx);
+    let acts = rep.on_response(oas, &Request::Heads, Response::Heads { heads }, &cx);
     assert_eq!(acts.len(), 1);
     assert!(matches!(
         &acts[0],

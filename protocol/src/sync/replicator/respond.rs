@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{Replicator, held, peer_state};
+use super::{Replicator, peer_state};
 use crate::{
     FeedId, PublicKey, Record, StateCode,
     record::{Audience, Header},
-    store::Store,
     sync::{
-        Context, FeedHead, Handled, MAX_HEADS, MAX_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Reply,
-        Request, Response, digest, shared_heads, shares_header,
+        Context, FeedHead, Handled, MAX_HEADS, MAX_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Page,
+        Reply, Request, Response, digest, shared_heads, shares,
     },
 };
 
@@ -41,18 +40,18 @@ impl Replicator {
     ///
     /// Nothing about a feed the requester does not share with this node is ever in the
     /// answer; a fetch of such a feed (or of a feed not held) is denied.
-    pub fn handle_request<S: Store>(
+    pub fn handle_request(
         &mut self,
         peer: PublicKey,
         request: Request,
-        cx: &Context<'_, S>,
-    ) -> Result<Handled, S::Error> {
+        cx: &Context<'_>,
+    ) -> Handled {
         let m = cx.membership;
         if self.offences.is_banned(&peer, cx.now_ms) {
-            return Ok(respond(Response::denied(COOLING_OFF)));
+            return respond(Response::denied(COOLING_OFF));
         }
         let Some(ps) = peer_state(m, &peer) else {
-            return Ok(respond(Response::denied(NOT_A_MEMBER)));
+            return respond(Response::denied(NOT_A_MEMBER));
         };
         let reply = match request {
             Request::Push { records } => {
@@ -66,18 +65,18 @@ impl Replicator {
                 if !partner && headers.iter().any(|h| h.audience != Audience::Federation) {
                     let mut actions = Vec::new();
                     self.offence(peer, cx.now_ms, &mut actions);
-                    return Ok(Handled {
+                    return Handled {
                         reply: Reply::Respond(Response::denied(NOT_A_PARTNER)),
                         actions,
-                    });
+                    };
                 }
                 self.sessions.hand_off(peer);
-                self.want_gaps(peer, ps, &headers, cx)?;
+                self.want_gaps(peer, ps, &headers, cx);
                 Reply::StoreThenAck { records }
             }
             Request::Announce { heads } => {
                 for h in heads.into_iter().take(MAX_HEADS) {
-                    self.consider(peer, ps, h, cx)?;
+                    self.consider(peer, ps, h, cx);
                 }
                 Reply::Respond(Response::ack(0, 0))
             }
@@ -85,7 +84,7 @@ impl Replicator {
                 digest: theirs,
                 feeds,
             } => {
-                let mut heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+                let mut heads = shared_heads(m, m.own_state(), ps, self.held.all());
                 let ours = digest(heads.iter().map(|h| (h.feed, h.seq)));
                 if ours == theirs && heads.len() == feeds as usize {
                     Reply::Respond(Response::InSync)
@@ -95,7 +94,7 @@ impl Replicator {
                 }
             }
             Request::Heads => {
-                let mut heads = shared_heads(m, m.own_state(), ps, &cx.store.feeds()?);
+                let mut heads = shared_heads(m, m.own_state(), ps, self.held.all());
                 heads.truncate(MAX_HEADS);
                 Reply::Respond(Response::Heads { heads })
             }
@@ -104,68 +103,46 @@ impl Replicator {
                 from_seq,
                 max_records,
                 max_bytes,
-            } => {
-                Reply::Respond(self.serve_fetch(ps, feed, from_seq, max_records, max_bytes, cx)?)
-            }
+            } => self.serve_fetch(ps, feed, from_seq, max_records, max_bytes, cx),
         };
         let mut actions = Vec::new();
-        self.settle(cx, &mut actions)?;
-        Ok(Handled { reply, actions })
+        self.settle(cx, &mut actions);
+        Handled { reply, actions }
     }
 
     /// A page of `feed` for a peer of state `ps`, if this node shares the feed with it.
-    fn serve_fetch<S: Store>(
+    fn serve_fetch(
         &self,
         ps: StateCode,
         feed: FeedId,
         from_seq: u64,
         max_records: u32,
         max_bytes: u32,
-        cx: &Context<'_, S>,
-    ) -> Result<Response, S::Error> {
+        cx: &Context<'_>,
+    ) -> Reply {
         let m = cx.membership;
-        let Some((head, header)) = held(cx.store, &feed)? else {
-            return Ok(Response::denied(NOT_SHARED));
+        let Some(held) = self.held.get(&feed) else {
+            return Reply::Respond(Response::denied(NOT_SHARED));
         };
-        if !shares_header(m, m.own_state(), ps, &header) {
-            return Ok(Response::denied(NOT_SHARED));
+        if !shares(m, m.own_state(), ps, held) {
+            return Reply::Respond(Response::denied(NOT_SHARED));
         }
-        let max_records = limit(
-            max_records,
-            self.config.page_records,
-            MAX_RECORDS_PER_MESSAGE as u32,
-        );
-        let max_bytes = limit(max_bytes, self.config.page_bytes, MAX_PAGE_BYTES);
-        let mut next = from_seq.max(1);
-        let mut records = Vec::new();
-        if next <= head.seq {
-            let mut bytes = 0;
-            for r in cx.store.feed_range(&feed, next, max_records, max_bytes)? {
-                bytes += r.encoded_len();
-                let full =
-                    records.len() >= max_records || (!records.is_empty() && bytes > max_bytes);
-                if full || r.header.seq != next {
-                    break;
-                }
-                records.push(r.encode());
-                next += 1;
-            }
-        }
-        Ok(Response::Records {
-            records,
-            more: next <= head.seq,
+        Reply::Serve(Page {
+            feed,
+            from_seq: from_seq.max(1),
+            max_records: limit(
+                max_records,
+                self.config.page_records,
+                MAX_RECORDS_PER_MESSAGE as u32,
+            ),
+            max_bytes: limit(max_bytes, self.config.page_bytes, MAX_PAGE_BYTES),
+            head_seq: held.head.seq,
         })
     }
 
     /// A push from `peer` that starts beyond this node's head + 1 cannot be stored: fetch
     /// the gap (and the pushed records) from the pusher instead, once the push is stored.
-    fn want_gaps<S: Store>(
-        &mut self,
-        peer: PublicKey,
-        ps: StateCode,
-        headers: &[Header],
-        cx: &Context<'_, S>,
-    ) -> Result<(), S::Error> {
+    fn want_gaps(&mut self, peer: PublicKey, ps: StateCode, headers: &[Header], cx: &Context<'_>) {
         let mut span: BTreeMap<FeedId, (u64, u64)> = BTreeMap::new();
         for h in headers {
             let (first, last) = span.entry(h.feed).or_insert((h.seq, h.seq));
@@ -174,11 +151,10 @@ impl Replicator {
         }
         for (feed, (first, last)) in span {
             self.sessions.open(peer).settling.insert(feed);
-            let have = cx.store.head(&feed)?.map_or(0, |h| h.seq);
+            let have = self.held.seq(&feed);
             if first > have + 1 {
-                self.consider(peer, ps, FeedHead { feed, seq: last }, cx)?;
+                self.consider(peer, ps, FeedHead { feed, seq: last }, cx);
             }
         }
-        Ok(())
     }
 }
