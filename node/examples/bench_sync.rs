@@ -16,7 +16,7 @@ use std::{collections::VecDeque, sync::Arc, time::Instant};
 
 use tipx_node::{node::Node, store::SledStore};
 use tipx_protocol::{
-    Body, FeedId, Membership, PublicKey, Store,
+    Body, FeedId, Membership, PublicKey, Record, Store,
     body::{Consent, ConsentAction},
     store::Source,
     sync::{Action, Config, Context, Effects, Replicator, Reply, Request, Response, carry_out},
@@ -30,19 +30,9 @@ struct Side {
     rep: Replicator,
 }
 
-impl Side {
-    /// A replicator that knows what the store holds now (as the daemon's, seeded at start).
-    fn restart(&mut self) {
-        self.rep = Replicator::new(
-            Config::default(),
-            self.node.store.feeds().expect("store works"),
-        );
-    }
-}
-
 /// A node of `code` whose store holds the roster (OAS, MX, CO) and MX <-> CO consents, as
-/// it would after joining the federation.
-fn side(code: &str) -> Side {
+/// it would after joining the federation, and `records`.
+fn side(code: &str, records: &[Record]) -> Side {
     let store = SledStore::temporary().expect("store");
     let mut oas = Author::new("OAS");
     let mut control = vec![oas.publish(
@@ -60,7 +50,13 @@ fn side(code: &str) -> Side {
     store
         .insert(&trusted(&control), &Source::Local, NOW_MS)
         .expect("store works");
-    let node = Node::new(
+    for chunk in records.chunks(2_000) {
+        store
+            .insert(&trusted(chunk), &Source::Local, NOW_MS)
+            .expect("store works");
+    }
+    store.flush().expect("flush");
+    let (node, _no_network) = Node::new(
         store,
         key_of(code),
         st(code),
@@ -68,14 +64,13 @@ fn side(code: &str) -> Side {
         256 * 1024,
     )
     .expect("node");
-    let mut side = Side {
+    Side {
         key: key_of(code).public(),
         m: node.membership(),
+        // Seeded with what the store holds, as the daemon's replicator is at start.
+        rep: Replicator::new(Config::default(), node.feeds().expect("store works")),
         node,
-        rep: Replicator::new(Config::default(), []),
-    };
-    side.restart();
-    side
+    }
 }
 
 /// What the replicator of a side sees.
@@ -133,7 +128,6 @@ impl Effects for Link<'_> {
             // What the daemon does for a fetch: read the page from the store.
             Reply::Serve(page) => page.respond(
                 dst.node
-                    .store
                     .feed_range(&page.feed, page.from_seq, page.max_records, page.max_bytes)
                     .expect("store works"),
             ),
@@ -216,18 +210,7 @@ fn main() {
             mx.publish(&["CO", "MX"], body, NOW_MS + i)
         })
         .collect();
-    let (mut a, mut b) = (side("MX"), side("CO"));
-    for s in [&a, &b] {
-        for chunk in records.chunks(2_000) {
-            s.node
-                .store
-                .insert(&trusted(chunk), &Source::Local, NOW_MS)
-                .expect("store works");
-        }
-        s.node.store.flush().expect("flush");
-    }
-    a.restart();
-    b.restart();
+    let (mut a, mut b) = (side("MX", &records), side("CO", &records));
 
     let rounds = 100;
     let t = Instant::now();
@@ -246,7 +229,7 @@ fn main() {
         bytes.0, bytes.1
     );
 
-    let mut c = side("CO");
+    let mut c = side("CO", &[]);
     let t = Instant::now();
     let first = c.rep.on_connected(a.key, &context(&c.m.clone()));
     let (_, _, stored) = drive(&mut c, &mut a, first);
@@ -255,5 +238,5 @@ fn main() {
     println!(
         "catch-up of {stored} records from one peer, without the network: {secs:.1} s = {rate:.0} records/s"
     );
-    assert_eq!(c.node.store.len().expect("store works"), n + 3);
+    assert_eq!(c.node.len().expect("store works"), n + 3);
 }

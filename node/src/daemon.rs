@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use tipx_protocol::Store;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
@@ -14,9 +13,6 @@ use crate::{
     node::Node,
     store::SledStore,
 };
-
-/// Store events queued for the network; beyond this the network catches up by sync.
-const STORED_QUEUE: usize = 4096;
 
 /// Runs the daemon until a signal.
 pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
@@ -72,20 +68,19 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
     let store_dir = dd.store_dir();
     let cache = config.store.cache_capacity_bytes();
     let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir, cache)).await??;
-    let node = Arc::new(Node::new(
+    let (node, events) = Node::new(
         store,
         key,
         state,
         config.federation.anchor,
         config.store.max_record_bytes,
-    )?);
+    )?;
+    let node = Arc::new(node);
     let listener = TcpListener::bind(config.api.listen)
         .await
         .with_context(|| format!("cannot listen on {} (api.listen)", config.api.listen))?;
 
-    let (events_tx, events_rx) = tokio::sync::mpsc::channel(STORED_QUEUE);
-    node.set_events(events_tx);
-    let (net, net_task) = crate::net::spawn(node.clone(), &config, events_rx, stop.clone())?;
+    let (net, net_task) = crate::net::spawn(node.clone(), &config, events, stop.clone())?;
     let partners = config.exchange.partners.clone();
     let n = node.clone();
     let granted =
@@ -98,7 +93,7 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
         state = %state,
         peer_id = %node.public_key(),
         api = %config.api.listen,
-        records = node.store.len()?,
+        records = node.len()?,
         "tipx node running"
     );
     let app = router(Api {
@@ -114,7 +109,7 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
     tracing::info!("shutting down: flushing the store");
     let _ = net_task.await;
     let n = node.clone();
-    tokio::task::spawn_blocking(move || n.store.flush()).await??;
+    tokio::task::spawn_blocking(move || n.flush()).await??;
     tracing::info!("stopped");
     Ok(())
 }

@@ -109,25 +109,18 @@ pub fn router(api: Api) -> Router {
 }
 
 async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Status> {
-    let (peers, listening, warnings) = match &api.net {
-        Some(net) => (
-            net.peers().await,
-            net.listening().await,
-            net.warnings().await,
-        ),
-        None => (vec![], vec![], vec![]),
+    authorize(&api, &h)?;
+    let mut network = match &api.net {
+        Some(net) => net.status().await,
+        None => Default::default(),
     };
-    let Json(mut s) = blocking(&api, &h, |n| n.status()).await?;
-    s.connected = peers.iter().filter(|p| p.connected).count() as u64;
-    s.known_peers = peers.len() as u64;
-    s.sent = peers.iter().map(|p| p.sent).sum();
-    s.listening = listening;
-    for w in warnings {
-        if !s.warnings.contains(&w) {
-            s.warnings.push(w);
+    let Json(mut node) = blocking(&api, &h, |n| n.status()).await?;
+    for w in std::mem::take(&mut network.warnings) {
+        if !node.warnings.contains(&w) {
+            node.warnings.push(w);
         }
     }
-    Ok(Json(s))
+    Ok(Json(super::types::Status { node, network }))
 }
 
 async fn publish(
@@ -186,9 +179,8 @@ async fn audit(
     h: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Reply<super::types::AuditLog> {
-    use tipx_protocol::Store;
     blocking(&api, &h, move |n| {
-        let entries = n.store.audit_log(q.limit.unwrap_or(100))?;
+        let entries = n.audit_log(q.limit.unwrap_or(100))?;
         Ok(entries
             .into_iter()
             .map(|entry| super::types::AuditView {
@@ -206,8 +198,7 @@ async fn audit(
 }
 
 async fn check(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Check> {
-    use tipx_protocol::Store;
-    blocking(&api, &h, |n| Ok(n.store.check()?)).await
+    blocking(&api, &h, |n| n.check_store()).await
 }
 
 async fn partners(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<super::types::PartnerView>> {

@@ -25,10 +25,11 @@ fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
 }
 
 pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
-    let s: Status = c.get("/v1/status", &()).await?;
+    let status: Status = c.get("/v1/status", &()).await?;
     if json {
-        return print_json(&s);
+        return print_json(&status);
     }
+    let (s, net) = (&status.node, &status.network);
     let n = &s.counts;
     let partners: Vec<String> = s.partners.iter().map(|p| p.to_string()).collect();
     outln!("state      {}", s.state);
@@ -75,16 +76,16 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
     );
     outln!(
         "peers      {} connected of {} known",
-        s.connected,
-        s.known_peers
+        net.connected,
+        net.known_peers
     );
     outln!(
         "traffic    {} sent, {} received ({} already held)",
-        s.sent,
+        net.sent,
         s.received_new,
         s.received_duplicate
     );
-    match s.listening.as_slice() {
+    match net.listening.as_slice() {
         [] => outln!("listening  nowhere (no p2p address open)"),
         [first, rest @ ..] => {
             outln!("listening  {first}");

@@ -13,7 +13,7 @@ use tipx_config::Config;
 use tokio::sync::{mpsc, watch};
 
 use super::{
-    Command, Handle, PeerInfo, Stored,
+    Command, Handle, NetworkStatus, PeerInfo,
     behaviour::{Behaviour, BehaviourEvent, peer_id, public_key},
     sync::Done,
 };
@@ -71,7 +71,7 @@ pub(super) struct EventLoop {
 pub fn spawn(
     node: Arc<Node>,
     config: &Config,
-    stored: mpsc::Receiver<Stored>,
+    events: mpsc::Receiver<crate::node::Event>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<(Handle, tokio::task::JoinHandle<()>)> {
     let mut swarm = super::behaviour::build(
@@ -117,7 +117,7 @@ pub fn spawn(
         refused_by_bootstrap: false,
     };
     ev.refresh_membership();
-    let task = tokio::spawn(ev.run(commands, stored, done_rx, shutdown));
+    let task = tokio::spawn(ev.run(commands, events, done_rx, shutdown));
     Ok((Handle { tx }, task))
 }
 
@@ -238,7 +238,7 @@ impl EventLoop {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
-        mut stored: mpsc::Receiver<Stored>,
+        mut events: mpsc::Receiver<crate::node::Event>,
         mut done: mpsc::Receiver<Done>,
         mut shutdown: watch::Receiver<bool>,
     ) {
@@ -249,7 +249,7 @@ impl EventLoop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.handle_swarm_event(event),
                 Some(cmd) = commands.recv() => self.handle_command(cmd),
-                Some(s) = stored.recv() => self.on_stored(s),
+                Some(e) = events.recv() => self.on_node_event(e),
                 Some(d) = done.recv() => self.on_done(d),
                 _ = tick.tick() => self.redial_due(),
                 _ = sync_timer.tick() => self.tick_sync(),
@@ -265,12 +265,20 @@ impl EventLoop {
             Command::Peers(reply) => {
                 let _ = reply.send(self.peer_infos());
             }
-            Command::Listening(reply) => {
-                let _ = reply.send(self.swarm.listeners().map(|a| a.to_string()).collect());
+            Command::Status(reply) => {
+                let _ = reply.send(self.status());
             }
-            Command::Warnings(reply) => {
-                let _ = reply.send(self.warnings());
-            }
+        }
+    }
+
+    /// The network's part of `tipx status`.
+    fn status(&self) -> NetworkStatus {
+        NetworkStatus {
+            sent: self.peers.values().map(|p| p.sent).sum(),
+            connected: self.peers.values().filter(|p| p.connected).count() as u64,
+            known_peers: self.peers.len() as u64,
+            listening: self.swarm.listeners().map(|a| a.to_string()).collect(),
+            warnings: self.warnings(),
         }
     }
 

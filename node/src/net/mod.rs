@@ -14,7 +14,7 @@ mod event_loop;
 mod sync;
 
 use serde::{Deserialize, Serialize};
-use tipx_protocol::{Record, StateCode};
+use tipx_protocol::StateCode;
 use tokio::sync::{mpsc, oneshot};
 
 pub use event_loop::{Addresses, spawn};
@@ -51,19 +51,29 @@ pub struct PeerInfo {
 pub(crate) enum Command {
     /// Reply with the peers.
     Peers(oneshot::Sender<Vec<PeerInfo>>),
-    /// Reply with the listen addresses.
-    Listening(oneshot::Sender<Vec<String>>),
-    /// Reply with what the operator must know about the network.
-    Warnings(oneshot::Sender<Vec<String>>),
+    /// Reply with the network's part of `tipx status`.
+    Status(oneshot::Sender<NetworkStatus>),
 }
 
-/// Something the store did that the network must act on.
-#[derive(Debug, Clone)]
-pub enum Stored {
-    /// This node published these records (stored and flushed): push them.
-    Published(Vec<Record>),
-    /// The roster or a consent changed: re-evaluate who may connect and what is shared.
-    MembershipChanged,
+/// The network's part of `tipx status`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    /// Records sent to peers, since start.
+    #[serde(default)]
+    pub sent: u64,
+    /// Peers connected now.
+    #[serde(default)]
+    pub connected: u64,
+    /// Peers known (roster members and the bootstrap node).
+    #[serde(default)]
+    pub known_peers: u64,
+    /// Addresses the node listens on for peers.
+    #[serde(default)]
+    pub listening: Vec<String>,
+    /// What the operator must know about the network, in words; the admin API adds them to
+    /// the node's warnings.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// A cloneable handle to the event loop.
@@ -82,21 +92,11 @@ impl Handle {
         rx.await.unwrap_or_default()
     }
 
-    /// What the operator must know about the network (e.g. the coordinator refuses this
-    /// node), in words.
-    pub async fn warnings(&self) -> Vec<String> {
+    /// The network's part of `tipx status` (empty once the loop has stopped).
+    pub async fn status(&self) -> NetworkStatus {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Command::Warnings(tx)).await.is_err() {
-            return vec![];
-        }
-        rx.await.unwrap_or_default()
-    }
-
-    /// The addresses the node listens on.
-    pub async fn listening(&self) -> Vec<String> {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.send(Command::Listening(tx)).await.is_err() {
-            return vec![];
+        if self.tx.send(Command::Status(tx)).await.is_err() {
+            return NetworkStatus::default();
         }
         rx.await.unwrap_or_default()
     }

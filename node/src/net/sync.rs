@@ -11,17 +11,16 @@ use libp2p::{
     request_response::{OutboundRequestId, ResponseChannel},
 };
 use tipx_protocol::{
-    FeedId, Membership, PublicKey, Record, RecordId, Store as _,
+    FeedId, Membership, PublicKey, Record, RecordId,
     store::{AuditEntry, AuditEvent},
     sync::{Context, Effects, Page, Replicator, Reply, Request, Response, Verdict, carry_out},
 };
 
 use super::{
-    Stored,
     behaviour::{peer_id, public_key},
     event_loop::EventLoop,
 };
-use crate::node::{Intake, Node, Received, now_ms};
+use crate::node::{Event, Intake, Node, Received, now_ms};
 
 /// The daemon's replication state, owned by the event loop.
 pub(super) struct Sync {
@@ -39,7 +38,7 @@ impl Sync {
         config: tipx_protocol::sync::Config,
         node: Arc<Node>,
     ) -> anyhow::Result<Self> {
-        let feeds = node.store.feeds()?;
+        let feeds = node.feeds()?;
         Ok(Self {
             replicator: Replicator::new(config, feeds),
             outbound: HashMap::new(),
@@ -116,13 +115,14 @@ impl EventLoop {
         self.replicate(|rep, cx| rep.on_disconnected(key, cx));
     }
 
-    pub(super) fn on_stored(&mut self, s: Stored) {
-        match s {
-            Stored::Published(records) => {
+    /// The core published records, or the roster or a consent changed.
+    pub(super) fn on_node_event(&mut self, e: Event) {
+        match e {
+            Event::Published(records) => {
                 let _span = tracing::debug_span!("publish", records = records.len()).entered();
                 self.replicate(|rep, cx| rep.on_published(&records, cx));
             }
-            Stored::MembershipChanged => {
+            Event::MembershipChanged => {
                 self.refresh_membership();
                 self.tick_sync();
             }
@@ -231,7 +231,7 @@ impl EventLoop {
     fn serve(&self, channel: ResponseChannel<Vec<u8>>, peer: PeerId, key: PublicKey, page: Page) {
         let (node, tx) = (self.node.clone(), self.done_tx.clone());
         tokio::task::spawn_blocking(move || {
-            let response = match node.store.feed_range(
+            let response = match node.feed_range(
                 &page.feed,
                 page.from_seq,
                 page.max_records,
@@ -337,7 +337,7 @@ impl EventLoop {
     fn malformed(&mut self, peer: PublicKey, reason: String) {
         let node = self.node.clone();
         tokio::task::spawn_blocking(move || {
-            let _ = node.store.audit(&[AuditEntry {
+            let _ = node.audit(&[AuditEntry {
                 peer: Some(peer.peer_id()),
                 code: Some("malformed-message".into()),
                 ..AuditEntry::new(
@@ -416,7 +416,7 @@ fn audit_sent(node: &Node, peer: PublicKey, ids: Vec<RecordId>, n: usize) {
         n if n > ids.len() => format!("{n} records (the first {} listed)", ids.len()),
         n => format!("{n} records"),
     };
-    let _ = node.store.audit(&[AuditEntry {
+    let _ = node.audit(&[AuditEntry {
         record: ids.first().copied(),
         peer: Some(peer.peer_id()),
         records: ids,

@@ -9,8 +9,8 @@ use tipx_protocol::{
     store::Store as _,
 };
 
+use super::view::PublishRequest;
 use super::{Error, Node, now_ms};
-use crate::api::types::PublishRequest;
 
 /// One row of `tipx partners list`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

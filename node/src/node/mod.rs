@@ -10,6 +10,7 @@ use std::{
 mod federation;
 mod parallel;
 mod receive;
+pub mod view;
 
 pub use federation::{ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
@@ -23,11 +24,24 @@ use tipx_protocol::{
     validate::{Context, Rejection, Verified, validate},
 };
 
+pub use view::{NodeStatus, PublishRequest, Published, RecordCounts, RecordView, RetractionView};
+
 use crate::{
-    api::types::{PublishRequest, RecordCounts, RecordView, RetractionView, Status},
     query::Filter,
     store::{self, SledStore},
 };
+
+/// Events queued for the network; beyond this the network catches up by anti-entropy.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// What the core did that the network must act on.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// This node published these records (stored and flushed): push them.
+    Published(Vec<Record>),
+    /// The roster or a consent changed: re-evaluate who may connect and what is shared.
+    MembershipChanged,
+}
 
 /// Why a request to the node failed.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +66,7 @@ pub fn now_ms() -> u64 {
 
 /// A running node's state.
 pub struct Node {
-    /// The store.
-    pub store: SledStore,
+    store: SledStore,
     key: Keypair,
     state: StateCode,
     max_record_bytes: usize,
@@ -71,19 +84,21 @@ pub struct Node {
     received_new: std::sync::atomic::AtomicU64,
     /// Records received from peers that were already held, since start.
     received_duplicate: std::sync::atomic::AtomicU64,
-    /// Where to tell the network what was stored.
-    events: Mutex<Option<tokio::sync::mpsc::Sender<crate::net::Stored>>>,
+    /// Where to tell the network what the core did.
+    events: tokio::sync::mpsc::Sender<Event>,
 }
 
 impl Node {
-    /// A node over `store`, loading roster and consents from it.
+    /// A node over `store`, loading roster and consents from it, and the receiver of what
+    /// it does that the network must act on (drop it for a node without a network).
     pub fn new(
         store: SledStore,
         key: Keypair,
         state: StateCode,
         anchor: Option<tipx_protocol::PublicKey>,
         max_record_bytes: usize,
-    ) -> Result<Self, Error> {
+    ) -> Result<(Self, tokio::sync::mpsc::Receiver<Event>), Error> {
+        let (events, rx) = tokio::sync::mpsc::channel(EVENT_QUEUE);
         let mut membership = Membership::new(key.public(), state, anchor);
         if let Some(r) = store.roster()?
             && let Ok(Some(Body::Roster(roster))) = r.body()
@@ -93,7 +108,7 @@ impl Node {
         for (from, to, c) in store.consents()? {
             membership.apply_consent(from, to, c);
         }
-        Ok(Self {
+        let node = Self {
             store,
             key,
             state,
@@ -102,11 +117,12 @@ impl Node {
             publishing: Mutex::new(()),
             started: Instant::now(),
             anchor,
-            events: Mutex::new(None),
+            events,
             generation: Default::default(),
             received_new: Default::default(),
             received_duplicate: Default::default(),
-        })
+        };
+        Ok((node, rx))
     }
 
     /// This node's state.
@@ -139,16 +155,61 @@ impl Node {
         self.membership.read().expect("not poisoned").clone()
     }
 
-    /// Sends what the store did to the network from now on.
-    pub fn set_events(&self, tx: tokio::sync::mpsc::Sender<crate::net::Stored>) {
-        *self.events.lock().expect("not poisoned") = Some(tx);
+    /// The newest `limit` audit entries.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<tipx_protocol::store::AuditEntry>, Error> {
+        Ok(self.store.audit_log(limit)?)
     }
 
-    fn emit(&self, e: crate::net::Stored) {
-        if let Some(tx) = self.events.lock().expect("not poisoned").as_ref()
-            && let Err(e) = tx.try_send(e)
-        {
-            tracing::warn!(error = %e, "network busy: the next sync round will catch up");
+    /// Adds entries to the audit log.
+    pub fn audit(&self, entries: &[tipx_protocol::store::AuditEntry]) -> Result<(), Error> {
+        Ok(self.store.audit(entries)?)
+    }
+
+    /// Re-verifies every stored record (`tipx store check`).
+    pub fn check_store(&self) -> Result<tipx_protocol::store::CheckReport, Error> {
+        Ok(self.store.check()?)
+    }
+
+    /// Every feed held, with its head.
+    pub fn feeds(&self) -> Result<Vec<tipx_protocol::store::FeedInfo>, Error> {
+        Ok(self.store.feeds()?)
+    }
+
+    /// Records of `feed` from `from_seq`: at most `max_records`, about `max_bytes`.
+    pub fn feed_range(
+        &self,
+        feed: &FeedId,
+        from_seq: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Record>, Error> {
+        Ok(self
+            .store
+            .feed_range(feed, from_seq, max_records, max_bytes)?)
+    }
+
+    /// Records held.
+    pub fn len(&self) -> Result<u64, Error> {
+        Ok(self.store.len()?)
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> Result<bool, Error> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<(), Error> {
+        Ok(self.store.flush()?)
+    }
+
+    fn emit(&self, e: Event) {
+        use tokio::sync::mpsc::error::TrySendError;
+        match self.events.try_send(e) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {} // no network: nothing to tell
+            Err(TrySendError::Full(_)) => {
+                tracing::warn!("network busy: the next sync round will catch up");
+            }
         }
     }
 
@@ -317,11 +378,11 @@ impl Node {
         for v in &verified {
             membership_changed |= self.learn(v);
         }
-        self.emit(crate::net::Stored::Published(
+        self.emit(Event::Published(
             verified.into_iter().map(|v| v.record).collect(),
         ));
         if membership_changed {
-            self.emit(crate::net::Stored::MembershipChanged);
+            self.emit(Event::MembershipChanged);
         }
         Ok(ids)
     }
@@ -514,12 +575,12 @@ impl Node {
     }
 
     /// What `tipx status` shows.
-    pub fn status(&self) -> Result<Status, Error> {
+    pub fn status(&self) -> Result<NodeStatus, Error> {
         let m = self.membership.read().expect("not poisoned");
         let uptime_secs = self.started.elapsed().as_secs();
         let started_at_ms = now_ms().saturating_sub(uptime_secs * 1000);
         let count = |k| self.store.count(tipx_protocol::store::Index::Kind(k));
-        Ok(Status {
+        Ok(NodeStatus {
             state: self.state,
             peer_id: self.key.public().peer_id(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -543,10 +604,6 @@ impl Node {
             received_duplicate: self
                 .received_duplicate
                 .load(std::sync::atomic::Ordering::Relaxed),
-            sent: 0,
-            connected: 0,
-            known_peers: 0,
-            listening: vec![],
             warnings: self.warnings(&m),
         })
     }

@@ -110,7 +110,7 @@ impl Node {
                 };
             }
             if membership_changed {
-                self.emit(crate::net::Stored::MembershipChanged);
+                self.emit(super::Event::MembershipChanged);
             }
         }
         let rejected: Vec<AuditEntry> = outcomes

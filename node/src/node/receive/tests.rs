@@ -29,7 +29,7 @@ fn mx_node() -> (Arc<Node>, Author) {
     store
         .insert(&trusted(&control), &Source::Local, NOW_MS)
         .expect("store works");
-    let node = Node::new(
+    let (node, _no_network) = Node::new(
         store,
         key_of("MX"),
         st("MX"),
