@@ -6,7 +6,7 @@
 use std::{
     path::Path,
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use crate::Node;
@@ -207,6 +207,42 @@ impl Node {
         })
     }
 
+    /// When this node last completed a sync round with the peer `peer_id`, ms since the
+    /// Unix epoch (`last_sync_ms` in `tipx peers --json`).
+    #[track_caller]
+    pub fn last_sync_ms(&self, peer_id: &str) -> Option<u64> {
+        let peers = self.tipx(["peers", "--json"]).json();
+        peers.as_array()?.iter().find(|p| p["peer_id"] == peer_id)?["last_sync_ms"].as_u64()
+    }
+
+    /// Waits (within [`DELIVERY_DEADLINE`] for each of two rounds) until this node has
+    /// completed a sync round with `peer` that started after `after_ms`: whatever `peer`
+    /// shared with it then has arrived. A round that completes after `after_ms` may have
+    /// started before it, so this waits for the round after that one. Returns whether it
+    /// happened.
+    #[track_caller]
+    pub fn synced_with_since(&self, peer: &Node, after_ms: u64) -> bool {
+        let completed_after = |t: u64| {
+            move || {
+                self.last_sync_ms(&peer.peer_id)
+                    .is_some_and(|last| last > t)
+            }
+        };
+        if !eventually(DELIVERY_DEADLINE, completed_after(after_ms)) {
+            return false;
+        }
+        let first = self.last_sync_ms(&peer.peer_id).unwrap_or(after_ms);
+        eventually(DELIVERY_DEADLINE, completed_after(first))
+    }
+
+    /// The version of the roster this node holds (0 before any).
+    #[track_caller]
+    pub fn roster_version(&self) -> u64 {
+        self.tipx(["status", "--json"]).json()["roster_version"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
     /// Whether this node holds the record `id` (retracted or not).
     pub fn holds(&self, id: &str) -> bool {
         self.records(&["--all"]).iter().any(|r| r["id"] == id)
@@ -220,6 +256,14 @@ impl Node {
             other => panic!("audit is not an array: {other}"),
         }
     }
+}
+
+/// Milliseconds since the Unix epoch: the clock of the nodes on this machine.
+pub fn now_ms() -> u64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    u64::try_from(since.as_millis()).expect("a u64 of ms lasts 584 million years")
 }
 
 /// Polls `cond` every 200 ms until it holds or `deadline` passes; returns whether it held.

@@ -13,6 +13,8 @@
 //! - [`node`]: a [`Node`] is one data directory and, while started, its `tipx run` daemon:
 //!   `init`, `start`, `stop` (SIGTERM), `kill9`, and [`Node::tipx`] to run any command
 //!   against it.
+//! - [`peer`]: a hand-driven member ([`peer::Peer`]): a swarm with a real roster key that
+//!   pushes hand-made records over `/tipx/sync/1`.
 //!
 //! Every wait has a deadline, and a [`Node`] kills its daemon when dropped, so a failing
 //! test neither hangs nor leaves processes behind.
@@ -21,6 +23,7 @@ pub mod bench;
 pub mod binary;
 pub mod federation;
 pub mod node;
+pub mod peer;
 pub mod process;
 
 use std::{fs, path::Path};

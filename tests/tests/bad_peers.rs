@@ -3,64 +3,16 @@
 //! is refused with its reason and kept out of the store, MX keeps serving CO, and after
 //! repeated offences BR is disconnected and refused.
 
-use std::time::Duration;
-
-use futures::StreamExt;
-use libp2p::{Multiaddr, PeerId, Swarm, request_response, swarm::SwarmEvent};
-use tipx_node::net::behaviour::{Behaviour, BehaviourEvent, build};
 use tipx_protocol::{
     Body,
     body::{BestPractice, Consent, ConsentAction},
-    sync::{Request, Response},
+    sync::Response,
     testkit::{Author, alert, key_of, st},
 };
-use tipx_tests::federation::{DELIVERY_DEADLINE, Federation, eventually};
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// Sends one sync request and waits for its answer; `None` if the connection failed.
-async fn ask(swarm: &mut Swarm<Behaviour>, peer: PeerId, req: Request) -> Option<Response> {
-    let id = swarm.behaviour_mut().sync.send_request(&peer, req.encode());
-    let deadline = tokio::time::sleep(Duration::from_secs(30));
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            ev = swarm.select_next_some() => match ev {
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                    message: request_response::Message::Response { request_id, response }, ..
-                })) if request_id == id => return Response::decode(&response).ok(),
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::OutboundFailure { request_id, .. }))
-                    if request_id == id => return None,
-                SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
-                    message: request_response::Message::Request { channel, .. }, ..
-                })) => {
-                    let _ = swarm.behaviour_mut().sync.send_response(channel, Response::InSync.encode());
-                }
-                _ => {}
-            },
-            _ = &mut deadline => return None,
-        }
-    }
-}
-
-/// Dials `addr` and waits for the connection (and the gate's verdict) to settle.
-async fn connect(swarm: &mut Swarm<Behaviour>, peer: PeerId, addr: Multiaddr) -> bool {
-    swarm.behaviour_mut().gate.allow_peer(peer);
-    swarm.dial(addr).unwrap();
-    let settle = tokio::time::sleep(Duration::from_secs(3));
-    tokio::pin!(settle);
-    loop {
-        tokio::select! {
-            _ = swarm.select_next_some() => {}
-            _ = &mut settle => return swarm.is_connected(&peer),
-        }
-    }
-}
+use tipx_tests::{
+    federation::{DELIVERY_DEADLINE, Federation, eventually, now_ms},
+    peer::{Peer, address},
+};
 
 #[test]
 fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
@@ -81,11 +33,8 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
         .ok();
     fed.oas.tipx(["roster", "publish"]).ok();
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
-    let mx_peer: PeerId = mx.peer_id.parse().unwrap();
-    let mx_addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", mx.p2p_port, mx.peer_id)
-        .parse()
-        .unwrap();
-    let roster_known = || mx.tipx(["status", "--json"]).json()["roster_version"] == 2;
+    let (mx_peer, _) = address(mx);
+    let roster_known = || mx.roster_version() == 2;
     assert!(
         eventually(DELIVERY_DEADLINE, roster_known),
         "MX never got the roster with BR"
@@ -93,9 +42,9 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut swarm = build(&br_key, 16, Duration::from_secs(300), false).unwrap();
+        let mut br_peer = Peer::new(&br_key);
         assert!(
-            connect(&mut swarm, mx_peer, mx_addr.clone()).await,
+            br_peer.connect(mx).await,
             "BR, a roster member, could not connect"
         );
 
@@ -108,14 +57,7 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
             }),
             now_ms(),
         );
-        let ack = ask(
-            &mut swarm,
-            mx_peer,
-            Request::Push {
-                records: vec![consent.encode()],
-            },
-        )
-        .await;
+        let ack = br_peer.push(mx_peer, vec![consent.encode()]).await;
         assert_eq!(
             ack,
             Some(Response::Ack {
@@ -149,14 +91,7 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
             ("malformed", vec![0xff; 64]),
         ];
         for (what, bytes) in cases {
-            let ack = ask(
-                &mut swarm,
-                mx_peer,
-                Request::Push {
-                    records: vec![bytes],
-                },
-            )
-            .await;
+            let ack = br_peer.push(mx_peer, vec![bytes]).await;
             assert_eq!(
                 ack,
                 Some(Response::Ack {
@@ -168,26 +103,16 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
         }
         // More offences: BR is cut off and refused.
         for _ in 0..6 {
-            if ask(
-                &mut swarm,
-                mx_peer,
-                Request::Push {
-                    records: vec![vec![0xff; 8]],
-                },
-            )
-            .await
-            .is_none()
-            {
+            if br_peer.push(mx_peer, vec![vec![0xff; 8]]).await.is_none() {
                 break;
             }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(
-            !swarm.is_connected(&mx_peer),
+            br_peer.until_disconnected(mx_peer).await,
             "BR is still connected after repeated offences"
         );
         assert!(
-            !connect(&mut swarm, mx_peer, mx_addr).await,
+            !br_peer.connect(mx).await,
             "BR could reconnect during its cooling-off period"
         );
     });

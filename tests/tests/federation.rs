@@ -1,18 +1,21 @@
 //! The federation, end to end: real `tipx run` processes on 127.0.0.1 with a signed roster,
 //! consent, and replication over libp2p. Each test checks what every node ends up holding.
+//!
+//! A test that asserts something did not arrive first waits for a fact showing it would
+//! have: a sync round between the two nodes that started after the record was published.
 
-use std::{thread, time::Duration};
-
+use tipx_protocol::{
+    Body, Keypair,
+    body::{Consent, ConsentAction},
+    sync::Response,
+    testkit::{Author, alert, key_of, st},
+};
 use tipx_tests::{
     Node,
-    federation::{DELIVERY_DEADLINE, Federation, SYNC_INTERVAL_SECS, TRIO, configure, eventually},
+    federation::{DELIVERY_DEADLINE, Federation, TRIO, configure, eventually, now_ms},
+    peer::{Peer, address},
     write_jsonl,
 };
-
-/// Long enough for several sync rounds: what has not arrived by then was not sent.
-fn quiet_period() -> Duration {
-    Duration::from_secs(4 * SYNC_INTERVAL_SECS + 2)
-}
 
 /// Whether an audit entry names `id`: as its record, among the records of a message sent,
 /// or as the retraction or conflicting record it refers to.
@@ -48,6 +51,7 @@ fn an_alert_reaches_its_audience_partners_and_no_one_else() {
         ],
     );
     let mx = fed.member("MX");
+    let published_at = now_ms();
     let id = mx.publish_alert("Recruiters posing as a modelling agency", "CO,PE");
     for code in ["CO", "PE"] {
         let n = fed.member(code);
@@ -57,7 +61,14 @@ fn an_alert_reaches_its_audience_partners_and_no_one_else() {
             n.log()
         );
     }
-    thread::sleep(quiet_period());
+    for n in [fed.member("BR"), fed.member("US"), &fed.oas] {
+        assert!(
+            n.synced_with_since(mx, published_at),
+            "{} completed no sync round with MX after the publish; log:\n{}",
+            n.state,
+            n.log()
+        );
+    }
     let mx_audit = mx.audit();
     for code in ["CO", "PE"] {
         let n = fed.member(code);
@@ -142,9 +153,18 @@ fn revoking_consent_stops_both_directions_and_a_new_grant_catches_up() {
         eventually(DELIVERY_DEADLINE, || inactive(mx)),
         "MX never learnt of the revocation"
     );
+    let published_at = now_ms();
     let from_mx = mx.publish_alert("after the revocation, from MX", "CO");
     let from_co = co.publish_alert("after the revocation, from CO", "MX");
-    thread::sleep(quiet_period());
+    for (n, peer) in [(co, mx), (mx, co)] {
+        assert!(
+            n.synced_with_since(peer, published_at),
+            "{} completed no sync round with {} after the publish; log:\n{}",
+            n.state,
+            peer.state,
+            n.log()
+        );
+    }
     assert!(!co.holds(&from_mx), "CO received from MX after revoking");
     assert!(!mx.holds(&from_co), "MX received from CO after CO revoked");
 
@@ -159,7 +179,22 @@ fn revoking_consent_stops_both_directions_and_a_new_grant_catches_up() {
 #[test]
 fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
     let dir = tempfile::tempdir().unwrap();
-    let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let fed = Federation::start(dir.path(), &[], &[("MX", &["CO", "BR"]), ("CO", &["MX"])]);
+    // BR, a member driven by hand below, relays records to MX.
+    let br_key = key_of("BR");
+    fed.oas
+        .tipx([
+            "roster",
+            "add",
+            "--state",
+            "BR",
+            "--name",
+            "Brazil",
+            "--peer-id",
+            &br_key.public().peer_id(),
+        ])
+        .ok();
+    fed.oas.tipx(["roster", "publish"]).ok();
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
     let connected = |n: &Node, peer: &str| n.connected_to(peer);
     assert!(
@@ -167,11 +202,23 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
         "MX and CO never connected"
     );
 
-    // A node with a valid key that is not in the roster.
+    // A node with a valid key that is not in the roster: the coordinator, its bootstrap
+    // node, refuses it (it says so once refused twice in a row), and no one else has it.
     let mut outsider = Node::init("AR", dir.path());
     configure(&outsider, Some(&fed.oas), &["MX"]);
     outsider.start();
-    thread::sleep(quiet_period());
+    let told_refused = || {
+        let status = outsider.tipx(["status", "--json"]).json();
+        status["warnings"].as_array().is_some_and(|ws| {
+            ws.iter()
+                .any(|w| w.as_str().is_some_and(|w| w.contains("not in the roster")))
+        })
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, told_refused),
+        "the outsider never learnt that it is refused; log:\n{}",
+        outsider.log()
+    );
     for n in fed.all() {
         assert!(
             !connected(n, &outsider.peer_id),
@@ -189,21 +236,93 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
         "the outsider connected: {outsider_peers}"
     );
 
+    // CO signs a record while its key is in the roster, for BR to relay later.
+    let mut signed_by_co = Author::new("CO");
+    signed_by_co.key = node_key(co);
+    let audience = ["CO", "MX", "BR"];
+    let before = signed_by_co.publish(&audience, alert("signed before the removal"), now_ms());
+
     // CO's key is removed from the roster.
     fed.oas
         .tipx(["roster", "remove", "--peer-id", &co.peer_id])
         .ok();
     fed.oas.tipx(["roster", "publish"]).ok();
     assert!(
+        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 3),
+        "MX never got the roster without CO"
+    );
+    assert!(
         eventually(DELIVERY_DEADLINE, || !connected(mx, &co.peer_id)),
         "MX is still connected to a removed key"
     );
-    let late = co.publish_alert("signed after removal", "MX");
-    thread::sleep(quiet_period());
-    assert!(
-        !mx.holds(&late),
+    let after = signed_by_co.publish(&audience, alert("signed after the removal"), now_ms());
+
+    // BR, still a member and MX's partner, relays both: the gate cannot stop these.
+    let (mx_peer, _) = address(mx);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (before_ack, after_ack) = rt.block_on(async {
+        let mut br = Peer::new(&br_key);
+        assert!(
+            br.connect(mx).await,
+            "BR, a roster member, could not connect"
+        );
+        let grant = Body::Consent(Consent {
+            partner: st("MX"),
+            action: ConsentAction::Grant,
+        });
+        let consent = Author::new("BR").publish(&["*"], grant, now_ms());
+        assert_eq!(
+            br.push(mx_peer, vec![consent.encode()]).await,
+            Some(Response::Ack {
+                stored: 1,
+                refused: 0
+            }),
+            "BR's consent was not taken"
+        );
+        (
+            br.push(mx_peer, vec![before.encode()]).await,
+            br.push(mx_peer, vec![after.encode()]).await,
+        )
+    });
+    assert_eq!(
+        before_ack,
+        Some(Response::Ack {
+            stored: 1,
+            refused: 0
+        }),
+        "MX refused CO's record signed before the removal, so the refusal below would prove nothing"
+    );
+    assert!(mx.holds(&before.id.to_string()));
+    assert_eq!(
+        after_ack,
+        Some(Response::Ack {
+            stored: 0,
+            refused: 1
+        }),
         "MX accepted a record signed by a removed key"
     );
+    assert!(
+        !mx.holds(&after.id.to_string()),
+        "MX holds a record signed by a removed key"
+    );
+    let rejected: Vec<String> = mx
+        .audit()
+        .iter()
+        .filter(|e| e["event"] == "rejected" && e["peer"] == br_key.public().peer_id())
+        .map(|e| e["detail"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        rejected
+            .iter()
+            .any(|d| d.starts_with("author key was revoked")),
+        "MX's audit log does not give the revoked key as the reason: {rejected:?}"
+    );
+}
+
+/// The node key `tipx init` wrote for `node`.
+fn node_key(node: &Node) -> Keypair {
+    let secret = std::fs::read(node.dir.join("node.key")).expect("reading the node key");
+    Keypair::from_secret(&secret).expect("a node key")
 }
 
 #[test]

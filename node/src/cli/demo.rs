@@ -6,6 +6,7 @@
 //! until Ctrl-C, so `tipx --data-dir DIR records list` works against any of them.
 
 use std::{
+    collections::{BTreeMap, BTreeSet},
     net::TcpListener,
     path::{Path, PathBuf},
     time::Duration,
@@ -25,11 +26,43 @@ use crate::{
         types::{PublishRequest, Published, RecordView},
     },
     datadir::DataDir,
+    net::PeerInfo,
+    node::now_ms,
     query::Filter,
 };
 
-/// How long the demo waits for records to arrive everywhere they should.
+/// How long the demo waits for each thing it waits for: the consents to be known, records
+/// to arrive everywhere they should, a sync round after the publish.
 const DELIVERY_DEADLINE: Duration = Duration::from_secs(60);
+/// How often the demo asks the nodes while it waits.
+const POLL: Duration = Duration::from_millis(300);
+
+/// Who grants exchange to whom: MX and CO agree, and so do MX and OAS; PE asks MX, who
+/// does not answer.
+const GRANTS: [(&str, &[&str]); 4] = [
+    ("OAS", &["MX"]),
+    ("MX", &["CO", "OAS"]),
+    ("CO", &["MX"]),
+    ("PE", &["MX"]),
+];
+
+/// What `code` grants.
+fn grants(code: &str) -> &'static [&'static str] {
+    GRANTS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(&[], |(_, g)| g)
+}
+
+/// The partners `code` has once every consent is known: the states it grants that grant
+/// it back.
+fn partners(code: &str) -> BTreeSet<String> {
+    grants(code)
+        .iter()
+        .filter(|p| grants(p).contains(&code))
+        .map(|p| p.to_string())
+        .collect()
+}
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -216,12 +249,12 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
         root.display()
     );
 
-    let oas = setup(&root, "OAS", None, &["MX"])?;
+    let oas = setup(&root, "OAS", None, grants("OAS"))?;
     let anchor = Some((oas.peer_id.as_str(), oas.p2p_port));
     let members = [
-        setup(&root, "MX", anchor, &["CO", "OAS"])?,
-        setup(&root, "CO", anchor, &["MX"])?,
-        setup(&root, "PE", anchor, &["MX"])?,
+        setup(&root, "MX", anchor, grants("MX"))?,
+        setup(&root, "CO", anchor, grants("CO"))?,
+        setup(&root, "PE", anchor, grants("PE"))?,
     ];
     let nodes: Vec<&DemoNode> = std::iter::once(&oas).chain(members.iter()).collect();
 
@@ -259,18 +292,32 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
     outln!(
         "Consent: MX <-> CO and MX <-> OAS agree; PE asked MX, MX did not answer: PE is left out."
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Publishing before a node knows its partners would hold samples back from them.
+    match wait_until(&mut interrupt, async || partners_known(&nodes).await).await? {
+        Waited::Ready => {}
+        Waited::Interrupted => {
+            outln!("\nInterrupted.");
+            return stop(stop_tx, tasks, tmp, &root).await;
+        }
+        Waited::TimedOut => {
+            stop(stop_tx, tasks, tmp, &root).await?;
+            bail!("the nodes did not learn each other's consents within {DELIVERY_DEADLINE:?}");
+        }
+    }
+    let published_at = now_ms();
     for n in &nodes {
         let reqs = samples(n.state.as_str());
         let _: Published = n.client.post("/v1/records", &reqs).await?;
     }
     outln!("Each state published sample alerts and best practices (es, en, pt, fr).\n");
 
-    // Expected receipts (not counting a node's own records).
+    // Expected receipts (not counting a node's own records). "Nothing" is only shown once a
+    // sync round that began after the publish has completed between every two nodes: by
+    // then, whatever would have reached a node has.
     let want: [(&str, usize); 4] = [("OAS", 2), ("MX", 3), ("CO", 3), ("PE", 0)];
-    let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
+    let mut rounds = Rounds::after(published_at);
     let mut received = vec![];
-    loop {
+    let waited = wait_until(&mut interrupt, async || {
         received.clear();
         for n in &nodes {
             let held = holdings(n).await?;
@@ -281,20 +328,16 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
                     .collect::<Vec<_>>(),
             ));
         }
-        let done = want
+        let delivered = want
             .iter()
             .zip(&received)
             .all(|((_, w), (_, got))| got.len() >= *w);
-        if done || tokio::time::Instant::now() > deadline {
-            break;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
-            _ = interrupt.recv() => {
-                outln!("\nInterrupted.");
-                return stop(stop_tx, tasks, tmp, &root).await;
-            }
-        }
+        Ok(rounds.completed(&nodes).await? && delivered)
+    })
+    .await?;
+    if let Waited::Interrupted = waited {
+        outln!("\nInterrupted.");
+        return stop(stop_tx, tasks, tmp, &root).await;
     }
     let mut ok = true;
     for ((code, w), (state, got)) in want.iter().zip(&received) {
@@ -316,6 +359,10 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
         .any(|(s, got)| s.as_str() == "PE" && !got.is_empty())
     {
         ok = false;
+    }
+    for (node, peer) in rounds.pending(&nodes) {
+        ok = false;
+        outln!("    !! no sync round of {node} with {peer} completed after the publish");
     }
     if ok {
         outln!(
@@ -365,6 +412,101 @@ async fn stop(
         ),
     }
     Ok(())
+}
+
+/// How a wait ended.
+enum Waited {
+    /// What was waited for holds.
+    Ready,
+    /// [`DELIVERY_DEADLINE`] passed first.
+    TimedOut,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+/// Asks `ready` every [`POLL`] until it holds, [`DELIVERY_DEADLINE`] passes, or Ctrl-C.
+async fn wait_until(
+    interrupt: &mut tokio::signal::unix::Signal,
+    mut ready: impl AsyncFnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<Waited> {
+    let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
+    loop {
+        if ready().await? {
+            return Ok(Waited::Ready);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Ok(Waited::TimedOut);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = interrupt.recv() => return Ok(Waited::Interrupted),
+        }
+    }
+}
+
+/// Whether every node's status shows the partners [`partners`] expects.
+async fn partners_known(nodes: &[&DemoNode]) -> anyhow::Result<bool> {
+    for n in nodes {
+        let status: crate::api::types::Status = n.client.get("/v1/status", &()).await?;
+        let have: BTreeSet<String> = status.node.partners.iter().map(|s| s.to_string()).collect();
+        if have != partners(n.state.as_str()) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Sync rounds between every two demo nodes since a moment: a round that completes after
+/// it may have begun before it, so a pair counts once a second round has completed.
+struct Rounds {
+    after_ms: u64,
+    /// (node, peer) → when its first round after `after_ms` completed.
+    first: BTreeMap<(StateCode, StateCode), u64>,
+    /// The pairs whose round that began after `after_ms` has completed.
+    done: BTreeSet<(StateCode, StateCode)>,
+}
+
+impl Rounds {
+    fn after(after_ms: u64) -> Self {
+        Self {
+            after_ms,
+            first: BTreeMap::new(),
+            done: BTreeSet::new(),
+        }
+    }
+
+    /// Reads every node's peers; returns whether every pair is done.
+    async fn completed(&mut self, nodes: &[&DemoNode]) -> anyhow::Result<bool> {
+        for n in nodes {
+            let peers: Vec<PeerInfo> = n.client.get("/v1/peers", &()).await?;
+            for other in nodes.iter().filter(|o| o.state != n.state) {
+                let pair = (n.state, other.state);
+                let last = peers
+                    .iter()
+                    .find(|p| p.peer_id == other.peer_id)
+                    .and_then(|p| p.last_sync_ms);
+                match (last, self.first.get(&pair)) {
+                    (Some(t), Some(first)) if t > *first => {
+                        self.done.insert(pair);
+                    }
+                    (Some(t), None) if t > self.after_ms => {
+                        self.first.insert(pair, t);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(self.pending(nodes).is_empty())
+    }
+
+    /// The pairs not done yet.
+    fn pending(&self, nodes: &[&DemoNode]) -> Vec<(StateCode, StateCode)> {
+        let states = || nodes.iter().map(|n| n.state);
+        states()
+            .flat_map(|a| states().filter(move |b| *b != a).map(move |b| (a, b)))
+            .filter(|pair| !self.done.contains(pair))
+            .collect()
+    }
 }
 
 async fn wait_ready(c: &Client) -> anyhow::Result<()> {

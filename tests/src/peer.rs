@@ -1,0 +1,159 @@
+//! A hand-driven member: its own libp2p swarm with a real roster key, speaking
+//! `/tipx/sync/1` by hand, to push records a real node would never send (forged, malformed,
+//! or relayed on behalf of a removed key). Every wait ends on an event the swarm reports, or
+//! at [`ANSWER_DEADLINE`].
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::{Multiaddr, PeerId, Swarm, request_response, swarm::SwarmEvent};
+use tipx_node::net::behaviour::{Behaviour, BehaviourEvent, build};
+use tipx_protocol::{
+    Keypair,
+    sync::{Request, Response},
+};
+
+use crate::Node;
+
+/// How long the peer waits for a connection, an answer or a disconnection: longer than a
+/// node's request timeout, so a slow node answers rather than times out.
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(30);
+
+/// A connection stays open this long without traffic: the test drives the swarm only
+/// while it waits for something.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A hand-driven member's swarm.
+pub struct Peer {
+    swarm: Swarm<Behaviour>,
+}
+
+/// The PeerId and p2p address (with `/p2p/…`) of `node`.
+pub fn address(node: &Node) -> (PeerId, Multiaddr) {
+    let peer: PeerId = node.peer_id.parse().expect("a node's peer id");
+    let addr = format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", node.p2p_port, node.peer_id)
+        .parse()
+        .expect("a node's p2p address");
+    (peer, addr)
+}
+
+impl Peer {
+    /// A swarm with `key` (a node key in the roster, or not). Call inside a tokio runtime.
+    pub fn new(key: &Keypair) -> Self {
+        Self {
+            swarm: build(key, 16, IDLE_TIMEOUT, false).expect("a swarm"),
+        }
+    }
+
+    /// Whether a connection to `peer` is open.
+    pub fn is_connected(&self, peer: &PeerId) -> bool {
+        self.swarm.is_connected(peer)
+    }
+
+    /// Dials `node` and returns whether it accepted this peer: a connection that the gate
+    /// lets stand answers a request; one it refuses closes (an established connection alone
+    /// proves nothing, the gate decides after the handshake).
+    pub async fn connect(&mut self, node: &Node) -> bool {
+        let (peer, addr) = address(node);
+        self.swarm.behaviour_mut().gate.allow_peer(peer);
+        if self.swarm.dial(addr).is_err() {
+            return false;
+        }
+        let established = self
+            .drive_until(|_, ev| match ev {
+                Some(SwarmEvent::ConnectionEstablished { peer_id, .. }) if *peer_id == peer => {
+                    Some(true)
+                }
+                Some(SwarmEvent::OutgoingConnectionError {
+                    peer_id: Some(p), ..
+                }) if *p == peer => Some(false),
+                _ => None,
+            })
+            .await;
+        established == Some(true) && self.ask(peer, Request::Heads).await.is_some()
+    }
+
+    /// Sends one sync request and waits for its answer; `None` if the connection failed.
+    pub async fn ask(&mut self, peer: PeerId, req: Request) -> Option<Response> {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_request(&peer, req.encode());
+        self.drive_until(|_, ev| match ev {
+            Some(SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::Message {
+                    message:
+                        request_response::Message::Response {
+                            request_id,
+                            response,
+                        },
+                    ..
+                },
+            ))) if *request_id == id => Some(Response::decode(response).ok()),
+            Some(SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                request_response::Event::OutboundFailure { request_id, .. },
+            ))) if *request_id == id => Some(None),
+            _ => None,
+        })
+        .await
+        .flatten()
+    }
+
+    /// Pushes `records` (encoded) to `peer`; its answer, or `None` if the connection failed.
+    pub async fn push(&mut self, peer: PeerId, records: Vec<Vec<u8>>) -> Option<Response> {
+        self.ask(peer, Request::Push { records }).await
+    }
+
+    /// Waits until no connection to `peer` is open; returns whether that happened within
+    /// [`ANSWER_DEADLINE`].
+    pub async fn until_disconnected(&mut self, peer: PeerId) -> bool {
+        self.drive_until(|swarm, _| (!swarm.is_connected(&peer)).then_some(()))
+            .await
+            .is_some()
+    }
+
+    /// Drives the swarm, answering the node's own requests, until `done` returns a value
+    /// (it is called once before any event, with `None`, then after each event); `None` at
+    /// [`ANSWER_DEADLINE`].
+    async fn drive_until<T>(
+        &mut self,
+        mut done: impl FnMut(&Swarm<Behaviour>, Option<&SwarmEvent<BehaviourEvent>>) -> Option<T>,
+    ) -> Option<T> {
+        if let Some(t) = done(&self.swarm, None) {
+            return Some(t);
+        }
+        let deadline = tokio::time::sleep(ANSWER_DEADLINE);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                ev = self.swarm.select_next_some() => {
+                    if let SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Request { request, channel, .. },
+                        ..
+                    })) = ev
+                    {
+                        let answer = answer(&request).encode();
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
+                        continue;
+                    }
+                    if let Some(t) = done(&self.swarm, Some(&ev)) {
+                        return Some(t);
+                    }
+                }
+                _ = &mut deadline => return None,
+            }
+        }
+    }
+}
+
+/// What the peer answers a node's request: it claims to be in sync and serves nothing, so
+/// the node's rounds with it end without an offence.
+fn answer(request: &[u8]) -> Response {
+    match Request::decode(request) {
+        Ok(Request::Digest { .. } | Request::Heads) => Response::InSync,
+        _ => Response::Denied {
+            reason: "a hand-driven test peer serves nothing".into(),
+        },
+    }
+}
