@@ -14,7 +14,7 @@
 
 use std::{collections::VecDeque, sync::Arc, time::Instant};
 
-use tipx_node::{node::Node, store::SledStore};
+use tipx_node::{core::Node, store::SledStore};
 use tipx_protocol::{
     Body, FeedId, Membership, PublicKey, Record, Store,
     body::{Consent, ConsentAction},

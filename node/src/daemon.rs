@@ -9,8 +9,8 @@ use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     api::server::{Api, router},
+    core::Node,
     datadir::DataDir,
-    node::Node,
     store::SledStore,
 };
 

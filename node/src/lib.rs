@@ -3,7 +3,8 @@
 //! # Layout
 //! - [`cli`]: argument parsing and the commands.
 //! - [`daemon`]: `tipx run`.
-//! - [`node`]: publishing and queries over the store, without the network.
+//! - [`core`]: the node without the network — the store (private to it), the key, the
+//!   roster and consents; publishing, receiving and queries. It imports nothing above it.
 //! - [`store`]: the sled store.
 //! - [`api`]: the local admin API, server and client.
 //! - [`query`]: the filters of `records list`.
@@ -11,11 +12,11 @@
 
 pub mod api;
 pub mod cli;
+pub mod core;
 pub mod daemon;
 pub mod datadir;
 pub mod logging;
 pub mod net;
-pub mod node;
 pub mod query;
 pub mod store;
 pub mod time;

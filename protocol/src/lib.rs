@@ -3,7 +3,7 @@
 //! argument; nothing here touches a socket, a disk or a clock.
 //!
 //! # Layout
-//! - [`state`]: state codes (`MX`, `OAS`).
+//! - [`state_code`]: state codes (`MX`, `OAS`).
 //! - [`keys`]: ed25519 keys and their PeerId text.
 //! - [`ids`]: record and feed ids.
 //! - [`record`]: the header, the signed record, drafting and signing.
@@ -26,7 +26,7 @@ pub mod keys;
 pub mod membership;
 pub mod record;
 pub mod signature;
-pub mod state;
+pub mod state_code;
 pub mod store;
 pub mod sync;
 #[cfg(any(test, feature = "conformance"))]
@@ -39,6 +39,6 @@ pub use ids::{FeedId, RecordId};
 pub use keys::{Keypair, PublicKey};
 pub use membership::Membership;
 pub use record::{Audience, Draft, Handling, Header, Kind, Record, Tlp};
-pub use state::StateCode;
+pub use state_code::StateCode;
 pub use store::Store;
 pub use validate::{Origin, Rejection, Verified};

@@ -68,7 +68,7 @@ impl Audience {
         for c in codes {
             let code: StateCode = c
                 .parse()
-                .map_err(|e: crate::state::InvalidStateCode| e.to_string())?;
+                .map_err(|e: crate::state_code::InvalidStateCode| e.to_string())?;
             if c != code.as_str() || last.is_some_and(|l| l >= code) {
                 return Err("audience codes must be upper case, sorted and unique".into());
             }

@@ -383,12 +383,12 @@ pub struct Handled {
 impl Request {
     /// The wire bytes (`SyncRequest`).
     pub fn encode(&self) -> Vec<u8> {
-        wire::sync::encode_request(self)
+        wire::messages::encode_request(self)
     }
 
     /// Parses wire bytes, enforcing the size limits.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        wire::sync::decode_request(bytes)
+        wire::messages::decode_request(bytes)
     }
 
     /// A short name, for logs and metrics.
@@ -406,12 +406,12 @@ impl Request {
 impl Response {
     /// The wire bytes (`SyncResponse`).
     pub fn encode(&self) -> Vec<u8> {
-        wire::sync::encode_response(self)
+        wire::messages::encode_response(self)
     }
 
     /// Parses wire bytes, enforcing the size limits.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        wire::sync::decode_response(bytes)
+        wire::messages::decode_response(bytes)
     }
 
     /// A short name, for logs and metrics.

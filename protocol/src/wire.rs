@@ -490,4 +490,4 @@ fn decode_body_fields(kind: Kind, bytes: &[u8]) -> Result<Body, Rejection> {
 }
 
 /// Conversions of the replication messages (`tipx/v1/sync.proto`).
-pub(crate) mod sync;
+pub(crate) mod messages;

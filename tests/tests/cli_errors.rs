@@ -235,3 +235,26 @@ fn records_show_of_an_unknown_id_says_there_is_no_such_record() {
     node.tipx(["records", "show", "not-an-id"])
         .fails_with(&["not a record id", "at least 8 of its hex digits"]);
 }
+
+#[test]
+fn the_admin_api_answers_404_for_an_unknown_record_and_422_for_a_malformed_id() {
+    use std::io::{Read, Write};
+    let (_tmp, node) = running("MX");
+    let token = fs::read_to_string(node.dir.join("api.token")).unwrap();
+    let status = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", node.api_port)).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            token.trim()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap_or_default().to_string()
+    };
+    let full = "ab".repeat(32);
+    assert!(status(&format!("/v1/records/{full}")).contains(" 404 "));
+    assert!(status("/v1/records/abcdef01").contains(" 404 "));
+    assert!(status("/v1/records/not-an-id").contains(" 422 "));
+}

@@ -13,7 +13,7 @@ use axum::{
 
 use super::types::{ApiError, PublishRequest, Published, RetractRequest};
 use crate::{
-    node::{self, Node},
+    core::{self, Node},
     query::Filter,
 };
 
@@ -37,12 +37,12 @@ impl IntoResponse for Failure {
     }
 }
 
-impl From<node::Error> for Failure {
-    fn from(e: node::Error) -> Self {
+impl From<core::Error> for Failure {
+    fn from(e: core::Error) -> Self {
         let status = match &e {
-            node::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            node::Error::NotFound(_) => StatusCode::NOT_FOUND,
-            node::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            core::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            core::Error::NotFound(_) => StatusCode::NOT_FOUND,
+            core::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");
@@ -75,7 +75,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 async fn blocking<T: Send + 'static>(
     api: &Api,
     headers: &HeaderMap,
-    f: impl FnOnce(&Node) -> Result<T, node::Error> + Send + 'static,
+    f: impl FnOnce(&Node) -> Result<T, core::Error> + Send + 'static,
 ) -> Reply<T> {
     authorize(api, headers)?;
     let node = api.node.clone();
@@ -216,11 +216,11 @@ async fn consent(
     State(api): State<Api>,
     h: HeaderMap,
     Path((state, action)): Path<(String, String)>,
-) -> Reply<node::ConsentChange> {
+) -> Reply<core::ConsentChange> {
     let state: tipx_protocol::StateCode =
         state
             .parse()
-            .map_err(|e: tipx_protocol::state::InvalidStateCode| {
+            .map_err(|e: tipx_protocol::state_code::InvalidStateCode| {
                 Failure(StatusCode::BAD_REQUEST, e.to_string())
             })?;
     let action = match action.as_str() {

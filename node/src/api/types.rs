@@ -6,7 +6,7 @@ use tipx_protocol::{
     store::{AuditEntry, CheckReport},
 };
 
-pub use crate::node::{
+pub use crate::core::{
     ConsentChange, PartnerRow,
     view::{
         NodeStatus, PublishRequest, Published, RecordCounts, RecordView, RetractRequest,

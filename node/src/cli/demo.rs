@@ -25,9 +25,9 @@ use crate::{
         client::Client,
         types::{PublishRequest, Published, RecordView},
     },
+    core::now_ms,
     datadir::DataDir,
     net::PeerInfo,
-    node::now_ms,
     query::Filter,
 };
 

@@ -11,8 +11,8 @@ use crate::{
         client::Client,
         types::{PartnerView, Published, RosterAdd, RosterRemove, RosterView},
     },
+    core::ConsentChange,
     net::PeerInfo,
-    node::ConsentChange,
     time,
 };
 

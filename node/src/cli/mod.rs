@@ -199,7 +199,7 @@ pub struct ListArgs {
 
 impl ListArgs {
     fn filter(&self) -> anyhow::Result<Filter> {
-        let now = crate::node::now_ms();
+        let now = crate::core::now_ms();
         let time = |s: &Option<String>, flag: &str| {
             s.as_deref()
                 .map(|s| crate::time::parse(s, now).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))

@@ -202,7 +202,7 @@ fn request(what: What) -> anyhow::Result<PublishRequest> {
                 .collect::<anyhow::Result<_>>()?;
             let valid_until_ms = valid_until
                 .map(|v| {
-                    crate::time::parse_future(&v, crate::node::now_ms())
+                    crate::time::parse_future(&v, crate::core::now_ms())
                         .map_err(|e| anyhow::anyhow!("--valid-until: {e}"))
                 })
                 .transpose()?;
@@ -473,7 +473,7 @@ fn warn(warnings: &[String]) {
 }
 
 async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<Published> {
-    let records = read_file(path, crate::node::now_ms())?;
+    let records = read_file(path, crate::core::now_ms())?;
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

@@ -162,7 +162,7 @@ pub(super) async fn record(c: &Client, id: &str, json: bool) -> anyhow::Result<(
     if json {
         return print_json(&r);
     }
-    record::print(&r, crate::node::now_ms());
+    record::print(&r, crate::core::now_ms());
     Ok(())
 }
 

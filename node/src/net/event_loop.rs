@@ -1,5 +1,5 @@
 //! The event loop: the one owner of the `Swarm`. Its `select!` arms hand each event to a
-//! `handle_*`/`on_*` method; store work goes to blocking threads and returns as [`Done`].
+//! `handle_*`/`on_*` method; store work goes to blocking threads and returns as [`Completed`].
 
 use std::{
     collections::HashMap,
@@ -15,9 +15,9 @@ use tokio::sync::{mpsc, watch};
 use super::{
     Command, Handle, NetworkStatus, PeerInfo,
     behaviour::{Behaviour, BehaviourEvent, peer_id, public_key},
-    sync::Done,
+    replication::Completed,
 };
-use crate::node::Node;
+use crate::core::Node;
 
 /// First redial delay after a lost or failed connection; doubles up to
 /// `network.redial_max_backoff_secs`.
@@ -55,8 +55,8 @@ pub(super) struct EventLoop {
     pub(super) swarm: Swarm<Behaviour>,
     pub(super) node: Arc<Node>,
     pub(super) peers: HashMap<PeerId, Peer>,
-    pub(super) done_tx: mpsc::Sender<Done>,
-    pub(super) sync: super::sync::Sync,
+    pub(super) done_tx: mpsc::Sender<Completed>,
+    pub(super) replication: super::replication::Replication,
     max_backoff: Duration,
     external_configured: bool,
     pub(super) discovery: super::discovery::State,
@@ -71,7 +71,7 @@ pub(super) struct EventLoop {
 pub fn spawn(
     node: Arc<Node>,
     config: &Config,
-    events: mpsc::Receiver<crate::node::Event>,
+    events: mpsc::Receiver<crate::core::Event>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<(Handle, tokio::task::JoinHandle<()>)> {
     let mut swarm = super::behaviour::build(
@@ -96,7 +96,7 @@ pub fn spawn(
     let bootstrap = addrs.bootstrap;
     let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
-    let sync = super::sync::Sync::new(
+    let replication = super::replication::Replication::new(
         tipx_protocol::sync::Config {
             interval_ms: config.exchange.sync_interval_secs * 1000,
             page_records: config.exchange.page_max_records as u32,
@@ -109,7 +109,7 @@ pub fn spawn(
         node,
         peers: HashMap::new(),
         done_tx,
-        sync,
+        replication,
         max_backoff: config.network.redial_max_backoff(),
         external_configured: !config.network.external.is_empty(),
         discovery: Default::default(),
@@ -238,8 +238,8 @@ impl EventLoop {
     async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
-        mut events: mpsc::Receiver<crate::node::Event>,
-        mut done: mpsc::Receiver<Done>,
+        mut events: mpsc::Receiver<crate::core::Event>,
+        mut done: mpsc::Receiver<Completed>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut tick = tokio::time::interval(TICK);

@@ -1,17 +1,17 @@
 //! The federation's network: libp2p with one event loop that alone owns the `Swarm`. The
-//! rest of the node talks to it through a cloneable [`Handle`]; the store's work runs on
-//! blocking threads and comes back to the loop as [`Done`] messages, so the loop never
-//! blocks.
+//! rest of the node talks to it through a cloneable [`Handle`] and the core's events; the
+//! work that touches the disk (serving a page, storing received records) runs off the loop
+//! and comes back to it as a `replication::Completed`, so the loop never blocks.
 //!
 //! Layout: [`behaviour`] (the swarm), [`codec`] (`/tipx/sync/1` framing), [`event_loop`]
-//! (connections, gate, redial), [`sync`] (carrying out the replication state machine of
-//! `tipx_protocol::sync`).
+//! (connections, gate, redial), [`replication`] (carrying out the replication state machine
+//! of `tipx_protocol::sync`), [`discovery`] (the coordinator's rendezvous point).
 
 pub mod behaviour;
 pub mod codec;
 mod discovery;
 mod event_loop;
-mod sync;
+mod replication;
 
 use serde::{Deserialize, Serialize};
 use tipx_protocol::StateCode;

@@ -1,7 +1,7 @@
 //! Carrying out `tipx_protocol::sync` in the daemon: the [`Replicator`] decides, this module
 //! does. The event loop owns the replicator by value and calls it directly (it reads no
 //! store); the two kinds of work that touch the disk leave the loop and come back as
-//! [`Done`]: serving a page (read on a blocking thread) and storing received records (the
+//! [`Completed`]: serving a page (read on a blocking thread) and storing received records (the
 //! node's [`Intake`] pipeline).
 
 use std::{collections::HashMap, sync::Arc};
@@ -20,10 +20,10 @@ use super::{
     behaviour::{peer_id, public_key},
     event_loop::EventLoop,
 };
-use crate::node::{Event, Intake, Node, Received, now_ms};
+use crate::core::{Event, Intake, Node, Received, now_ms};
 
 /// The daemon's replication state, owned by the event loop.
-pub(super) struct Sync {
+pub(super) struct Replication {
     replicator: Replicator,
     /// Requests sent and not answered yet.
     outbound: HashMap<OutboundRequestId, (PublicKey, Request)>,
@@ -32,7 +32,7 @@ pub(super) struct Sync {
     intake: Intake,
 }
 
-impl Sync {
+impl Replication {
     /// The replication state of `node`, seeded with the feeds its store holds.
     pub(super) fn new(
         config: tipx_protocol::sync::Config,
@@ -49,7 +49,7 @@ impl Sync {
 }
 
 /// Results of work done off the loop, for the loop to carry on with.
-pub(crate) enum Done {
+pub(crate) enum Completed {
     /// A page read from the store, to send as the answer to a fetch.
     Served {
         channel: ResponseChannel<Vec<u8>>,
@@ -62,7 +62,7 @@ pub(crate) enum Done {
         peer: PublicKey,
         page: Option<FeedId>,
         total: usize,
-        result: Result<Received, crate::node::Error>,
+        result: Result<Received, crate::core::Error>,
         ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
     },
 }
@@ -83,7 +83,7 @@ impl EventLoop {
             membership: &m,
             now_ms: now_ms(),
         };
-        let actions = f(&mut self.sync.replicator, &cx);
+        let actions = f(&mut self.replication.replicator, &cx);
         carry_out(actions, self);
     }
 
@@ -96,14 +96,14 @@ impl EventLoop {
     pub(super) fn tick_sync(&mut self) {
         let now = now_ms();
         let expired: Vec<PeerId> = self
-            .sync
+            .replication
             .bans
             .iter()
             .filter(|(_, until)| **until <= now)
             .map(|(p, _)| *p)
             .collect();
         for p in expired {
-            self.sync.bans.remove(&p);
+            self.replication.bans.remove(&p);
             self.swarm.behaviour_mut().bans.unblock_peer(p);
             tracing::info!(peer = %p, "cooling-off period over");
         }
@@ -158,7 +158,10 @@ impl EventLoop {
             membership: &m,
             now_ms: now_ms(),
         };
-        let handled = self.sync.replicator.handle_request(key, request, &cx);
+        let handled = self
+            .replication
+            .replicator
+            .handle_request(key, request, &cx);
         match handled.reply {
             Reply::Respond(response) => self.respond(channel, peer, response),
             Reply::Serve(page) => self.serve(channel, peer, key, page),
@@ -170,7 +173,7 @@ impl EventLoop {
     }
 
     pub(super) fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, bytes: Vec<u8>) {
-        let Some((key, request)) = self.sync.outbound.remove(&id) else {
+        let Some((key, request)) = self.replication.outbound.remove(&id) else {
             return;
         };
         let _span = tracing::debug_span!("sync response", peer = %peer).entered();
@@ -185,20 +188,20 @@ impl EventLoop {
     }
 
     pub(super) fn on_failure(&mut self, _peer: PeerId, id: OutboundRequestId) {
-        let Some((key, request)) = self.sync.outbound.remove(&id) else {
+        let Some((key, request)) = self.replication.outbound.remove(&id) else {
             return;
         };
         self.replicate(|rep, cx| rep.on_failure(key, &request, cx));
     }
 
-    pub(super) fn on_done(&mut self, d: Done) {
+    pub(super) fn on_done(&mut self, d: Completed) {
         match d {
-            Done::Served {
+            Completed::Served {
                 channel,
                 peer,
                 response,
             } => self.respond(channel, peer, response),
-            Done::Received {
+            Completed::Received {
                 peer,
                 page,
                 total,
@@ -257,7 +260,7 @@ impl EventLoop {
                     }
                 }
             };
-            let _ = tx.blocking_send(Done::Served {
+            let _ = tx.blocking_send(Completed::Served {
                 channel,
                 peer,
                 response,
@@ -266,7 +269,7 @@ impl EventLoop {
     }
 
     /// Hands records from `peer` (a page of `page`, or a push to acknowledge on `ack`) to
-    /// the intake; what became of them comes back as [`Done::Received`].
+    /// the intake; what became of them comes back as [`Completed::Received`].
     fn receive(
         &self,
         peer: PublicKey,
@@ -276,11 +279,11 @@ impl EventLoop {
     ) {
         let tx = self.done_tx.clone();
         let total = records.len();
-        self.sync.intake.submit(
+        self.replication.intake.submit(
             peer,
             records,
             Box::new(move |result| {
-                let _ = tx.blocking_send(Done::Received {
+                let _ = tx.blocking_send(Completed::Received {
                     peer,
                     page,
                     total,
@@ -298,7 +301,7 @@ impl EventLoop {
         peer: PublicKey,
         page: Option<FeedId>,
         total: usize,
-        result: Result<Received, crate::node::Error>,
+        result: Result<Received, crate::core::Error>,
         ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
     ) {
         let (stored, refused) = match result {
@@ -348,7 +351,7 @@ impl EventLoop {
             }]);
         });
         if let Verdict::Disconnect { until_ms } =
-            self.sync.replicator.record_offence(peer, now_ms())
+            self.replication.replicator.record_offence(peer, now_ms())
         {
             self.disconnect(peer, until_ms);
         }
@@ -381,7 +384,7 @@ impl Effects for EventLoop {
             .behaviour_mut()
             .sync
             .send_request(&pid, request.encode());
-        self.sync.outbound.insert(id, (peer, request));
+        self.replication.outbound.insert(id, (peer, request));
     }
 
     fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {
@@ -398,7 +401,7 @@ impl Effects for EventLoop {
         let pid = peer_id(&peer);
         tracing::warn!(peer = %pid, until_ms, "too many invalid records: disconnecting and refusing for a cooling-off period");
         self.swarm.behaviour_mut().bans.block_peer(pid);
-        self.sync.bans.insert(pid, until_ms);
+        self.replication.bans.insert(pid, until_ms);
     }
 }
 

@@ -49,9 +49,9 @@ pub enum Error {
     /// The request is wrong; the message says what to fix.
     #[error("{0}")]
     Invalid(String),
-    /// No such record.
+    /// No record has this id (or id prefix).
     #[error("no record with id {0}")]
-    NotFound(RecordId),
+    NotFound(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
@@ -513,7 +513,7 @@ impl Node {
             .collect();
         match ids.as_slice() {
             [id] => Ok(*id),
-            [] => Err(Error::Invalid(format!("no record with id {text}"))),
+            [] => Err(Error::NotFound(text)),
             _ => Err(Error::Invalid(format!(
                 "{} records start with {text}: give more digits",
                 ids.len()
@@ -523,7 +523,10 @@ impl Node {
 
     /// One record, with its body.
     pub fn show(&self, id: &RecordId) -> Result<RecordView, Error> {
-        let r = self.store.get(id)?.ok_or(Error::NotFound(*id))?;
+        let r = self
+            .store
+            .get(id)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
         let retracted_by = self.store.retraction_of(id)?;
         let mut view = RecordView::of(&r, retracted_by, true);
         if let Some(by) = retracted_by {
@@ -539,7 +542,10 @@ impl Node {
         reason: String,
         erase: bool,
     ) -> Result<RecordId, Error> {
-        let r = self.store.get(&target)?.ok_or(Error::NotFound(target))?;
+        let r = self
+            .store
+            .get(&target)?
+            .ok_or_else(|| Error::NotFound(target.to_string()))?;
         if r.header.author != self.key.public() {
             return Err(Error::Invalid(format!(
                 "record {target} was published by {} ({}); only its author can retract it",
