@@ -2,8 +2,20 @@
 //! and a [`Replicator`], joined by links. It carries out actions as the node does — a send
 //! goes through the wire encoding onto a queue, a store goes through validation and
 //! `Store::insert` and then `on_stored` — and logs every message with its encoded size.
+//!
+//! By default the wire is reliable and FIFO. [`Sim::lossy`] gives it a seed and a [`Loss`]:
+//! messages are then lost, delayed and reordered (see [`net`]), links may be
+//! [cut](Sim::cut) and [healed](Sim::heal), and [`Sim::tick`] lets anti-entropy repair what
+//! was lost. Either way every request ends exactly once, in `on_response` or `on_failure`,
+//! and a node stores the pages of a feed in the order of its actions (its store is
+//! synchronous here).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+mod net;
+
+use std::collections::BTreeMap;
+
+pub(super) use net::Loss;
+use net::{Event, Wire};
 
 use crate::{
     Audience, FeedId, Membership, Origin, PublicKey, Record, Rejection,
@@ -50,27 +62,27 @@ pub(super) struct Sent {
     pub(super) msg: Msg,
     /// Its encoded size.
     pub(super) bytes: usize,
+    /// It was lost on the way (lossy mode): the receiver never saw it.
+    pub(super) lost: bool,
 }
 
-enum Event {
-    Request {
-        from: usize,
-        to: usize,
-        request: Request,
-    },
-    Response {
-        to: usize,
-        from: usize,
-        request: Request,
-        response: Response,
-    },
+/// What becomes of a message.
+enum Fate {
+    Arrives,
+    /// Its connection closed: the requester's `on_failure` comes at once.
+    Closed,
+    /// Lost on the way: the requester's `on_failure` comes when the request times out.
+    Lost,
 }
 
 pub(super) struct Sim {
     pub(super) nodes: Vec<Node>,
-    links: BTreeSet<(usize, usize)>,
+    /// Open links: (lower index, higher index) → the id of the connection.
+    links: BTreeMap<(usize, usize), u64>,
+    /// Connections opened so far.
+    conns: u64,
     pub(super) now_ms: u64,
-    queue: VecDeque<Event>,
+    wire: Wire,
     pub(super) traffic: Vec<Sent>,
     /// (node, peer) for every `Action::Synced`.
     pub(super) synced: Vec<(&'static str, &'static str)>,
@@ -101,14 +113,30 @@ impl Sim {
             .collect();
         Self {
             nodes,
-            links: BTreeSet::new(),
+            links: BTreeMap::new(),
+            conns: 0,
             now_ms: NOW_MS,
-            queue: VecDeque::new(),
+            wire: Wire::reliable(),
             traffic: Vec::new(),
             synced: Vec::new(),
             refused: Vec::new(),
             audiences: BTreeMap::new(),
         }
+    }
+
+    /// The same nodes, with a wire that loses, delays and reorders messages as `loss` says,
+    /// drawing from a PRNG seeded with `seed` (call it before any message is sent).
+    pub(super) fn lossy(self, seed: u64, loss: Loss) -> Self {
+        assert_eq!(self.wire.in_flight(), 0, "messages in flight");
+        Self {
+            wire: Wire::lossy(seed, loss),
+            ..self
+        }
+    }
+
+    /// Changes how unreliable the wire is from now on (messages in flight keep their fate).
+    pub(super) fn set_loss(&mut self, loss: Loss) {
+        self.wire.loss = loss;
     }
 
     pub(super) fn idx(&self, code: &str) -> usize {
@@ -129,20 +157,54 @@ impl Sim {
         &self.nodes[self.idx(code)]
     }
 
-    fn linked(&self, a: usize, b: usize) -> bool {
-        self.links.contains(&(a.min(b), a.max(b)))
+    /// The connection between nodes `a` and `b`, if linked.
+    fn conn(&self, a: usize, b: usize) -> Option<u64> {
+        self.links.get(&(a.min(b), a.max(b))).copied()
+    }
+
+    /// Whether `a` and `b` are linked.
+    pub(super) fn linked(&self, a: &str, b: &str) -> bool {
+        self.conn(self.idx(a), self.idx(b)).is_some()
     }
 
     /// Opens a link: both sides start a round; runs until quiet.
     pub(super) fn connect(&mut self, a: &str, b: &str) {
         let (i, j) = (self.idx(a), self.idx(b));
-        self.links.insert((i.min(j), i.max(j)));
+        self.conns += 1;
+        self.links.insert((i.min(j), i.max(j)), self.conns);
         for (x, y) in [(i, j), (j, i)] {
             let peer = self.nodes[y].key;
             let acts = self.call(x, |rep, cx| rep.on_connected(peer, cx));
             self.carry(x, acts);
         }
         self.run();
+    }
+
+    /// Cuts the link between `a` and `b` (if up): both sides see the peer disconnect, and
+    /// messages in flight on it fail when they arrive, as on a closed connection.
+    pub(super) fn cut(&mut self, a: &str, b: &str) {
+        let (i, j) = (self.idx(a), self.idx(b));
+        if self.links.remove(&(i.min(j), i.max(j))).is_none() {
+            return;
+        }
+        for (x, y) in [(i, j), (j, i)] {
+            let peer = self.nodes[y].key;
+            let acts = self.call(x, |rep, cx| rep.on_disconnected(peer, cx));
+            self.carry(x, acts);
+        }
+    }
+
+    /// Opens the link between `a` and `b` again (if cut), as [`Sim::connect`].
+    pub(super) fn heal(&mut self, a: &str, b: &str) {
+        if !self.linked(a, b) {
+            self.connect(a, b);
+        }
+    }
+
+    /// Requests sent that have had neither a response nor a failure, and messages in
+    /// flight: both 0 once a lossy run has been let settle.
+    pub(super) fn unfinished(&self) -> (usize, usize) {
+        (self.wire.open(), self.wire.in_flight())
     }
 
     /// Calls `f` on node `code`'s replicator with its context (actions are not carried out).
@@ -248,7 +310,7 @@ impl Sim {
         carry_out(actions, &mut At { sim: self, i });
     }
 
-    fn log(&mut self, from: usize, to: usize, msg: Msg) -> Msg {
+    fn log(&mut self, from: usize, to: usize, msg: Msg, lost: bool) -> Msg {
         let (bytes, msg) = match msg {
             Msg::Request(r) => {
                 let b = r.encode();
@@ -267,49 +329,81 @@ impl Sim {
             to: self.nodes[to].code,
             msg: msg.clone(),
             bytes,
+            lost,
         });
         msg
     }
 
-    /// Delivers messages until none is left.
+    /// Delivers messages until none is ready (in lossy mode some may still be held back
+    /// until the clock moves on).
     pub(super) fn run(&mut self) {
         let mut steps = 0;
-        while let Some(ev) = self.queue.pop_front() {
+        while let Some(ev) = self.wire.next(self.now_ms) {
             steps += 1;
             assert!(steps < MAX_STEPS, "the exchange does not end");
             match ev {
-                Event::Request { from, to, request } => self.deliver_request(from, to, request),
+                Event::Request {
+                    id,
+                    from,
+                    to,
+                    conn,
+                    request,
+                } => self.deliver_request(id, from, to, conn, request),
                 Event::Response {
+                    id,
                     to,
                     from,
+                    conn,
                     request,
                     response,
-                } => {
-                    let peer = self.nodes[from].key;
-                    let acts = if self.linked(to, from) {
-                        let Msg::Response(response) = self.log(from, to, Msg::Response(response))
-                        else {
-                            unreachable!()
-                        };
-                        self.call(to, |rep, cx| rep.on_response(peer, &request, response, cx))
-                    } else {
-                        self.call(to, |rep, cx| rep.on_failure(peer, &request, cx))
-                    };
-                    self.carry(to, acts);
-                }
+                } => self.deliver_response(id, to, from, conn, request, response),
+                Event::Timeout {
+                    id,
+                    at,
+                    peer,
+                    request,
+                } => self.fail(id, at, peer, &request),
             }
         }
     }
 
-    fn deliver_request(&mut self, from: usize, to: usize, request: Request) {
-        let peer = self.nodes[from].key;
-        if !self.linked(from, to) {
-            let to_key = self.nodes[to].key;
-            let acts = self.call(from, |rep, cx| rep.on_failure(to_key, &request, cx));
-            self.carry(from, acts);
-            return;
+    /// Node `at`'s request `id` to `peer` failed.
+    fn fail(&mut self, id: u64, at: usize, peer: usize, request: &Request) {
+        self.wire.end(id);
+        let key = self.nodes[peer].key;
+        let acts = self.call(at, |rep, cx| rep.on_failure(key, request, cx));
+        self.carry(at, acts);
+    }
+
+    /// How a message from `a` to `b` sent on `conn` fares: the connection may have closed
+    /// since, and (lossy mode) it may be lost; a lost one is logged all the same.
+    fn fate(&mut self, a: usize, b: usize, conn: Option<u64>, msg: &Msg) -> Fate {
+        if conn.is_none() || self.conn(a, b) != conn {
+            Fate::Closed
+        } else if self.wire.lost() {
+            self.log(a, b, msg.clone(), true);
+            Fate::Lost
+        } else {
+            Fate::Arrives
         }
-        let Msg::Request(received) = self.log(from, to, Msg::Request(request.clone())) else {
+    }
+
+    fn deliver_request(
+        &mut self,
+        id: u64,
+        from: usize,
+        to: usize,
+        conn: Option<u64>,
+        request: Request,
+    ) {
+        let msg = Msg::Request(request.clone());
+        match self.fate(from, to, conn, &msg) {
+            Fate::Closed => return self.fail(id, from, to, &request),
+            Fate::Lost => return self.wire.time_out(self.now_ms, id, from, to, request),
+            Fate::Arrives => {}
+        }
+        let peer = self.nodes[from].key;
+        let Msg::Request(received) = self.log(from, to, msg, false) else {
             unreachable!()
         };
         let handled = self.call(to, |rep, cx| rep.handle_request(peer, received, cx));
@@ -326,12 +420,39 @@ impl Sim {
                 Response::ack(stored.len(), refused.len())
             }
         };
-        self.queue.push_back(Event::Response {
+        let ev = Event::Response {
+            id,
             to: from,
             from: to,
+            conn,
             request,
             response,
-        });
+        };
+        self.wire.put(self.now_ms, ev);
+    }
+
+    fn deliver_response(
+        &mut self,
+        id: u64,
+        to: usize,
+        from: usize,
+        conn: Option<u64>,
+        request: Request,
+        response: Response,
+    ) {
+        let msg = Msg::Response(response);
+        match self.fate(from, to, conn, &msg) {
+            Fate::Closed => return self.fail(id, to, from, &request),
+            Fate::Lost => return self.wire.time_out(self.now_ms, id, to, from, request),
+            Fate::Arrives => {}
+        }
+        self.wire.end(id);
+        let peer = self.nodes[from].key;
+        let Msg::Response(response) = self.log(from, to, msg, false) else {
+            unreachable!()
+        };
+        let acts = self.call(to, |rep, cx| rep.on_response(peer, &request, response, cx));
+        self.carry(to, acts);
     }
 
     /// Node `code` validates and stores records from `from` as the node does for an
@@ -362,9 +483,15 @@ impl Sim {
         )
     }
 
-    /// Advances the clock and fires every node's timer; runs until quiet.
+    /// Advances the clock by `ms` and fires every node's timer; runs until quiet. Messages
+    /// held back (lossy mode) arrive at their time on the way, between the timers.
     pub(super) fn tick(&mut self, ms: u64) {
-        self.now_ms += ms;
+        let until = self.now_ms + ms;
+        while let Some(due) = self.wire.next_due().filter(|due| *due < until) {
+            self.now_ms = self.now_ms.max(due);
+            self.run();
+        }
+        self.now_ms = until;
         for i in 0..self.nodes.len() {
             let acts = self.call(i, |rep, cx| rep.on_tick(cx));
             self.carry(i, acts);
@@ -434,12 +561,15 @@ struct At<'a> {
 
 impl Effects for At<'_> {
     fn send(&mut self, peer: PublicKey, request: Request) {
-        let to = self.sim.idx_of(&peer);
-        self.sim.queue.push_back(Event::Request {
-            from: self.i,
+        let (from, to) = (self.i, self.sim.idx_of(&peer));
+        let ev = Event::Request {
+            id: self.sim.wire.begin(),
+            from,
             to,
+            conn: self.sim.conn(from, to),
             request,
-        });
+        };
+        self.sim.wire.put(self.sim.now_ms, ev);
     }
 
     fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {

@@ -5,6 +5,8 @@
 //! The federation: OAS, MX, CO, PE, BR; MX, CO and PE are partners of each other, BR is a
 //! member but nobody's partner.
 
+mod lossy;
+
 use super::{sim::*, *};
 use crate::{
     Record,
