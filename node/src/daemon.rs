@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
@@ -14,8 +13,43 @@ use crate::{
     store::SledStore,
 };
 
+/// Why the daemon could not start or stopped with an error. Each message names the
+/// setting or file and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The data directory (configuration, key, token).
+    #[error(transparent)]
+    DataDir(#[from] crate::datadir::Error),
+    /// `node.state` is not set.
+    #[error("node.state: missing — set it to your state code (e.g. MX)")]
+    NoState,
+    /// The network could not start.
+    #[error(transparent)]
+    Network(#[from] crate::net::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The core failed.
+    #[error(transparent)]
+    Core(#[from] crate::core::Error),
+    /// The admin API's address is taken or not ours.
+    #[error("cannot listen on {addr} (api.listen): {source} — is another node using this port?")]
+    ApiListen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The admin API stopped with an error.
+    #[error("the admin API failed: {0}")]
+    Serve(std::io::Error),
+    /// A blocking task panicked.
+    #[error("internal error: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Runs the daemon until a signal.
-pub async fn run(dd: &DataDir) -> anyhow::Result<()> {
+pub async fn run(dd: &DataDir) -> Result<(), Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -40,12 +74,9 @@ pub struct Preflight {
 /// Checks everything `tipx run` refuses before it opens the store: the configuration, the
 /// key and token files (present, private), and the network addresses. `tipx config check`
 /// runs the same checks.
-pub fn preflight(dd: &DataDir) -> anyhow::Result<Preflight> {
+pub fn preflight(dd: &DataDir) -> Result<Preflight, Error> {
     let config = dd.config()?;
-    let state = config
-        .node
-        .state
-        .context("node.state: missing — set it to your state code (e.g. MX)")?;
+    let state = config.node.state.ok_or(Error::NoState)?;
     let key = dd.key(&config)?;
     let token = dd.token(&config)?;
     crate::net::Addresses::of(&config)?;
@@ -58,7 +89,7 @@ pub fn preflight(dd: &DataDir) -> anyhow::Result<Preflight> {
 }
 
 /// Runs the daemon until `stop` turns true.
-pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> Result<(), Error> {
     let Preflight {
         config,
         state,
@@ -78,7 +109,10 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
     let node = Arc::new(node);
     let listener = TcpListener::bind(config.api.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (api.listen)", config.api.listen))?;
+        .map_err(|source| Error::ApiListen {
+            addr: config.api.listen,
+            source,
+        })?;
 
     let (net, net_task) = crate::net::spawn(node.clone(), &config, events, stop.clone())?;
     let partners = config.exchange.partners.clone();
@@ -105,7 +139,8 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> anyhow:
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })
-        .await?;
+        .await
+        .map_err(Error::Serve)?;
     tracing::info!("shutting down: flushing the store");
     let _ = net_task.await;
     let n = node.clone();

@@ -391,7 +391,7 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
 /// Stops the nodes, then removes the demo's temporary directory or says where it stays.
 async fn stop(
     stop_tx: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    tasks: Vec<tokio::task::JoinHandle<Result<(), crate::daemon::Error>>>,
     tmp: Option<tempfile::TempDir>,
     root: &Path,
 ) -> anyhow::Result<()> {

@@ -325,7 +325,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run => {
             let config = dd.config()?;
             crate::logging::init(&config.log)?;
-            crate::daemon::run(&dd).await
+            Ok(crate::daemon::run(&dd).await?)
         }
         Command::Status(j) => show::status(&client(&dd)?, j.json).await,
         Command::Publish(args) => publish::run(&client(&dd)?, args).await,

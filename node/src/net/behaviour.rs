@@ -51,16 +51,19 @@ pub fn build(
     max_connections: u32,
     idle_timeout: Duration,
     coordinator: bool,
-) -> anyhow::Result<Swarm<Behaviour>> {
+) -> Result<Swarm<Behaviour>, super::Error> {
+    let transport = |e: &dyn std::fmt::Display| super::Error::Transport(e.to_string());
     let mut secret = key.secret_bytes();
-    let identity = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)?;
+    let identity =
+        libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).map_err(|e| transport(&e))?;
     let swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),
             noise::Config::new,
             yamux::Config::default,
-        )?
+        )
+        .map_err(|e| transport(&e))?
         .with_quic()
         .with_behaviour(|k| {
             let limits = connection_limits::ConnectionLimits::default()
@@ -90,7 +93,8 @@ pub fn build(
                     .then(|| rendezvous::client::Behaviour::new(k.clone()))
                     .into(),
             }
-        })?
+        })
+        .map_err(|e| transport(&e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(idle_timeout))
         .build();
     Ok(swarm)

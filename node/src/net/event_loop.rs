@@ -73,7 +73,7 @@ pub fn spawn(
     config: &Config,
     events: mpsc::Receiver<crate::core::Event>,
     shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<(Handle, tokio::task::JoinHandle<()>)> {
+) -> Result<(Handle, tokio::task::JoinHandle<()>), super::Error> {
     let mut swarm = super::behaviour::build(
         node.keypair(),
         config.network.max_connections,
@@ -82,11 +82,12 @@ pub fn spawn(
     )?;
     let addrs = Addresses::of(config)?;
     for (i, addr) in addrs.listen.into_iter().enumerate() {
-        probe_port(&addr).map_err(|e| anyhow::anyhow!("network.listen[{i}]: {e}"))?;
+        let key = format!("network.listen[{i}]");
+        probe_port(&addr).map_err(|e| super::Error::address(&key, e))?;
         swarm.listen_on(addr.clone()).map_err(|e| {
-            anyhow::anyhow!(
-                "network.listen[{i}]: cannot listen on `{addr}`: {}",
-                error_chain(&e)
+            super::Error::address(
+                &key,
+                format!("cannot listen on `{addr}`: {}", error_chain(&e)),
             )
         })?;
     }
@@ -142,15 +143,18 @@ pub struct Addresses {
 
 impl Addresses {
     /// Parses the addresses of `config`; an error names the key and the entry.
-    pub fn of(config: &Config) -> anyhow::Result<Self> {
-        let parse = |key: &str, list: &[String]| -> anyhow::Result<Vec<Multiaddr>> {
+    pub fn of(config: &Config) -> Result<Self, super::Error> {
+        let parse = |key: &str, list: &[String]| -> Result<Vec<Multiaddr>, super::Error> {
             list.iter()
                 .enumerate()
                 .map(|(i, a)| {
                     a.parse().map_err(|e| {
-                        anyhow::anyhow!(
-                            "network.{key}[{i}]: `{a}` is not an address ({e}); write it as \
-                             /ip4/203.0.113.7/tcp/7100"
+                        super::Error::address(
+                            format!("network.{key}[{i}]"),
+                            format!(
+                                "`{a}` is not an address ({e}); write it as \
+                                 /ip4/203.0.113.7/tcp/7100"
+                            ),
                         )
                     })
                 })
@@ -162,9 +166,10 @@ impl Addresses {
             .enumerate()
         {
             let Some(Protocol::P2p(pid)) = addr.iter().last() else {
-                anyhow::bail!(
-                    "network.bootstrap[{i}]: `{addr}` must end with /p2p/<the coordinator's peer id>"
-                );
+                return Err(super::Error::address(
+                    format!("network.bootstrap[{i}]"),
+                    format!("`{addr}` must end with /p2p/<the coordinator's peer id>"),
+                ));
             };
             bootstrap.push((pid, addr));
         }

@@ -19,6 +19,38 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use event_loop::{Addresses, spawn};
 
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configured address is wrong or cannot be used; `key` names the entry
+    /// (`network.listen[0]`).
+    #[error("{key}: {message}")]
+    Address {
+        /// The configuration key and entry.
+        key: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The transport could not be built.
+    #[error("cannot start the network: {0}")]
+    Transport(String),
+    /// The store could not be read at start.
+    #[error(transparent)]
+    Core(#[from] crate::core::Error),
+    /// The receiving threads could not start.
+    #[error("cannot start the receiving threads: {0}")]
+    Threads(#[from] std::io::Error),
+}
+
+impl Error {
+    fn address(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Address {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// Commands queued for the event loop; beyond this, callers wait (back-pressure).
 pub const COMMAND_QUEUE: usize = 256;
 

@@ -37,7 +37,7 @@ impl Replication {
     pub(super) fn new(
         config: tipx_protocol::sync::Config,
         node: Arc<Node>,
-    ) -> anyhow::Result<Self> {
+    ) -> Result<Self, super::Error> {
         let feeds = node.feeds()?;
         Ok(Self {
             replicator: Replicator::new(config, feeds),
