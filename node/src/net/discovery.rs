@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use libp2p::{PeerId, rendezvous};
+use libp2p::{Multiaddr, PeerId, Swarm, rendezvous};
 
-use super::{behaviour::RENDEZVOUS_NAMESPACE, event_loop::EventLoop};
+use super::behaviour::{Behaviour, RENDEZVOUS_NAMESPACE};
 
 /// How often a member asks the rendezvous point for new registrations (a cookie keeps each
 /// answer to what changed).
@@ -26,31 +26,17 @@ pub(super) struct State {
     registered_at: Option<std::time::Instant>,
 }
 
-impl EventLoop {
-    fn rendezvous_points(&self) -> Vec<PeerId> {
-        self.bootstrap_peers()
-            .into_iter()
-            .filter(|p| self.swarm.is_connected(p))
-            .collect()
-    }
-
-    /// Registers with and asks every connected rendezvous point (members only).
-    pub(super) fn discover(&mut self) {
-        if self.swarm.behaviour().rendezvous.as_ref().is_none() {
-            return;
-        }
-        let points = self.rendezvous_points();
+impl State {
+    /// Registers with (when due) and asks every connected rendezvous point in `points`
+    /// (members only; the coordinator's node has no client).
+    pub(super) fn discover(&mut self, swarm: &mut Swarm<Behaviour>, points: Vec<PeerId>) {
         let renew = self
-            .discovery
             .registered_at
             .is_none_or(|t| t.elapsed() >= Duration::from_secs(REGISTRATION_TTL_SECS / 2));
-        let cookie = self.discovery.cookie.clone();
-        let client = self
-            .swarm
-            .behaviour_mut()
-            .rendezvous
-            .as_mut()
-            .expect("checked above");
+        let cookie = self.cookie.clone();
+        let Some(client) = swarm.behaviour_mut().rendezvous.as_mut() else {
+            return;
+        };
         for point in points {
             if renew
                 && let Err(e) = client.register(namespace(), point, Some(REGISTRATION_TTL_SECS))
@@ -61,13 +47,18 @@ impl EventLoop {
         }
     }
 
-    pub(super) fn on_rendezvous(&mut self, e: rendezvous::client::Event) {
+    /// What the rendezvous client reported; returns the members' addresses it learnt.
+    pub(super) fn on_event(
+        &mut self,
+        e: rendezvous::client::Event,
+    ) -> Vec<(PeerId, Vec<Multiaddr>)> {
         match e {
             rendezvous::client::Event::Registered {
                 rendezvous_node, ..
             } => {
                 tracing::debug!(point = %rendezvous_node, "registered for discovery");
-                self.discovery.registered_at = Some(std::time::Instant::now());
+                self.registered_at = Some(std::time::Instant::now());
+                vec![]
             }
             rendezvous::client::Event::RegisterFailed {
                 rendezvous_node,
@@ -78,16 +69,18 @@ impl EventLoop {
                 // the operator why (see `EventLoop::on_disconnected`).
                 let error = describe(error);
                 tracing::debug!(point = %rendezvous_node, %error, "registration for discovery failed");
+                vec![]
             }
             rendezvous::client::Event::Discovered {
                 registrations,
                 cookie,
                 ..
             } => {
-                self.discovery.cookie = Some(cookie);
-                for r in registrations {
-                    self.learn_addresses(r.record.peer_id(), r.record.addresses().to_vec());
-                }
+                self.cookie = Some(cookie);
+                registrations
+                    .into_iter()
+                    .map(|r| (r.record.peer_id(), r.record.addresses().to_vec()))
+                    .collect()
             }
             rendezvous::client::Event::DiscoverFailed {
                 rendezvous_node,
@@ -96,8 +89,9 @@ impl EventLoop {
             } => {
                 let error = describe(error);
                 tracing::debug!(point = %rendezvous_node, %error, "discovery failed");
+                vec![]
             }
-            rendezvous::client::Event::Expired { .. } => {}
+            rendezvous::client::Event::Expired { .. } => vec![],
         }
     }
 }

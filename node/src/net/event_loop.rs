@@ -1,5 +1,7 @@
 //! The event loop: the one owner of the `Swarm`. Its `select!` arms hand each event to a
-//! `handle_*`/`on_*` method; store work goes to blocking threads and returns as [`Completed`].
+//! `handle_*`/`on_*` method of the one `impl EventLoop` here, which hands replication events
+//! to [`Replication`] and discovery events to [`DiscoveryState`], lending them the
+//! [`Shared`] parts; work that touches the disk comes back as a [`Completed`].
 
 use std::{
     collections::HashMap,
@@ -8,14 +10,16 @@ use std::{
 };
 
 use futures::StreamExt;
-use libp2p::{Multiaddr, PeerId, Swarm, multiaddr::Protocol, request_response, swarm::SwarmEvent};
+use libp2p::{Multiaddr, PeerId, multiaddr::Protocol, request_response, swarm::SwarmEvent};
 use tipx_config::Config;
 use tokio::sync::{mpsc, watch};
 
 use super::{
     Command, Handle, NetworkStatus, PeerInfo,
-    behaviour::{Behaviour, BehaviourEvent, peer_id, public_key},
-    replication::Completed,
+    behaviour::{BehaviourEvent, peer_id, public_key},
+    discovery::State as DiscoveryState,
+    replication::Replication,
+    shared::{Completed, Shared},
 };
 use crate::core::Node;
 
@@ -30,36 +34,19 @@ const SYNC_TICK: Duration = Duration::from_secs(1);
 /// Results of blocking work waiting for the loop.
 const DONE_QUEUE: usize = 1024;
 
-/// What the loop knows of one peer.
-#[derive(Debug, Default)]
-pub(super) struct Peer {
-    pub(super) addrs: Vec<Multiaddr>,
-    pub(super) connected: bool,
-    pub(super) last_sync_ms: Option<u64>,
-    pub(super) sent: u64,
-    pub(super) received: u64,
-    pub(super) rejected: u64,
-    backoff: Option<Duration>,
-    next_dial: Option<Instant>,
-    /// Whether the open connection got as far as identify (the peer's gate let us in).
-    identified: bool,
-    /// Connections in a row that the peer closed before identify: its gate refuses us.
-    refused_in_a_row: u32,
-}
-
 /// Connections in a row that the bootstrap node closes before identify after which the node
 /// tells its operator that its key is not in the coordinator's roster.
 const REFUSALS_BEFORE_NOTICE: u32 = 2;
 
+/// The one owner of the swarm. Its parts — [`Replication`] and discovery's
+/// [`DiscoveryState`] — keep their own state and borrow the [`Shared`] parts per event.
 pub(super) struct EventLoop {
-    pub(super) swarm: Swarm<Behaviour>,
-    pub(super) node: Arc<Node>,
-    pub(super) peers: HashMap<PeerId, Peer>,
-    pub(super) done_tx: mpsc::Sender<Completed>,
-    pub(super) replication: super::replication::Replication,
+    /// The swarm, the peers, the core, the way back to the loop.
+    shared: Shared,
+    replication: Replication,
+    discovery: DiscoveryState,
     max_backoff: Duration,
     external_configured: bool,
-    pub(super) discovery: super::discovery::State,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     /// Whether the bootstrap node refuses this node's connections (its key is not in the
     /// coordinator's roster).
@@ -97,7 +84,7 @@ pub fn spawn(
     let bootstrap = addrs.bootstrap;
     let (tx, commands) = mpsc::channel(super::COMMAND_QUEUE);
     let (done_tx, done_rx) = mpsc::channel(DONE_QUEUE);
-    let replication = super::replication::Replication::new(
+    let replication = Replication::new(
         tipx_protocol::sync::Config {
             interval_ms: config.exchange.sync_interval_secs * 1000,
             page_records: config.exchange.page_max_records as u32,
@@ -106,10 +93,12 @@ pub fn spawn(
         node.clone(),
     )?;
     let mut ev = EventLoop {
-        swarm,
-        node,
-        peers: HashMap::new(),
-        done_tx,
+        shared: Shared {
+            swarm,
+            node,
+            peers: HashMap::new(),
+            done_tx,
+        },
         replication,
         max_backoff: config.network.redial_max_backoff(),
         external_configured: !config.network.external.is_empty(),
@@ -252,12 +241,12 @@ impl EventLoop {
         let mut discover_timer = tokio::time::interval(super::discovery::DISCOVER_EVERY);
         loop {
             tokio::select! {
-                event = self.swarm.select_next_some() => self.handle_swarm_event(event),
+                event = self.shared.swarm.select_next_some() => self.handle_swarm_event(event),
                 Some(cmd) = commands.recv() => self.handle_command(cmd),
                 Some(e) = events.recv() => self.on_node_event(e),
-                Some(d) = done.recv() => self.on_done(d),
+                Some(c) = done.recv() => self.replication.on_completed(&mut self.shared, c),
                 _ = tick.tick() => self.redial_due(),
-                _ = sync_timer.tick() => self.tick_sync(),
+                _ = sync_timer.tick() => self.replication.on_tick(&mut self.shared),
                 _ = discover_timer.tick() => self.discover(),
                 _ = shutdown.changed() => break,
             }
@@ -279,10 +268,15 @@ impl EventLoop {
     /// The network's part of `tipx status`.
     fn status(&self) -> NetworkStatus {
         NetworkStatus {
-            sent: self.peers.values().map(|p| p.sent).sum(),
-            connected: self.peers.values().filter(|p| p.connected).count() as u64,
-            known_peers: self.peers.len() as u64,
-            listening: self.swarm.listeners().map(|a| a.to_string()).collect(),
+            sent: self.shared.peers.values().map(|p| p.sent).sum(),
+            connected: self.shared.peers.values().filter(|p| p.connected).count() as u64,
+            known_peers: self.shared.peers.len() as u64,
+            listening: self
+                .shared
+                .swarm
+                .listeners()
+                .map(|a| a.to_string())
+                .collect(),
             warnings: self.warnings(),
         }
     }
@@ -291,18 +285,19 @@ impl EventLoop {
     fn warnings(&self) -> Vec<String> {
         let mut out = vec![];
         if self.refused_by_bootstrap {
-            out.push(not_in_roster(&self.node.public_key()));
+            out.push(not_in_roster(&self.shared.node.public_key()));
         }
         out
     }
 
     fn peer_infos(&self) -> Vec<PeerInfo> {
         let mut v: Vec<PeerInfo> = self
+            .shared
             .peers
             .iter()
             .map(|(pid, p)| PeerInfo {
                 peer_id: pid.to_base58(),
-                state: public_key(pid).and_then(|k| self.node.state_of(&k)),
+                state: public_key(pid).and_then(|k| self.shared.node.state_of(&k)),
                 connected: p.connected,
                 addrs: p.addrs.iter().map(|a| a.to_string()).collect(),
                 last_sync_ms: p.last_sync_ms,
@@ -321,10 +316,14 @@ impl EventLoop {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
                 if !self.external_configured {
-                    self.swarm.add_external_address(address);
+                    self.shared.swarm.add_external_address(address);
                 }
             }
-            SwarmEvent::Behaviour(BehaviourEvent::Rendezvous(e)) => self.on_rendezvous(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Rendezvous(e)) => {
+                for (peer, addrs) in self.discovery.on_event(e) {
+                    self.learn_addresses(peer, addrs);
+                }
+            }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
@@ -339,7 +338,7 @@ impl EventLoop {
                 let cause = cause.map_or_else(|| "closed".to_string(), |c| c.to_string());
                 tracing::debug!(peer = %peer_id, %cause, "disconnected");
                 self.on_disconnected(peer_id);
-                self.on_disconnected_sync(peer_id);
+                self.replication.on_disconnected(&mut self.shared, peer_id);
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer_id),
@@ -348,7 +347,7 @@ impl EventLoop {
             } => {
                 tracing::debug!(peer = %peer_id, %error, "dial failed");
                 let max = self.max_backoff;
-                if let Some(p) = self.peers.get_mut(&peer_id) {
+                if let Some(p) = self.shared.peers.get_mut(&peer_id) {
                     let b = p.backoff.map_or(REDIAL_FIRST, |b| (b * 2).min(max));
                     p.backoff = Some(b);
                     p.next_dial = Some(Instant::now() + b);
@@ -366,29 +365,32 @@ impl EventLoop {
 
     fn on_connected(&mut self, peer: PeerId) {
         let Some(key) = public_key(&peer) else { return };
-        if self.node.state_of(&key).is_none() && !self.bootstrap.iter().any(|(p, _)| *p == peer) {
+        if self.shared.node.state_of(&key).is_none()
+            && !self.bootstrap.iter().any(|(p, _)| *p == peer)
+        {
             return;
         }
         let state = self
+            .shared
             .node
             .state_of(&key)
             .map_or_else(|| "bootstrap".to_string(), |s| s.to_string());
         tracing::info!(peer = %peer, %state, "connected");
-        let p = self.peers.entry(peer).or_default();
+        let p = self.shared.peers.entry(peer).or_default();
         p.connected = true;
         p.identified = false;
         p.next_dial = None;
         if self.bootstrap_peers().contains(&peer) {
             self.discover();
         }
-        self.start_sync(peer);
+        self.replication.on_connected(&mut self.shared, peer);
     }
 
     /// A connection closed: redial after the backoff. A peer that closes every connection
     /// before identify refuses us at its gate; from the bootstrap node that means this
     /// node's key is not in the coordinator's roster, which the operator is told.
     fn on_disconnected(&mut self, peer: PeerId) {
-        let Some(p) = self.peers.get_mut(&peer) else {
+        let Some(p) = self.shared.peers.get_mut(&peer) else {
             return;
         };
         p.connected = false;
@@ -410,12 +412,12 @@ impl EventLoop {
             && !self.refused_by_bootstrap
         {
             self.refused_by_bootstrap = true;
-            tracing::warn!(peer = %peer, "{}", not_in_roster(&self.node.public_key()));
+            tracing::warn!(peer = %peer, "{}", not_in_roster(&self.shared.node.public_key()));
         }
     }
 
     fn on_identified(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        if let Some(p) = self.peers.get_mut(&peer) {
+        if let Some(p) = self.shared.peers.get_mut(&peer) {
             // The peer's gate let us in: the connection works, so redials start fast again.
             p.identified = true;
             p.refused_in_a_row = 0;
@@ -430,12 +432,18 @@ impl EventLoop {
     /// Adds addresses of a roster member (from identify or discovery), caches them in the
     /// store for the next start, and dials it if it is not connected.
     pub(super) fn learn_addresses(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        if peer == *self.swarm.local_peer_id()
-            || !self.swarm.behaviour().gate.allowed_peers().contains(&peer)
+        if peer == *self.shared.swarm.local_peer_id()
+            || !self
+                .shared
+                .swarm
+                .behaviour()
+                .gate
+                .allowed_peers()
+                .contains(&peer)
         {
             return;
         }
-        let p = self.peers.entry(peer).or_default();
+        let p = self.shared.peers.entry(peer).or_default();
         let mut changed = false;
         for a in addrs {
             if !p.addrs.contains(&a) {
@@ -450,8 +458,31 @@ impl EventLoop {
             p.next_dial = Some(Instant::now());
         }
         let text: Vec<String> = p.addrs.iter().map(|a| a.to_string()).collect();
-        let node = self.node.clone();
+        let node = self.shared.node.clone();
         tokio::task::spawn_blocking(move || node.cache_addrs(&peer.to_base58(), &text));
+    }
+
+    /// The core published records, or the roster or a consent changed.
+    fn on_node_event(&mut self, e: crate::core::Event) {
+        match e {
+            crate::core::Event::Published(records) => {
+                self.replication.on_published(&mut self.shared, &records)
+            }
+            crate::core::Event::MembershipChanged => {
+                self.refresh_membership();
+                self.replication.on_tick(&mut self.shared);
+            }
+        }
+    }
+
+    /// Registers with and asks every connected rendezvous point (members only).
+    fn discover(&mut self) {
+        let points = self
+            .bootstrap_peers()
+            .into_iter()
+            .filter(|p| self.shared.swarm.is_connected(p))
+            .collect();
+        self.discovery.discover(&mut self.shared.swarm, points);
     }
 
     /// The bootstrap (rendezvous) peers.
@@ -462,15 +493,15 @@ impl EventLoop {
     /// Allows the roster's keys (and the anchor and bootstrap peers), disconnects removed
     /// ones, and learns the roster's addresses.
     pub(super) fn refresh_membership(&mut self) {
-        let me = *self.swarm.local_peer_id();
+        let me = *self.shared.swarm.local_peer_id();
         let mut allowed: HashMap<PeerId, Vec<Multiaddr>> = HashMap::new();
         for (pid, addr) in &self.bootstrap {
             allowed.entry(*pid).or_default().push(addr.clone());
         }
-        if let Some(anchor) = self.node.anchor() {
+        if let Some(anchor) = self.shared.node.anchor() {
             allowed.entry(peer_id(&anchor)).or_default();
         }
-        if let Some(roster) = self.node.roster() {
+        if let Some(roster) = self.shared.node.roster() {
             for m in &roster.members {
                 for n in &m.nodes {
                     let addrs = n
@@ -484,6 +515,7 @@ impl EventLoop {
         }
         allowed.remove(&me);
         let previously: Vec<PeerId> = self
+            .shared
             .swarm
             .behaviour()
             .gate
@@ -494,14 +526,14 @@ impl EventLoop {
         for pid in previously {
             if !allowed.contains_key(&pid) {
                 tracing::info!(peer = %pid, "no longer in the roster: disconnecting");
-                self.swarm.behaviour_mut().gate.disallow_peer(pid);
-                self.peers.remove(&pid);
+                self.shared.swarm.behaviour_mut().gate.disallow_peer(pid);
+                self.shared.peers.remove(&pid);
             }
         }
         for (pid, addrs) in allowed {
-            self.swarm.behaviour_mut().gate.allow_peer(pid);
-            let cached = self.node.cached_addrs(&pid.to_base58());
-            let p = self.peers.entry(pid).or_default();
+            self.shared.swarm.behaviour_mut().gate.allow_peer(pid);
+            let cached = self.shared.node.cached_addrs(&pid.to_base58());
+            let p = self.shared.peers.entry(pid).or_default();
             for a in addrs
                 .into_iter()
                 .chain(cached.iter().filter_map(|a| a.parse().ok()))
@@ -519,18 +551,19 @@ impl EventLoop {
     fn redial_due(&mut self) {
         let now = Instant::now();
         let due: Vec<(PeerId, Vec<Multiaddr>)> = self
+            .shared
             .peers
             .iter()
             .filter(|(pid, p)| {
                 !p.connected
                     && p.next_dial.is_some_and(|t| t <= now)
                     && !p.addrs.is_empty()
-                    && !self.swarm.is_connected(pid)
+                    && !self.shared.swarm.is_connected(pid)
             })
             .map(|(pid, p)| (*pid, p.addrs.clone()))
             .collect();
         for (pid, addrs) in due {
-            let p = self.peers.get_mut(&pid).expect("listed above");
+            let p = self.shared.peers.get_mut(&pid).expect("listed above");
             let b = p
                 .backoff
                 .map_or(REDIAL_FIRST, |b| (b * 2).min(self.max_backoff));
@@ -539,7 +572,7 @@ impl EventLoop {
             let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(pid)
                 .addresses(addrs)
                 .build();
-            if let Err(e) = self.swarm.dial(opts) {
+            if let Err(e) = self.shared.swarm.dial(opts) {
                 tracing::debug!(peer = %pid, error = %e, "cannot dial");
             }
         }
@@ -555,7 +588,8 @@ impl EventLoop {
                     },
                 ..
             } => {
-                self.on_request(peer, request, channel);
+                self.replication
+                    .on_request(&mut self.shared, peer, request, channel);
             }
             request_response::Event::Message {
                 peer,
@@ -566,7 +600,8 @@ impl EventLoop {
                     },
                 ..
             } => {
-                self.on_response(peer, request_id, response);
+                self.replication
+                    .on_response(&mut self.shared, peer, request_id, response);
             }
             request_response::Event::OutboundFailure {
                 peer,
@@ -575,7 +610,7 @@ impl EventLoop {
                 ..
             } => {
                 tracing::debug!(peer = %peer, %error, "sync request failed");
-                self.on_failure(peer, request_id);
+                self.replication.on_failure(&mut self.shared, request_id);
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(peer = %peer, %error, "sync answer failed");

@@ -12,6 +12,7 @@ pub mod codec;
 mod discovery;
 mod event_loop;
 mod replication;
+mod shared;
 
 use serde::{Deserialize, Serialize};
 use tipx_protocol::StateCode;

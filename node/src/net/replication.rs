@@ -1,8 +1,9 @@
 //! Carrying out `tipx_protocol::sync` in the daemon: the [`Replicator`] decides, this module
-//! does. The event loop owns the replicator by value and calls it directly (it reads no
-//! store); the two kinds of work that touch the disk leave the loop and come back as
-//! [`Completed`]: serving a page (read on a blocking thread) and storing received records (the
-//! node's [`Intake`] pipeline).
+//! does. The event loop owns a [`Replication`] and lends it the loop's [`Shared`] parts for
+//! each event; the replicator reads no store, so every call is made on the loop. The two
+//! kinds of work that touch the disk leave the loop and come back as
+//! [`Completed`](super::shared::Completed): serving a page (read on a blocking thread) and
+//! storing received records (the core's [`Intake`] pipeline).
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -11,16 +12,19 @@ use libp2p::{
     request_response::{OutboundRequestId, ResponseChannel},
 };
 use tipx_protocol::{
-    FeedId, Membership, PublicKey, Record, RecordId,
+    FeedId, PublicKey, Record, RecordId,
     store::{AuditEntry, AuditEvent},
-    sync::{Context, Effects, Page, Replicator, Reply, Request, Response, Verdict, carry_out},
+    sync::{
+        Action, Context, Effects, Page, Replicator, Reply, Request, Response, Verdict, carry_out,
+    },
 };
+use tokio::sync::mpsc;
 
 use super::{
     behaviour::{peer_id, public_key},
-    event_loop::EventLoop,
+    shared::{Completed, Shared},
 };
-use crate::core::{Event, Intake, Node, Received, now_ms};
+use crate::core::{Intake, Node, Received, now_ms};
 
 /// The daemon's replication state, owned by the event loop.
 pub(super) struct Replication {
@@ -46,91 +50,73 @@ impl Replication {
             intake: Intake::start(node)?,
         })
     }
-}
-
-/// Results of work done off the loop, for the loop to carry on with.
-pub(crate) enum Completed {
-    /// A page read from the store, to send as the answer to a fetch.
-    Served {
-        channel: ResponseChannel<Vec<u8>>,
-        peer: PeerId,
-        response: Response,
-    },
-    /// Records from `peer` were checked and stored (or the store failed): a page of `page`,
-    /// or a push to acknowledge on `ack`.
-    Received {
-        peer: PublicKey,
-        page: Option<FeedId>,
-        total: usize,
-        result: Result<Received, crate::core::Error>,
-        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
-    },
-}
-
-impl EventLoop {
-    /// The replicator's view of this node now: a snapshot of the membership, and the time.
-    fn membership(&self) -> Arc<Membership> {
-        self.node.membership()
-    }
 
     /// Calls the replicator with a context, then carries out what it returns.
     fn replicate(
         &mut self,
-        f: impl FnOnce(&mut Replicator, &Context<'_>) -> Vec<tipx_protocol::sync::Action>,
+        sh: &mut Shared,
+        f: impl FnOnce(&mut Replicator, &Context<'_>) -> Vec<Action>,
     ) {
-        let m = self.membership();
+        let m = sh.node.membership();
         let cx = Context {
             membership: &m,
             now_ms: now_ms(),
         };
-        let actions = f(&mut self.replication.replicator, &cx);
-        carry_out(actions, self);
+        let actions = f(&mut self.replicator, &cx);
+        self.carry(sh, actions);
     }
 
-    pub(super) fn start_sync(&mut self, peer: PeerId) {
+    /// Carries out `actions` through the daemon's [`Effects`].
+    fn carry(&mut self, sh: &mut Shared, actions: Vec<Action>) {
+        let mut daemon = Daemon {
+            sh,
+            outbound: &mut self.outbound,
+            bans: &mut self.bans,
+            intake: &self.intake,
+        };
+        carry_out(actions, &mut daemon);
+    }
+
+    /// The first connection to `peer` is up.
+    pub(super) fn on_connected(&mut self, sh: &mut Shared, peer: PeerId) {
         let Some(key) = public_key(&peer) else { return };
         let _span = tracing::debug_span!("sync", peer = %peer).entered();
-        self.replicate(|rep, cx| rep.on_connected(key, cx));
+        self.replicate(sh, |rep, cx| rep.on_connected(key, cx));
     }
 
-    pub(super) fn tick_sync(&mut self) {
+    /// The timer: cooling-off periods that are over, rounds that are due.
+    pub(super) fn on_tick(&mut self, sh: &mut Shared) {
         let now = now_ms();
         let expired: Vec<PeerId> = self
-            .replication
             .bans
             .iter()
             .filter(|(_, until)| **until <= now)
             .map(|(p, _)| *p)
             .collect();
         for p in expired {
-            self.replication.bans.remove(&p);
-            self.swarm.behaviour_mut().bans.unblock_peer(p);
+            self.bans.remove(&p);
+            sh.swarm.behaviour_mut().bans.unblock_peer(p);
             tracing::info!(peer = %p, "cooling-off period over");
         }
-        self.replicate(|rep, cx| rep.on_tick(cx));
+        self.replicate(sh, |rep, cx| rep.on_tick(cx));
     }
 
-    pub(super) fn on_disconnected_sync(&mut self, peer: PeerId) {
+    /// The last connection to `peer` is closed.
+    pub(super) fn on_disconnected(&mut self, sh: &mut Shared, peer: PeerId) {
         let Some(key) = public_key(&peer) else { return };
-        self.replicate(|rep, cx| rep.on_disconnected(key, cx));
+        self.replicate(sh, |rep, cx| rep.on_disconnected(key, cx));
     }
 
-    /// The core published records, or the roster or a consent changed.
-    pub(super) fn on_node_event(&mut self, e: Event) {
-        match e {
-            Event::Published(records) => {
-                let _span = tracing::debug_span!("publish", records = records.len()).entered();
-                self.replicate(|rep, cx| rep.on_published(&records, cx));
-            }
-            Event::MembershipChanged => {
-                self.refresh_membership();
-                self.tick_sync();
-            }
-        }
+    /// The core published `records`.
+    pub(super) fn on_published(&mut self, sh: &mut Shared, records: &[Record]) {
+        let _span = tracing::debug_span!("publish", records = records.len()).entered();
+        self.replicate(sh, |rep, cx| rep.on_published(records, cx));
     }
 
+    /// A request from `peer`.
     pub(super) fn on_request(
         &mut self,
+        sh: &mut Shared,
         peer: PeerId,
         bytes: Vec<u8>,
         channel: ResponseChannel<Vec<u8>>,
@@ -144,160 +130,87 @@ impl EventLoop {
                 let denied = Response::Denied {
                     reason: format!("malformed request: {e}"),
                 };
-                let _ = self
-                    .swarm
-                    .behaviour_mut()
-                    .sync
-                    .send_response(channel, denied.encode());
-                self.malformed(key, e.to_string());
+                sh.respond(channel, peer, denied);
+                self.malformed(sh, key, e.to_string());
                 return;
             }
         };
-        let m = self.membership();
+        let m = sh.node.membership();
         let cx = Context {
             membership: &m,
             now_ms: now_ms(),
         };
-        let handled = self
-            .replication
-            .replicator
-            .handle_request(key, request, &cx);
+        let handled = self.replicator.handle_request(key, request, &cx);
         match handled.reply {
-            Reply::Respond(response) => self.respond(channel, peer, response),
-            Reply::Serve(page) => self.serve(channel, peer, key, page),
-            Reply::StoreThenAck { records } => {
-                self.receive(key, None, records, Some((channel, peer)))
-            }
+            Reply::Respond(response) => sh.respond(channel, peer, response),
+            Reply::Serve(page) => serve(sh, channel, peer, key, page),
+            Reply::StoreThenAck { records } => receive(
+                &self.intake,
+                &sh.done_tx,
+                key,
+                None,
+                records,
+                Some((channel, peer)),
+            ),
         }
-        carry_out(handled.actions, self);
+        self.carry(sh, handled.actions);
     }
 
-    pub(super) fn on_response(&mut self, peer: PeerId, id: OutboundRequestId, bytes: Vec<u8>) {
-        let Some((key, request)) = self.replication.outbound.remove(&id) else {
+    /// The answer to a request this node sent.
+    pub(super) fn on_response(
+        &mut self,
+        sh: &mut Shared,
+        peer: PeerId,
+        id: OutboundRequestId,
+        bytes: Vec<u8>,
+    ) {
+        let Some((key, request)) = self.outbound.remove(&id) else {
             return;
         };
         let _span = tracing::debug_span!("sync response", peer = %peer).entered();
         match Response::decode(&bytes) {
-            Ok(response) => self.replicate(|rep, cx| rep.on_response(key, &request, response, cx)),
+            Ok(response) => {
+                self.replicate(sh, |rep, cx| rep.on_response(key, &request, response, cx))
+            }
             Err(e) => {
                 tracing::warn!(peer = %peer, reason = %e, "malformed sync response");
-                self.malformed(key, e.to_string());
-                self.replicate(|rep, cx| rep.on_failure(key, &request, cx));
+                self.malformed(sh, key, e.to_string());
+                self.replicate(sh, |rep, cx| rep.on_failure(key, &request, cx));
             }
         }
     }
 
-    pub(super) fn on_failure(&mut self, _peer: PeerId, id: OutboundRequestId) {
-        let Some((key, request)) = self.replication.outbound.remove(&id) else {
+    /// A request this node sent failed (timeout, connection closed).
+    pub(super) fn on_failure(&mut self, sh: &mut Shared, id: OutboundRequestId) {
+        let Some((key, request)) = self.outbound.remove(&id) else {
             return;
         };
-        self.replicate(|rep, cx| rep.on_failure(key, &request, cx));
+        self.replicate(sh, |rep, cx| rep.on_failure(key, &request, cx));
     }
 
-    pub(super) fn on_done(&mut self, d: Completed) {
-        match d {
+    /// Work done off the loop came back.
+    pub(super) fn on_completed(&mut self, sh: &mut Shared, c: Completed) {
+        match c {
             Completed::Served {
                 channel,
                 peer,
                 response,
-            } => self.respond(channel, peer, response),
+            } => sh.respond(channel, peer, response),
             Completed::Received {
                 peer,
                 page,
                 total,
                 result,
                 ack,
-            } => self.on_received(peer, page, total, result, ack),
+            } => self.on_received(sh, peer, page, total, result, ack),
         }
-    }
-
-    /// Sends `response` on `channel`, counting the records it carries.
-    fn respond(&mut self, channel: ResponseChannel<Vec<u8>>, peer: PeerId, response: Response) {
-        if let Response::Records { records, .. } = &response
-            && let Some(p) = self.peers.get_mut(&peer)
-        {
-            p.sent += records.len() as u64;
-        }
-        if self
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_response(channel, response.encode())
-            .is_err()
-        {
-            tracing::debug!(peer = %peer, "peer left before the answer");
-        }
-    }
-
-    /// Reads `page` from the store on a blocking thread, audits what is sent, and hands
-    /// the answer back to the loop.
-    fn serve(&self, channel: ResponseChannel<Vec<u8>>, peer: PeerId, key: PublicKey, page: Page) {
-        let (node, tx) = (self.node.clone(), self.done_tx.clone());
-        tokio::task::spawn_blocking(move || {
-            let response = match node.feed_range(
-                &page.feed,
-                page.from_seq,
-                page.max_records,
-                page.max_bytes,
-            ) {
-                Ok(held) => {
-                    let mut ids: Vec<RecordId> = held
-                        .iter()
-                        .take(AUDIT_IDS_PER_ENTRY)
-                        .map(|r| r.id)
-                        .collect();
-                    let response = page.respond(held);
-                    if let Response::Records { records, .. } = &response {
-                        ids.truncate(records.len());
-                        audit_sent(&node, key, ids, records.len());
-                    }
-                    response
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "store failed serving a page");
-                    Response::Denied {
-                        reason: "internal error".into(),
-                    }
-                }
-            };
-            let _ = tx.blocking_send(Completed::Served {
-                channel,
-                peer,
-                response,
-            });
-        });
-    }
-
-    /// Hands records from `peer` (a page of `page`, or a push to acknowledge on `ack`) to
-    /// the intake; what became of them comes back as [`Completed::Received`].
-    fn receive(
-        &self,
-        peer: PublicKey,
-        page: Option<FeedId>,
-        records: Vec<Vec<u8>>,
-        ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
-    ) {
-        let tx = self.done_tx.clone();
-        let total = records.len();
-        self.replication.intake.submit(
-            peer,
-            records,
-            Box::new(move |result| {
-                let _ = tx.blocking_send(Completed::Received {
-                    peer,
-                    page,
-                    total,
-                    result,
-                    ack,
-                });
-            }),
-        );
     }
 
     /// Records from `peer` were stored (durably) or the store failed: tells the
     /// replicator, acknowledges a push, counts traffic.
     fn on_received(
         &mut self,
+        sh: &mut Shared,
         peer: PublicKey,
         page: Option<FeedId>,
         total: usize,
@@ -327,18 +240,20 @@ impl EventLoop {
         let pid = peer_id(&peer);
         if let Some((channel, pid)) = ack {
             let not_stored = total - stored.len();
-            self.respond(channel, pid, Response::ack(stored.len(), not_stored));
+            sh.respond(channel, pid, Response::ack(stored.len(), not_stored));
         }
-        if let Some(p) = self.peers.get_mut(&pid) {
+        if let Some(p) = sh.peers.get_mut(&pid) {
             p.received += stored.len() as u64;
             p.rejected += refused.len() as u64;
         }
-        self.replicate(|rep, cx| rep.on_received(peer, page, &stored, &refused, cx));
+        self.replicate(sh, |rep, cx| {
+            rep.on_received(peer, page, &stored, &refused, cx)
+        });
     }
 
     /// A message from `peer` did not decode: audited, and counted as an offence.
-    fn malformed(&mut self, peer: PublicKey, reason: String) {
-        let node = self.node.clone();
+    fn malformed(&mut self, sh: &mut Shared, peer: PublicKey, reason: String) {
+        let node = sh.node.clone();
         tokio::task::spawn_blocking(move || {
             let _ = node.audit(&[AuditEntry {
                 peer: Some(peer.peer_id()),
@@ -350,26 +265,95 @@ impl EventLoop {
                 )
             }]);
         });
-        if let Verdict::Disconnect { until_ms } =
-            self.replication.replicator.record_offence(peer, now_ms())
-        {
-            self.disconnect(peer, until_ms);
+        if let Verdict::Disconnect { until_ms } = self.replicator.record_offence(peer, now_ms()) {
+            self.carry(sh, vec![Action::Disconnect { peer, until_ms }]);
         }
     }
 }
 
-impl Effects for EventLoop {
+/// Reads `page` from the store on a blocking thread, audits what is sent, and hands the
+/// answer back to the loop.
+fn serve(sh: &Shared, channel: ResponseChannel<Vec<u8>>, peer: PeerId, key: PublicKey, page: Page) {
+    let (node, tx) = (sh.node.clone(), sh.done_tx.clone());
+    tokio::task::spawn_blocking(move || {
+        let response =
+            match node.feed_range(&page.feed, page.from_seq, page.max_records, page.max_bytes) {
+                Ok(held) => {
+                    let mut ids: Vec<RecordId> = held
+                        .iter()
+                        .take(AUDIT_IDS_PER_ENTRY)
+                        .map(|r| r.id)
+                        .collect();
+                    let response = page.respond(held);
+                    if let Response::Records { records, .. } = &response {
+                        ids.truncate(records.len());
+                        audit_sent(&node, key, ids, records.len());
+                    }
+                    response
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "store failed serving a page");
+                    Response::Denied {
+                        reason: "internal error".into(),
+                    }
+                }
+            };
+        let _ = tx.blocking_send(Completed::Served {
+            channel,
+            peer,
+            response,
+        });
+    });
+}
+
+/// Hands records from `peer` (a page of `page`, or a push to acknowledge on `ack`) to the
+/// intake; what became of them comes back as [`Completed::Received`].
+fn receive(
+    intake: &Intake,
+    done_tx: &mpsc::Sender<Completed>,
+    peer: PublicKey,
+    page: Option<FeedId>,
+    records: Vec<Vec<u8>>,
+    ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
+) {
+    let tx = done_tx.clone();
+    let total = records.len();
+    intake.submit(
+        peer,
+        records,
+        Box::new(move |result| {
+            let _ = tx.blocking_send(Completed::Received {
+                peer,
+                page,
+                total,
+                result,
+                ack,
+            });
+        }),
+    );
+}
+
+/// The daemon as the replicator's [`Effects`]: the loop's shared parts and the replication
+/// state that carrying out actions changes.
+struct Daemon<'a> {
+    sh: &'a mut Shared,
+    outbound: &'a mut HashMap<OutboundRequestId, (PublicKey, Request)>,
+    bans: &'a mut HashMap<PeerId, u64>,
+    intake: &'a Intake,
+}
+
+impl Effects for Daemon<'_> {
     fn send(&mut self, peer: PublicKey, request: Request) {
         let pid = peer_id(&peer);
         if let Request::Push { records } = &request {
-            if let Some(p) = self.peers.get_mut(&pid) {
+            if let Some(p) = self.sh.peers.get_mut(&pid) {
                 p.sent += records.len() as u64;
             }
             // The ids of a push are read back from its bytes (the first few only): the
             // replicator paged the published records into requests.
             let n = records.len();
             let firsts: Vec<Vec<u8>> = records.iter().take(AUDIT_IDS_PER_ENTRY).cloned().collect();
-            let node = self.node.clone();
+            let node = self.sh.node.clone();
             tokio::task::spawn_blocking(move || {
                 let ids = firsts
                     .iter()
@@ -380,19 +364,27 @@ impl Effects for EventLoop {
             });
         }
         let id = self
+            .sh
             .swarm
             .behaviour_mut()
             .sync
             .send_request(&pid, request.encode());
-        self.replication.outbound.insert(id, (peer, request));
+        self.outbound.insert(id, (peer, request));
     }
 
     fn store(&mut self, peer: PublicKey, feed: FeedId, records: Vec<Vec<u8>>) {
-        self.receive(peer, Some(feed), records, None);
+        receive(
+            self.intake,
+            &self.sh.done_tx,
+            peer,
+            Some(feed),
+            records,
+            None,
+        );
     }
 
     fn synced(&mut self, peer: PublicKey) {
-        if let Some(p) = self.peers.get_mut(&peer_id(&peer)) {
+        if let Some(p) = self.sh.peers.get_mut(&peer_id(&peer)) {
             p.last_sync_ms = Some(now_ms());
         }
     }
@@ -400,8 +392,8 @@ impl Effects for EventLoop {
     fn disconnect(&mut self, peer: PublicKey, until_ms: u64) {
         let pid = peer_id(&peer);
         tracing::warn!(peer = %pid, until_ms, "too many invalid records: disconnecting and refusing for a cooling-off period");
-        self.swarm.behaviour_mut().bans.block_peer(pid);
-        self.replication.bans.insert(pid, until_ms);
+        self.sh.swarm.behaviour_mut().bans.block_peer(pid);
+        self.bans.insert(pid, until_ms);
     }
 }
 
