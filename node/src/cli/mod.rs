@@ -7,6 +7,7 @@ pub(crate) mod output;
 mod demo;
 mod federation;
 pub mod publish;
+mod retract;
 mod show;
 
 use std::path::PathBuf;
@@ -336,7 +337,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             show::record(&client(&dd)?, &id, json.json).await
         }
         Command::Retract { id, reason, erase } => {
-            show::retract(&client(&dd)?, &id, reason, erase).await
+            retract::run(&client(&dd)?, &id, reason, erase).await
         }
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,

@@ -1,4 +1,4 @@
-//! The reading commands: status, records, audit, store check, and retract. Tables for
+//! The reading commands: status, records, audit and store check. Tables for
 //! people, `--json` for scripts.
 
 pub(super) mod human;
@@ -11,7 +11,7 @@ use tipx_protocol::Store as _;
 use crate::{
     api::{
         client::{self, Client},
-        types::{AuditLog, Check, Published, RecordView, RetractRequest, Status},
+        types::{AuditLog, Check, RecordView, Status},
     },
     datadir::DataDir,
     query::Filter,
@@ -163,22 +163,6 @@ pub(super) async fn record(c: &Client, id: &str, json: bool) -> anyhow::Result<(
         return print_json(&r);
     }
     record::print(&r, crate::core::now_ms());
-    Ok(())
-}
-
-pub(super) async fn retract(
-    c: &Client,
-    id: &str,
-    reason: String,
-    erase: bool,
-) -> anyhow::Result<()> {
-    let out: Published = c
-        .post(
-            &format!("/v1/records/{id}/retract"),
-            &RetractRequest { reason, erase },
-        )
-        .await?;
-    outln!("{}", out.ids[0]);
     Ok(())
 }
 

@@ -204,7 +204,7 @@ impl RecordCounts {
 }
 
 /// What the core knows of the node for `tipx status`; the admin API adds the network's
-/// part ([`crate::net::NetworkStatus`]).
+/// part (connections, traffic, listen addresses).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeStatus {
     /// This node's state.
