@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
     FeedId, PublicKey, StateCode,
-    body::{ConsentAction, Roster},
+    body::{ConsentAction, RevokedKey, Roster},
     record::{Audience, Header, Kind},
     validate::Rejection,
 };
@@ -195,6 +195,11 @@ impl Membership {
             .collect()
     }
 
+    /// The revocation of `key` in the roster in force, if it was revoked.
+    pub fn revocation(&self, key: &PublicKey) -> Option<&RevokedKey> {
+        self.roster.as_ref()?.revoked.iter().find(|k| k.key == *key)
+    }
+
     /// The roster state of `key` (this node's own key counts as its own state).
     pub fn state_of(&self, key: &PublicKey) -> Option<StateCode> {
         if *key == self.own_key {
@@ -224,18 +229,10 @@ impl Membership {
                 Err(Rejection::UnknownAuthor(h.author_state))
             };
         }
-        if let Some(r) = &self.roster
-            && let Some(rk) = r.revoked.iter().find(|k| k.key == h.author)
-        {
-            if h.created_at_ms >= rk.revoked_at_ms {
-                return Err(Rejection::RevokedAuthor {
-                    revoked_at_ms: rk.revoked_at_ms,
-                    created_at_ms: h.created_at_ms,
-                });
-            }
-            if rk.state == h.author_state {
-                return Ok(());
-            }
+        if let Some(rk) = self.revocation(&h.author) {
+            return Err(Rejection::RevokedAuthor {
+                revoked_at_ms: rk.revoked_at_ms,
+            });
         }
         match self.state_of(&h.author) {
             Some(s) if s == h.author_state => Ok(()),

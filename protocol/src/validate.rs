@@ -35,13 +35,14 @@ pub enum Rejection {
     /// The author key is not in the roster for the state it claims.
     #[error("author key is not in the roster for {0}")]
     UnknownAuthor(StateCode),
-    /// The author key was removed from the roster before the record was created.
-    #[error("author key was revoked at {revoked_at_ms} ms, before the record ({created_at_ms} ms)")]
+    /// The author key was revoked: once a node knows it, nothing new signed by it is
+    /// accepted, whatever time the record claims (its signer chooses `created_at_ms`).
+    #[error(
+        "author key was revoked (at {revoked_at_ms} ms): nothing new from it is accepted, whatever time the record claims"
+    )]
     RevokedAuthor {
         /// When the key was revoked.
         revoked_at_ms: u64,
-        /// When the record claims to be created.
-        created_at_ms: u64,
     },
     /// The signature does not verify (a tampered header, or the wrong key).
     #[error("bad signature")]
@@ -118,9 +119,13 @@ impl Rejection {
 
     /// Whether the sender is to blame. A gap (earlier records still on their way) and an
     /// unknown author (this node's roster may be older than the sender's) are not: the next
-    /// sync round fetches them again.
+    /// sync round fetches them again. Nor is a revoked author: an honest relay may hold
+    /// records the key signed, and may not know of the revocation yet.
     pub fn is_offence(&self) -> bool {
-        !matches!(self, Self::Gap { .. } | Self::UnknownAuthor(_))
+        !matches!(
+            self,
+            Self::Gap { .. } | Self::UnknownAuthor(_) | Self::RevokedAuthor { .. }
+        )
     }
 }
 

@@ -236,31 +236,16 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
         "the outsider connected: {outsider_peers}"
     );
 
-    // CO signs a record while its key is in the roster, for BR to relay later.
+    // BR, a member and MX's partner, relays a record CO signed while its key is in the
+    // roster: MX takes it, so the relay path carries CO's records.
     let mut signed_by_co = Author::new("CO");
     signed_by_co.key = node_key(co);
     let audience = ["CO", "MX", "BR"];
-    let before = signed_by_co.publish(&audience, alert("signed before the removal"), now_ms());
-
-    // CO's key is removed from the roster.
-    fed.oas
-        .tipx(["roster", "remove", "--peer-id", &co.peer_id])
-        .ok();
-    fed.oas.tipx(["roster", "publish"]).ok();
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 3),
-        "MX never got the roster without CO"
-    );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || !connected(mx, &co.peer_id)),
-        "MX is still connected to a removed key"
-    );
-    let after = signed_by_co.publish(&audience, alert("signed after the removal"), now_ms());
-
-    // BR, still a member and MX's partner, relays both: the gate cannot stop these.
     let (mx_peer, _) = address(mx);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (before_ack, after_ack) = rt.block_on(async {
+    let before_removal =
+        signed_by_co.publish(&audience, alert("relayed before the removal"), now_ms());
+    let (mut br, control_ack) = rt.block_on(async {
         let mut br = Peer::new(&br_key);
         assert!(
             br.connect(mx).await,
@@ -279,31 +264,62 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
             }),
             "BR's consent was not taken"
         );
-        (
-            br.push(mx_peer, vec![before.encode()]).await,
-            br.push(mx_peer, vec![after.encode()]).await,
-        )
+        let ack = br.push(mx_peer, vec![before_removal.encode()]).await;
+        (br, ack)
     });
     assert_eq!(
-        before_ack,
+        control_ack,
         Some(Response::Ack {
             stored: 1,
             refused: 0
         }),
-        "MX refused CO's record signed before the removal, so the refusal below would prove nothing"
+        "MX refused CO's record relayed while CO was in the roster, so the refusals below would prove nothing"
     );
-    assert!(mx.holds(&before.id.to_string()));
-    assert_eq!(
-        after_ack,
-        Some(Response::Ack {
-            stored: 0,
-            refused: 1
-        }),
-        "MX accepted a record signed by a removed key"
+    // A record signed now but dated before the removal: a thief's backdating.
+    let backdated = signed_by_co.publish(&audience, alert("backdated"), now_ms() - 60_000);
+
+    // CO's key is removed from the roster.
+    fed.oas
+        .tipx(["roster", "remove", "--peer-id", &co.peer_id])
+        .ok();
+    fed.oas.tipx(["roster", "publish"]).ok();
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 3),
+        "MX never got the roster without CO"
     );
     assert!(
-        !mx.holds(&after.id.to_string()),
-        "MX holds a record signed by a removed key"
+        eventually(DELIVERY_DEADLINE, || !connected(mx, &co.peer_id)),
+        "MX is still connected to a removed key"
+    );
+    let after = signed_by_co.publish(&audience, alert("signed after the removal"), now_ms());
+
+    // BR relays both: the gate cannot stop these, the revocation must.
+    let (backdated_ack, after_ack) = rt.block_on(async {
+        (
+            br.push(mx_peer, vec![backdated.encode()]).await,
+            br.push(mx_peer, vec![after.encode()]).await,
+        )
+    });
+    for (what, ack, r) in [
+        ("dated before the removal", backdated_ack, &backdated),
+        ("dated after the removal", after_ack, &after),
+    ] {
+        assert_eq!(
+            ack,
+            Some(Response::Ack {
+                stored: 0,
+                refused: 1
+            }),
+            "MX accepted a record signed by a removed key, {what}"
+        );
+        assert!(
+            !mx.holds(&r.id.to_string()),
+            "MX holds a record signed by a removed key, {what}"
+        );
+    }
+    assert!(
+        mx.holds(&before_removal.id.to_string()),
+        "a record held before the removal stays"
     );
     let rejected: Vec<String> = mx
         .audit()

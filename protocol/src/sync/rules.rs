@@ -26,17 +26,20 @@ pub const DIGEST_DOMAIN: &[u8] = b"tipx/digest/v1";
 ///   `peer` are partners, and the author's state is a partner of `peer` — so the peer would
 ///   accept it, and a relay never carries records between states that did not both ask to
 ///   exchange. Nodes of one state count as partners of each other.
+/// * A feed whose author key is revoked goes to nobody: no peer would accept a record of
+///   it any more, whatever its date.
 pub fn shares(membership: &Membership, local: StateCode, peer: StateCode, feed: &FeedInfo) -> bool {
     let federation = feed.audience.len() == 1 && feed.audience[0] == FEDERATION;
     let in_audience = feed.audience.iter().any(|c| c == peer.as_str());
-    allowed(
-        membership,
-        local,
-        peer,
-        feed.author_state,
-        federation,
-        in_audience,
-    )
+    membership.revocation(&feed.author).is_none()
+        && allowed(
+            membership,
+            local,
+            peer,
+            feed.author_state,
+            federation,
+            in_audience,
+        )
 }
 
 /// [`shares`] for the feed of a record with this header.
@@ -47,14 +50,15 @@ pub fn shares_header(
     h: &Header,
 ) -> bool {
     let federation = h.audience == Audience::Federation;
-    allowed(
-        membership,
-        local,
-        peer,
-        h.author_state,
-        federation,
-        h.audience.contains(peer),
-    )
+    membership.revocation(&h.author).is_none()
+        && allowed(
+            membership,
+            local,
+            peer,
+            h.author_state,
+            federation,
+            h.audience.contains(peer),
+        )
 }
 
 fn allowed(
@@ -162,6 +166,23 @@ mod tests {
             assert!(shares(&co, st("CO"), st(peer), &consents), "{peer}");
         }
         assert!(!shares(&co, st("CO"), st("AR"), &consents));
+    }
+
+    #[test]
+    fn a_feed_whose_author_key_is_revoked_goes_to_nobody() {
+        let mut co = view("CO");
+        let mx_feed = info("MX", &["CO", "MX"]);
+        assert!(shares(&co, st("CO"), st("MX"), &mx_feed), "control");
+        let mut roster = crate::testkit::roster(2, &["OAS", "MX", "CO", "PE", "BR"]);
+        roster.revoked.push(crate::body::RevokedKey {
+            key: mx_feed.author,
+            state: st("MX"),
+            revoked_at_ms: NOW_MS,
+        });
+        assert!(co.apply_roster(roster));
+        assert!(!shares(&co, st("CO"), st("MX"), &mx_feed));
+        let consents = info("MX", &["*"]);
+        assert!(!shares(&co, st("CO"), st("PE"), &consents));
     }
 
     #[test]

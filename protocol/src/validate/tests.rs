@@ -278,7 +278,7 @@ fn a_key_that_is_not_in_the_roster_for_its_state_is_an_unknown_author() {
 }
 
 #[test]
-fn a_revoked_key_is_refused_from_its_revocation_on_but_not_before() {
+fn a_revoked_key_is_refused_whatever_time_its_record_claims() {
     let old = stranger(1);
     let mut m = view("MX");
     let mut r2 = roster(2, STATES);
@@ -288,22 +288,35 @@ fn a_revoked_key_is_refused_from_its_revocation_on_but_not_before() {
         revoked_at_ms: NOW_MS,
     });
     assert!(m.apply_roster(r2));
-    let by_old_key = |at_ms| {
-        let mut co = Author::new("CO");
-        co.key = old.clone();
-        co.publish(&["CO", "MX"], alert("Signed with the old key"), at_ms)
-    };
-
-    let at = by_old_key(NOW_MS);
-    assert_eq!(
-        validate_bytes(&at.encode(), peer("CO"), &cx(&m)).unwrap_err(),
-        Rejection::RevokedAuthor {
-            revoked_at_ms: NOW_MS,
-            created_at_ms: NOW_MS
-        }
+    let mut co = Author::new("CO");
+    co.key = old.clone();
+    // A thief holding the revoked key dates its records before the revocation: an alert,
+    // and a consent that would win the consent ordering everywhere.
+    let alert_before = co.publish(&["CO", "MX"], alert("Signed with the old key"), NOW_MS - 1);
+    let consent_before = co.publish(
+        &["*"],
+        Body::Consent(Consent {
+            partner: st("PE"),
+            action: ConsentAction::Grant,
+        }),
+        NOW_MS - 60_000,
     );
-    let before = by_old_key(NOW_MS - 1);
-    assert!(validate_bytes(&before.encode(), peer("CO"), &cx(&m)).is_ok());
+    let alert_after = co.publish(&["CO", "MX"], alert("And after"), NOW_MS);
+    for r in [&alert_before, &consent_before, &alert_after] {
+        let why = validate_bytes(&r.encode(), peer("CO"), &cx(&m))
+            .expect_err("a record signed by a revoked key must be refused");
+        assert_eq!(why.code(), "revoked-author", "{why}");
+        assert!(!why.is_offence(), "a relay does not answer for the author");
+        let in_page = validate_page(&[r.encode()], peer("CO"), &cx(&m));
+        assert_eq!(
+            in_page[0].as_ref().err(),
+            Some(&why),
+            "same verdict in a page"
+        );
+    }
+    // Control: the same alert from a key still in the roster passes.
+    let fine = Author::new("CO").publish(&["CO", "MX"], alert("Current key"), NOW_MS - 1);
+    assert!(validate_bytes(&fine.encode(), peer("CO"), &cx(&m)).is_ok());
 }
 
 #[test]
