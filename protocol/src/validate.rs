@@ -119,12 +119,17 @@ impl Rejection {
 
     /// Whether the sender is to blame. A gap (earlier records still on their way) and an
     /// unknown author (this node's roster may be older than the sender's) are not: the next
-    /// sync round fetches them again. Nor is a revoked author: an honest relay may hold
-    /// records the key signed, and may not know of the revocation yet.
+    /// sync round fetches them again. Nor is a revoked author (an honest relay may hold
+    /// records the key signed, and may not know of the revocation yet), nor a fork: the
+    /// author signed two versions of a seq, and a relay that carried one of them did
+    /// nothing wrong (the fork is kept as evidence and flagged against the author).
     pub fn is_offence(&self) -> bool {
         !matches!(
             self,
-            Self::Gap { .. } | Self::UnknownAuthor(_) | Self::RevokedAuthor { .. }
+            Self::Gap { .. }
+                | Self::UnknownAuthor(_)
+                | Self::RevokedAuthor { .. }
+                | Self::Fork { .. }
         )
     }
 }

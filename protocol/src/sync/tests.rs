@@ -583,3 +583,46 @@ fn a_page_that_is_refused_ends_the_fetch_instead_of_asking_again() {
     let acts = sim.at("MX", |rep, cx| rep.on_response(co, next, late, cx));
     assert_eq!(acts, [], "a page of an ended fetch is dropped");
 }
+
+#[test]
+fn an_authors_fork_does_not_make_honest_relays_ban_each_other() {
+    // Rounds every 5 s, so a relay would collect enough offences to be cut off in a minute.
+    let mut sim = Sim::with(&["MX", "CO", "PE"], |_| Config {
+        interval_ms: 5_000,
+        ..Config::default()
+    });
+    let audience = ["CO", "MX", "PE"];
+    // MX signs two versions of seq 1: CO gets A1 then A2, PE gets B1.
+    let mut a = Author::new("MX");
+    let (a1, a2) = (
+        a.publish(&audience, alert("Version A"), NOW_MS),
+        a.publish(&audience, alert("Next in A"), NOW_MS + 1),
+    );
+    let b1 = Author::new("MX").publish(&audience, alert("Version B"), NOW_MS);
+    let mx = key_of("MX").public();
+    for (at, records) in [
+        ("CO", vec![a1.encode(), a2.encode()]),
+        ("PE", vec![b1.encode()]),
+    ] {
+        let stored = sim.store_at(at, "MX", &records);
+        assert_eq!(stored.len(), records.len());
+        sim.at(at, |rep, cx| rep.on_received(mx, None, &stored, &[], cx));
+    }
+    sim.connect("CO", "PE");
+    for _ in 0..24 {
+        sim.tick(5_000);
+    }
+    // PE fetched A2 from CO and found the fork ...
+    assert!(
+        sim.refused
+            .iter()
+            .any(|(at, from, why)| *at == "PE" && *from == "CO" && why.code() == "fork"),
+        "the fork was never met: {:?}",
+        sim.refused
+    );
+    // ... but CO only relayed what MX signed: they still exchange.
+    assert!(
+        sim.linked("CO", "PE"),
+        "CO and PE cut each other off over MX's fork"
+    );
+}
