@@ -1,6 +1,8 @@
 //! The `/tipx/sync/1` stream codec: one message per stream direction, a 4-byte big-endian
-//! length and then the prost bytes. The length is checked against the limit before anything
-//! is allocated, so a peer cannot make us buffer more than [`MAX_FRAME_BYTES`].
+//! length and then the prost bytes. The length is checked against the protocol's message
+//! limit before anything is read, and the body is read as it arrives (the buffer grows with
+//! the bytes received, not with the length a peer declares), so a peer can neither make us
+//! buffer more than [`MAX_FRAME_BYTES`] nor reserve memory with a length it never sends.
 
 use std::io;
 
@@ -10,9 +12,12 @@ use libp2p::StreamProtocol;
 /// The protocol name.
 pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/tipx/sync/1");
 
-/// Largest message accepted: a page of records (`exchange.page_max_bytes`, 1 MiB by
-/// default) with room for framing, and a margin for larger configured pages.
-pub const MAX_FRAME_BYTES: usize = 8 << 20;
+/// Largest message accepted or sent: the protocol's limit on any sync message (a page of at
+/// most `MAX_PAGE_BYTES` of records plus framing).
+pub const MAX_FRAME_BYTES: usize = tipx_protocol::sync::MAX_MESSAGE_BYTES;
+
+/// Bytes reserved before a frame's body starts to arrive; the buffer grows from there.
+const FIRST_READ: usize = 64 * 1024;
 
 /// Frames raw message bytes; decoding them is the protocol crate's job.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,8 +33,14 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u
             format!("message of {len} bytes exceeds the {MAX_FRAME_BYTES}-byte limit"),
         ));
     }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    let mut buf = Vec::with_capacity(len.min(FIRST_READ));
+    io.take(len as u64).read_to_end(&mut buf).await?;
+    if buf.len() < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("message ended after {} of its {len} bytes", buf.len()),
+        ));
+    }
     Ok(buf)
 }
 
@@ -82,5 +93,51 @@ impl libp2p::request_response::Codec for Codec {
         res: Vec<u8>,
     ) -> io::Result<()> {
         write_frame(io, res).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::io::Cursor;
+
+    use super::*;
+
+    fn frame(declared: u32, body: &[u8]) -> Cursor<Vec<u8>> {
+        let mut bytes = declared.to_be_bytes().to_vec();
+        bytes.extend_from_slice(body);
+        Cursor::new(bytes)
+    }
+
+    #[test]
+    fn a_frame_within_the_limit_is_read_whole() {
+        let body = vec![7u8; 200_000];
+        let mut io = frame(body.len() as u32, &body);
+        let read = futures::executor::block_on(read_frame(&mut io)).unwrap();
+        assert_eq!(read, body);
+    }
+
+    #[test]
+    fn a_length_over_the_protocol_limit_is_refused_before_reading() {
+        // 5 MiB: under the old 8 MiB frame limit, over the 4 MiB any message may have.
+        let mut io = frame(5 << 20, b"");
+        let e = futures::executor::block_on(read_frame(&mut io)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("exceeds"), "{e}");
+    }
+
+    #[test]
+    fn a_length_that_is_never_sent_ends_in_an_error_not_a_wait_or_a_big_buffer() {
+        let mut io = frame(MAX_FRAME_BYTES as u32, b"only this");
+        let e = futures::executor::block_on(read_frame(&mut io)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(e.to_string().contains("ended after 9 of its"), "{e}");
+    }
+
+    #[test]
+    fn nothing_over_the_limit_is_sent() {
+        let mut out = Cursor::new(Vec::new());
+        let e = futures::executor::block_on(write_frame(&mut out, vec![0; MAX_FRAME_BYTES + 1]))
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
     }
 }
