@@ -40,9 +40,6 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// The admin API stopped with an error.
-    #[error("the admin API failed: {0}")]
-    Serve(std::io::Error),
     /// A blocking task panicked.
     #[error("internal error: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -89,7 +86,7 @@ pub fn preflight(dd: &DataDir) -> Result<Preflight, Error> {
 }
 
 /// Runs the daemon until `stop` turns true.
-pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> Result<(), Error> {
+pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), Error> {
     let Preflight {
         config,
         state,
@@ -135,12 +132,7 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> Result<
         token: Arc::new(token),
         net: Some(net),
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await
-        .map_err(Error::Serve)?;
+    crate::api::serve::serve(listener, app, stop).await;
     tracing::info!("shutting down: flushing the store");
     let _ = net_task.await;
     let n = node.clone();

@@ -1,17 +1,22 @@
-//! The daemon's side of the admin API. Each handler checks the token, then runs the node's
-//! blocking work on a blocking thread.
+//! The daemon's routes of the admin API. The guards ([`super::guard`]) have already checked
+//! the `Host`, the token and the body's size; each handler runs the node's blocking work on
+//! a blocking thread.
 
 use std::sync::Arc;
 
 use axum::{
     Json, Router,
     extract::{DefaultBodyLimit, Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 
-use super::types::{ApiError, PublishRequest, Published, RetractRequest};
+use super::{
+    guard,
+    types::{ApiError, PublishRequest, Published, RetractRequest},
+};
 use crate::{
     core::{self, Node},
     query::Filter,
@@ -29,7 +34,7 @@ pub struct Api {
 }
 
 /// A failed request: status and message.
-pub struct Failure(StatusCode, String);
+pub struct Failure(pub(super) StatusCode, pub(super) String);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
@@ -53,31 +58,10 @@ impl From<core::Error> for Failure {
 
 type Reply<T> = Result<Json<T>, Failure>;
 
-fn authorize(api: &Api, headers: &HeaderMap) -> Result<(), Failure> {
-    let given = headers
-        .get(super::TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), api.token.as_bytes())) {
-        Ok(())
-    } else {
-        Err(Failure(
-            StatusCode::UNAUTHORIZED,
-            "the API token was refused: use the token in the data directory's api.token".into(),
-        ))
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 async fn blocking<T: Send + 'static>(
     api: &Api,
-    headers: &HeaderMap,
     f: impl FnOnce(&Node) -> Result<T, core::Error> + Send + 'static,
 ) -> Reply<T> {
-    authorize(api, headers)?;
     let node = api.node.clone();
     match tokio::task::spawn_blocking(move || f(&node)).await {
         Ok(r) => Ok(Json(r?)),
@@ -88,11 +72,19 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// The routes.
+/// The routes behind their guards, outermost first: the time limit, a loopback `Host`,
+/// the token, then the body size — [`super::MAX_REQUEST_BYTES`] for the import route
+/// (`/v1/records`), [`super::MAX_SMALL_REQUEST_BYTES`] for every other.
 pub fn router(api: Api) -> Router {
-    Router::new()
-        .route("/v1/status", get(status))
+    let import = Router::new()
         .route("/v1/records", get(list).post(publish))
+        .route_layer(DefaultBodyLimit::max(super::MAX_REQUEST_BYTES))
+        .route_layer(from_fn_with_state(
+            super::MAX_REQUEST_BYTES,
+            guard::limit_body,
+        ));
+    let small = Router::new()
+        .route("/v1/status", get(status))
         .route("/v1/records/{id}", get(show))
         .route("/v1/records/{id}/retract", post(retract))
         .route("/v1/audit", get(audit))
@@ -104,17 +96,26 @@ pub fn router(api: Api) -> Router {
         .route("/v1/roster/remove", post(roster_remove))
         .route("/v1/roster/publish", post(roster_publish))
         .route("/v1/peers", get(peers))
-        .layer(DefaultBodyLimit::max(super::MAX_REQUEST_BYTES))
+        .route_layer(DefaultBodyLimit::max(super::MAX_SMALL_REQUEST_BYTES))
+        .route_layer(from_fn_with_state(
+            super::MAX_SMALL_REQUEST_BYTES,
+            guard::limit_body,
+        ));
+    Router::new()
+        .merge(import)
+        .merge(small)
+        .layer(from_fn_with_state(api.token.clone(), guard::require_token))
+        .layer(from_fn(guard::require_loopback_host))
+        .layer(from_fn(guard::time_limit))
         .with_state(api)
 }
 
-async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Status> {
-    authorize(&api, &h)?;
+async fn status(State(api): State<Api>) -> Reply<super::types::Status> {
     let mut network = match &api.net {
         Some(net) => net.status().await,
         None => Default::default(),
     };
-    let Json(mut node) = blocking(&api, &h, |n| n.status()).await?;
+    let Json(mut node) = blocking(&api, |n| n.status()).await?;
     for w in std::mem::take(&mut network.warnings) {
         if !node.warnings.contains(&w) {
             node.warnings.push(w);
@@ -125,10 +126,9 @@ async fn status(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Sta
 
 async fn publish(
     State(api): State<Api>,
-    h: HeaderMap,
     Json(reqs): Json<Vec<PublishRequest>>,
 ) -> Reply<Published> {
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         let warnings = n.exclusions(&reqs);
         Ok(Published {
             ids: n.publish(reqs)?,
@@ -140,27 +140,21 @@ async fn publish(
 
 async fn list(
     State(api): State<Api>,
-    h: HeaderMap,
     Query(f): Query<Filter>,
 ) -> Reply<Vec<super::types::RecordView>> {
-    blocking(&api, &h, move |n| n.list(&f)).await
+    blocking(&api, move |n| n.list(&f)).await
 }
 
-async fn show(
-    State(api): State<Api>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> Reply<super::types::RecordView> {
-    blocking(&api, &h, move |n| n.show(&n.resolve(&id)?)).await
+async fn show(State(api): State<Api>, Path(id): Path<String>) -> Reply<super::types::RecordView> {
+    blocking(&api, move |n| n.show(&n.resolve(&id)?)).await
 }
 
 async fn retract(
     State(api): State<Api>,
-    h: HeaderMap,
     Path(id): Path<String>,
     Json(req): Json<RetractRequest>,
 ) -> Reply<Published> {
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         Ok(Published {
             ids: vec![n.retract(n.resolve(&id)?, req.reason, req.erase)?],
             warnings: vec![],
@@ -176,10 +170,9 @@ struct AuditQuery {
 
 async fn audit(
     State(api): State<Api>,
-    h: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> Reply<super::types::AuditLog> {
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         let entries = n.audit_log(q.limit.unwrap_or(100))?;
         Ok(entries
             .into_iter()
@@ -197,16 +190,16 @@ async fn audit(
     .await
 }
 
-async fn check(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Check> {
-    blocking(&api, &h, |n| n.check_store()).await
+async fn check(State(api): State<Api>) -> Reply<super::types::Check> {
+    blocking(&api, |n| n.check_store()).await
 }
 
-async fn partners(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<super::types::PartnerView>> {
+async fn partners(State(api): State<Api>) -> Reply<Vec<super::types::PartnerView>> {
     let peers = match &api.net {
         Some(net) => net.peers().await,
         None => vec![],
     };
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         Ok(super::types::PartnerView::build(n.partner_rows(), &peers))
     })
     .await
@@ -214,7 +207,6 @@ async fn partners(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<super::type
 
 async fn consent(
     State(api): State<Api>,
-    h: HeaderMap,
     Path((state, action)): Path<(String, String)>,
 ) -> Reply<core::ConsentChange> {
     let state: tipx_protocol::StateCode =
@@ -233,11 +225,11 @@ async fn consent(
             ));
         }
     };
-    blocking(&api, &h, move |n| n.consent(state, action)).await
+    blocking(&api, move |n| n.consent(state, action)).await
 }
 
-async fn roster(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::RosterView> {
-    blocking(&api, &h, |n| {
+async fn roster(State(api): State<Api>) -> Reply<super::types::RosterView> {
+    blocking(&api, |n| {
         let draft = if n.state().is_coordinator() {
             Some(n.roster_draft()?)
         } else {
@@ -253,10 +245,9 @@ async fn roster(State(api): State<Api>, h: HeaderMap) -> Reply<super::types::Ros
 
 async fn roster_add(
     State(api): State<Api>,
-    h: HeaderMap,
     Json(req): Json<super::types::RosterAdd>,
 ) -> Reply<super::types::RosterView> {
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         let draft = n.roster_add(req.state, req.name, req.peer_id, req.addrs)?;
         Ok(super::types::RosterView {
             in_force: n.roster(),
@@ -268,10 +259,9 @@ async fn roster_add(
 
 async fn roster_remove(
     State(api): State<Api>,
-    h: HeaderMap,
     Json(req): Json<super::types::RosterRemove>,
 ) -> Reply<super::types::RosterView> {
-    blocking(&api, &h, move |n| {
+    blocking(&api, move |n| {
         let draft = n.roster_remove(req.peer_id)?;
         Ok(super::types::RosterView {
             in_force: n.roster(),
@@ -281,8 +271,8 @@ async fn roster_remove(
     .await
 }
 
-async fn roster_publish(State(api): State<Api>, h: HeaderMap) -> Reply<Published> {
-    blocking(&api, &h, |n| {
+async fn roster_publish(State(api): State<Api>) -> Reply<Published> {
+    blocking(&api, |n| {
         Ok(Published {
             ids: vec![n.roster_publish()?.0],
             warnings: vec![],
@@ -291,8 +281,7 @@ async fn roster_publish(State(api): State<Api>, h: HeaderMap) -> Reply<Published
     .await
 }
 
-async fn peers(State(api): State<Api>, h: HeaderMap) -> Reply<Vec<crate::net::PeerInfo>> {
-    authorize(&api, &h)?;
+async fn peers(State(api): State<Api>) -> Reply<Vec<crate::net::PeerInfo>> {
     Ok(Json(match &api.net {
         Some(net) => net.peers().await,
         None => vec![],
