@@ -132,7 +132,7 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         token: Arc::new(token),
         net: Some(net),
     });
-    crate::api::serve::serve(listener, app, stop).await;
+    crate::api::serve::run(listener, app, stop).await;
     tracing::info!("shutting down: flushing the store");
     let _ = net_task.await;
     let n = node.clone();

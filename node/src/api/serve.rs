@@ -24,7 +24,7 @@ use tokio::{
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 
 /// Serves `app` on `listener` until `stop` turns true, then drains (see the module docs).
-pub async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+pub async fn run(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(super::MAX_CONNECTIONS));
     let mut connections = JoinSet::new();
     loop {
