@@ -195,6 +195,18 @@ impl Membership {
             .collect()
     }
 
+    /// The federation feeds (consents, the roster) of every key this node knows: its own,
+    /// the anchor's and the roster's members'.
+    pub fn federation_feeds(&self) -> std::collections::BTreeSet<FeedId> {
+        let mut keys = vec![self.own_key, self.anchor_key()];
+        if let Some(r) = &self.roster {
+            keys.extend(r.members.iter().flat_map(|m| m.nodes.iter().map(|n| n.key)));
+        }
+        keys.iter()
+            .map(|k| FeedId::of(k, &Audience::Federation))
+            .collect()
+    }
+
     /// The revocation of `key` in the roster in force, if it was revoked.
     pub fn revocation(&self, key: &PublicKey) -> Option<&RevokedKey> {
         self.roster.as_ref()?.revoked.iter().find(|k| k.key == *key)

@@ -213,6 +213,24 @@ fn the_next_page_is_fetched_while_the_node_stores_the_last_ones_and_no_further_a
     let ids = |rs: Vec<Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(ids(sim.feed_at("MX", &id)), ids(feed));
     assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+    // Control: a federation feed (BR's consents), which every member holds, is taken from
+    // anyone.
+    let consents = crate::FeedId::of(&key_of("BR").public(), &crate::Audience::Federation);
+    let handled = sim.ask(
+        "MX",
+        "BR",
+        Request::Announce {
+            heads: vec![FeedHead {
+                feed: consents,
+                seq: 1,
+            }],
+        },
+    );
+    assert!(
+        matches!(&handled.actions[..], [Action::Send { request: Request::Fetch { feed, .. }, .. }] if *feed == consents),
+        "{:?}",
+        handled.actions
+    );
 }
 
 #[test]
@@ -624,5 +642,45 @@ fn an_authors_fork_does_not_make_honest_relays_ban_each_other() {
     assert!(
         sim.linked("CO", "PE"),
         "CO and PE cut each other off over MX's fork"
+    );
+}
+
+#[test]
+fn an_announce_from_a_state_that_is_not_a_partner_is_ignored() {
+    // BR is a member but nobody's partner: what it announces must not make MX fetch (a
+    // fetch, or its absence, would tell BR which feeds MX holds).
+    let mut sim = Sim::new(&["MX", "BR"]);
+    let unknown = Author::new("CO").publish(&["CO", "MX"], alert("Not BR's to tell"), NOW_MS);
+    let (held, _) = sim.publish("MX", &["CO", "MX"], alert("MX holds this"));
+    for feed in [unknown.header.feed, held.header.feed] {
+        let announce = Request::Announce {
+            heads: vec![FeedHead { feed, seq: 9 }],
+        };
+        let handled = sim.ask("MX", "BR", announce);
+        assert_eq!(handled.reply, Reply::Respond(Response::ack(0, 0)));
+        assert!(
+            handled.actions.is_empty(),
+            "MX acted on BR's announce: {:?}",
+            handled.actions
+        );
+    }
+    assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+    // Control: a federation feed (BR's consents), which every member holds, is taken from
+    // anyone.
+    let consents = crate::FeedId::of(&key_of("BR").public(), &crate::Audience::Federation);
+    let announce = Request::Announce {
+        heads: vec![FeedHead {
+            feed: consents,
+            seq: 1,
+        }],
+    };
+    let handled = sim.ask("MX", "BR", announce);
+    assert!(
+        matches!(
+            &handled.actions[..],
+            [Action::Send { request: Request::Fetch { feed, .. }, .. }] if *feed == consents
+        ),
+        "{:?}",
+        handled.actions
     );
 }

@@ -75,8 +75,17 @@ impl Replicator {
                 Reply::StoreThenAck { records }
             }
             Request::Announce { heads } => {
+                // A partner's announces are taken: from anyone else, what this node
+                // fetches, or does not, would tell which feeds it holds.
+                let local = m.own_state();
+                let partner = ps == local || m.are_partners(ps, local);
+                // From anyone else, only the federation feeds of roster members (consents,
+                // the roster), which every member holds and may fetch from anyone.
+                let federation = (!partner).then(|| m.federation_feeds());
                 for h in heads.into_iter().take(MAX_HEADS) {
-                    self.consider(peer, ps, h, cx);
+                    if federation.as_ref().is_none_or(|f| f.contains(&h.feed)) {
+                        self.consider(peer, ps, h, cx);
+                    }
                 }
                 Reply::Respond(Response::ack(0, 0))
             }
