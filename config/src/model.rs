@@ -240,7 +240,8 @@ pub struct Federation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Exchange {
-    /// States this node grants consent to exchange with, applied at start-up.
+    /// States this node grants consent to exchange with, applied at start-up to the states
+    /// this state never consented about: an explicit revoke wins until `partners request`.
     ///
     /// Default: none — exchange is by explicit consent only.
     pub partners: Vec<StateCode>,

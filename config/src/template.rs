@@ -72,7 +72,7 @@ max_record_bytes = {max_record}
 {anchor}
 
 [exchange]
-# States to exchange records with (consent granted at start-up), e.g. ["CO", "PE"].
+# States to exchange records with (consent granted at start-up unless you revoked it), e.g. ["CO", "PE"].
 partners = {partners}
 # Seconds between sync rounds with each connected partner.
 sync_interval_secs = {sync}

@@ -12,7 +12,7 @@ mod parallel;
 mod receive;
 pub mod view;
 
-pub use federation::{ConsentChange, PartnerRow};
+pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
 pub use receive::{Intake, OnReceived, Received};
 use tipx_protocol::{
@@ -86,6 +86,9 @@ pub struct Node {
     received_duplicate: std::sync::atomic::AtomicU64,
     /// Where to tell the network what the core did.
     events: tokio::sync::mpsc::Sender<Event>,
+    /// The states `exchange.partners` names, as applied at start-up (empty before): shown
+    /// in `partners list` when this state revoked one of them.
+    configured_partners: RwLock<Vec<StateCode>>,
 }
 
 impl Node {
@@ -121,6 +124,7 @@ impl Node {
             generation: Default::default(),
             received_new: Default::default(),
             received_duplicate: Default::default(),
+            configured_partners: Default::default(),
         };
         Ok((node, rx))
     }
