@@ -105,6 +105,7 @@ pub async fn run_until(dd: &DataDir, mut stop: watch::Receiver<bool>) -> Result<
         key,
         state,
         config.federation.anchor,
+        config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
     let node = Arc::new(node);

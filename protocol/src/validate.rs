@@ -63,6 +63,16 @@ pub enum Rejection {
         /// Ours.
         local: StateCode,
     },
+    /// A roster that lists for this node's state a key outside `federation.pinned_keys`.
+    #[error(
+        "roster lists {key} for {state}, a key not in federation.pinned_keys: the previous roster stays in force"
+    )]
+    UnpinnedKey {
+        /// This node's state.
+        state: StateCode,
+        /// The key not pinned.
+        key: PublicKey,
+    },
     /// Created too far in the future.
     #[error("created {ahead_ms} ms in the future (at most {MAX_CLOCK_SKEW_MS} allowed)")]
     FromTheFuture {
@@ -107,6 +117,7 @@ impl Rejection {
             Self::NotInAudience(_) | Self::BadAudience(_) => "misaddressed",
             Self::SenderNotAllowed(_) => "sender-not-allowed",
             Self::AuthorNotPartner { .. } => "author-not-partner",
+            Self::UnpinnedKey { .. } => "unpinned-key",
             Self::FromTheFuture { .. } => "future-timestamp",
             Self::BodyMismatch => "body-mismatch",
             Self::BadBody(_) => "bad-body",
@@ -118,9 +129,12 @@ impl Rejection {
 
     /// Whether the sender is to blame. A gap (earlier records still on their way) and an
     /// unknown author (this node's roster may be older than the sender's) are not: the next
-    /// sync round fetches them again.
+    /// sync round fetches them again. Nor is an unpinned key: the coordinator signed it.
     pub fn is_offence(&self) -> bool {
-        !matches!(self, Self::Gap { .. } | Self::UnknownAuthor(_))
+        !matches!(
+            self,
+            Self::Gap { .. } | Self::UnknownAuthor(_) | Self::UnpinnedKey { .. }
+        )
     }
 }
 
@@ -272,6 +286,9 @@ fn after_signature(record: Record, from: Origin, cx: &Context<'_>) -> Result<Ver
     }
     let body = record.body()?;
     check_body_fits(&record, body.as_ref())?;
+    if let Some(Body::Roster(r)) = &body {
+        cx.membership.check_pins(r)?;
+    }
     Ok(Verified { record, body })
 }
 

@@ -73,3 +73,94 @@ fn a_restart_does_not_undo_a_revoke_of_a_configured_partner() {
         "exchange did not resume after `partners request CO`"
     );
 }
+
+/// OAS adds `extra` as a second key under MX's state and publishes the roster.
+fn add_key_under_mx(oas: &Node, extra: &Node) {
+    oas.tipx([
+        "roster",
+        "add",
+        "--state",
+        "MX",
+        "--peer-id",
+        &extra.peer_id,
+    ])
+    .ok();
+    oas.tipx(["roster", "publish"]).ok();
+}
+
+#[test]
+fn a_member_is_told_when_the_roster_adds_a_key_under_its_own_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let fed = Federation::start(dir.path(), &[], &[("MX", &[])]);
+    let mx = fed.member("MX");
+    let before = fed.oas.roster_version();
+    assert!(eventually(DELIVERY_DEADLINE, || mx.roster_version() == before));
+    // A key made for a directory never started: the coordinator could hold its secret.
+    let extra = Node::init("MX", &dir.path().join("extra"));
+    add_key_under_mx(&fed.oas, &extra);
+    let warned = || {
+        let status = mx.tipx(["status", "--json"]).json();
+        status["warnings"].as_array().is_some_and(|ws| {
+            ws.iter()
+                .any(|w| w.as_str().is_some_and(|w| w.contains(&extra.peer_id)))
+        })
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, warned),
+        "MX's status never warned of the key added under MX: {}; log:\n{}",
+        mx.tipx(["status", "--json"]).json(),
+        mx.log()
+    );
+    assert!(
+        mx.audit().iter().any(|e| e["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&extra.peer_id))),
+        "MX's audit log does not name the key added under MX"
+    );
+}
+
+#[test]
+fn a_pinned_member_refuses_a_roster_with_another_key_for_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &[])]);
+    let before = fed.oas.roster_version();
+    let mx = fed.member_mut("MX");
+    assert!(eventually(DELIVERY_DEADLINE, || mx.roster_version() == before));
+    mx.stop();
+    let config = std::fs::read_to_string(mx.config_path()).unwrap();
+    let pinned = config.replace(
+        "[federation]\n",
+        &format!("[federation]\npinned_keys = [\"{}\"]\n", mx.peer_id),
+    );
+    std::fs::write(mx.config_path(), pinned).unwrap();
+    mx.start();
+
+    let extra = Node::init("MX", &dir.path().join("extra"));
+    add_key_under_mx(&fed.oas, &extra);
+    let mx = fed.member("MX");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx
+            .audit()
+            .iter()
+            .any(|e| e["event"] == "rejected" && e["code"] == "unpinned-key")),
+        "MX never refused the roster with an unpinned key for MX; log:\n{}",
+        mx.log()
+    );
+    // The refusal shows the roster arrived; it must say why and leave the old one in force.
+    let refusal = mx
+        .audit()
+        .into_iter()
+        .find(|e| e["code"] == "unpinned-key")
+        .unwrap();
+    assert!(
+        refusal["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&extra.peer_id) && d.contains("pinned_keys")),
+        "the refusal does not name the key and the setting: {refusal}"
+    );
+    assert_eq!(
+        mx.roster_version(),
+        before,
+        "MX applied a roster listing a key for MX outside federation.pinned_keys"
+    );
+}
