@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "store.cache_capacity_mib",
     "store.max_record_bytes",
     "federation.anchor",
+    "federation.pinned_keys",
     "exchange.partners",
     "exchange.sync_interval_secs",
     "exchange.page_max_records",
@@ -234,13 +235,21 @@ pub struct Federation {
     /// coordinator itself; a member state pins the key the coordinator gave it out of band.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anchor: Option<PublicKey>,
+    /// The only node keys (PeerId form) a roster may list for this node's state; a roster
+    /// listing any other key for it is refused and the previous roster stays in force.
+    ///
+    /// Default: none — no pinning: the coordinator may add keys under this state (the
+    /// node then warns), which is right while a state runs one node and trusts the
+    /// coordinator to add its next one.
+    pub pinned_keys: Vec<PublicKey>,
 }
 
 /// `[exchange]`: partners and the pace and size of synchronisation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Exchange {
-    /// States this node grants consent to exchange with, applied at start-up.
+    /// States this node grants consent to exchange with, applied at start-up to the states
+    /// this state never consented about: an explicit revoke wins until `partners request`.
     ///
     /// Default: none — exchange is by explicit consent only.
     pub partners: Vec<StateCode>,

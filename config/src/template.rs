@@ -70,9 +70,11 @@ max_record_bytes = {max_record}
 [federation]
 # The coordinator's anchor key that signs the roster (12D3KooW…); unset = unpinned.
 {anchor}
+# The only node keys a roster may list for this state (12D3KooW…); empty = no pinning.
+# pinned_keys = ["12D3KooW…"]
 
 [exchange]
-# States to exchange records with (consent granted at start-up), e.g. ["CO", "PE"].
+# States to exchange records with (consent granted at start-up unless you revoked it), e.g. ["CO", "PE"].
 partners = {partners}
 # Seconds between sync rounds with each connected partner.
 sync_interval_secs = {sync}

@@ -61,6 +61,7 @@ fn side(code: &str, records: &[Record]) -> Side {
         key_of(code),
         st(code),
         Some(key_of("OAS").public()),
+        vec![],
         256 * 1024,
     )
     .expect("node");

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use tipx_protocol::StateCode;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
@@ -101,6 +102,7 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         key,
         state,
         config.federation.anchor,
+        config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
     let node = Arc::new(node);
@@ -114,11 +116,24 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
     let (net, net_task) = crate::net::spawn(node.clone(), &config, events, stop.clone())?;
     let partners = config.exchange.partners.clone();
     let n = node.clone();
-    let granted =
+    let configured =
         tokio::task::spawn_blocking(move || n.apply_configured_partners(&partners)).await??;
-    if !granted.is_empty() {
-        let states: Vec<String> = granted.iter().map(|s| s.to_string()).collect();
-        tracing::info!(states = %states.join(","), "consent granted from exchange.partners");
+    let join = |states: &[StateCode]| {
+        states
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if !configured.granted.is_empty() {
+        tracing::info!(states = %join(&configured.granted), "consent granted from exchange.partners");
+    }
+    for s in &configured.revoked {
+        tracing::warn!(
+            state = %s,
+            to_resume = %format!("tipx partners request {s}"),
+            "in exchange.partners but revoked by this state: not granted again until requested"
+        );
     }
     tracing::info!(
         state = %state,

@@ -66,6 +66,9 @@ pub struct Membership {
     own_state: StateCode,
     anchor: Option<PublicKey>,
     roster: Option<Roster>,
+    /// The only keys a roster may list for this node's state (`federation.pinned_keys`);
+    /// empty = no pinning.
+    pinned_keys: Vec<PublicKey>,
     /// (from, to) → latest consent.
     consents: BTreeMap<(StateCode, StateCode), ConsentState>,
 }
@@ -78,7 +81,43 @@ impl Membership {
             own_state,
             anchor,
             roster: None,
+            pinned_keys: Vec::new(),
             consents: BTreeMap::new(),
+        }
+    }
+
+    /// Pins the keys a roster may list for this node's state (empty = no pinning): a
+    /// roster listing any other key for it is refused.
+    pub fn with_pinned_keys(mut self, keys: Vec<PublicKey>) -> Self {
+        self.pinned_keys = keys;
+        self
+    }
+
+    /// The keys `roster` lists for this node's state.
+    pub fn own_state_keys(&self, roster: &Roster) -> Vec<PublicKey> {
+        roster
+            .members
+            .iter()
+            .filter(|m| m.state == self.own_state)
+            .flat_map(|m| m.nodes.iter().map(|n| n.key))
+            .collect()
+    }
+
+    /// Whether `roster` lists for this node's state only pinned keys (always, unpinned).
+    pub(crate) fn check_pins(&self, roster: &Roster) -> Result<(), Rejection> {
+        if self.pinned_keys.is_empty() {
+            return Ok(());
+        }
+        match self
+            .own_state_keys(roster)
+            .into_iter()
+            .find(|k| !self.pinned_keys.contains(k))
+        {
+            Some(key) => Err(Rejection::UnpinnedKey {
+                state: self.own_state,
+                key,
+            }),
+            None => Ok(()),
         }
     }
 

@@ -78,6 +78,8 @@ pub enum AuditEvent {
     Erased,
     /// A fork was detected.
     Forked,
+    /// A roster applied here added, removed or replaced a key of this node's own state.
+    OwnKeysChanged,
 }
 
 /// One line of the audit log.

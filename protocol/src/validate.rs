@@ -64,6 +64,16 @@ pub enum Rejection {
         /// Ours.
         local: StateCode,
     },
+    /// A roster that lists for this node's state a key outside `federation.pinned_keys`.
+    #[error(
+        "roster lists {key} for {state}, a key not in federation.pinned_keys: the previous roster stays in force"
+    )]
+    UnpinnedKey {
+        /// This node's state.
+        state: StateCode,
+        /// The key not pinned.
+        key: PublicKey,
+    },
     /// Created too far in the future.
     #[error("created {ahead_ms} ms in the future (at most {MAX_CLOCK_SKEW_MS} allowed)")]
     FromTheFuture {
@@ -108,6 +118,7 @@ impl Rejection {
             Self::NotInAudience(_) | Self::BadAudience(_) => "misaddressed",
             Self::SenderNotAllowed(_) => "sender-not-allowed",
             Self::AuthorNotPartner { .. } => "author-not-partner",
+            Self::UnpinnedKey { .. } => "unpinned-key",
             Self::FromTheFuture { .. } => "future-timestamp",
             Self::BodyMismatch => "body-mismatch",
             Self::BadBody(_) => "bad-body",
@@ -120,9 +131,10 @@ impl Rejection {
     /// Whether the sender is to blame. A gap (earlier records still on their way) and an
     /// unknown author (this node's roster may be older than the sender's) are not: the next
     /// sync round fetches them again. Nor is a revoked author (an honest relay may hold
-    /// records the key signed, and may not know of the revocation yet), nor a fork: the
+    /// records the key signed, and may not know of the revocation yet), nor a fork (the
     /// author signed two versions of a seq, and a relay that carried one of them did
-    /// nothing wrong (the fork is kept as evidence and flagged against the author).
+    /// nothing wrong: the fork is kept as evidence and flagged against the author), nor an
+    /// unpinned key (the coordinator signed that roster, not the relay).
     pub fn is_offence(&self) -> bool {
         !matches!(
             self,
@@ -130,6 +142,7 @@ impl Rejection {
                 | Self::UnknownAuthor(_)
                 | Self::RevokedAuthor { .. }
                 | Self::Fork { .. }
+                | Self::UnpinnedKey { .. }
         )
     }
 }
@@ -282,6 +295,9 @@ fn after_signature(record: Record, from: Origin, cx: &Context<'_>) -> Result<Ver
     }
     let body = record.body()?;
     check_body_fits(&record, body.as_ref())?;
+    if let Some(Body::Roster(r)) = &body {
+        cx.membership.check_pins(r)?;
+    }
     Ok(Verified { record, body })
 }
 

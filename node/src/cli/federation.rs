@@ -11,7 +11,7 @@ use crate::{
         client::Client,
         types::{PartnerView, Published, RosterAdd, RosterRemove, RosterView},
     },
-    core::ConsentChange,
+    core::{ConsentChange, PartnerRow},
     net::PeerInfo,
     time,
 };
@@ -88,7 +88,11 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
                 "SENT",
                 "RECEIVED"
             );
+            let mut revoked_configured = vec![];
             for r in rows {
+                if r.row.configured_but_revoked {
+                    revoked_configured.push(r.row.state);
+                }
                 let show = |a: Option<ConsentAction>| a.map_or("-".to_string(), |a| a.to_string());
                 // Traffic is shown for active pairs only: an inactive pair exchanges nothing.
                 let (last_sync, sent, received) = if r.row.active {
@@ -105,8 +109,14 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
                     r.row.state.to_string(),
                     show(r.row.mine),
                     show(r.row.theirs),
-                    active(r.row.state, r.row.active, r.row.mine, r.row.theirs),
+                    active(&r.row),
                     if r.connected { "yes" } else { "no" },
+                );
+            }
+            for state in revoked_configured {
+                outln!(
+                    "note: {state} is in exchange.partners, but you revoked it; restarts do not \
+                     grant it again: `tipx partners request {state}` resumes exchange"
                 );
             }
             Ok(())
@@ -128,15 +138,12 @@ pub(super) async fn partners(c: &Client, cmd: PartnersCommand) -> anyhow::Result
 }
 
 /// The ACTIVE column of `partners list`: `yes`, or why not in a few words.
-fn active(
-    state: StateCode,
-    active: bool,
-    mine: Option<ConsentAction>,
-    theirs: Option<ConsentAction>,
-) -> String {
+fn active(row: &PartnerRow) -> String {
     use ConsentAction::{Grant, Revoke};
-    match (active, mine, theirs) {
+    let state = row.state;
+    match (row.active, row.mine, row.theirs) {
         (true, _, _) => "yes".into(),
+        (false, Some(Revoke), _) if row.configured_but_revoked => "no: you revoked (config)".into(),
         (false, Some(Revoke), _) => "no: you revoked".into(),
         (false, _, Some(Revoke)) => format!("no: {state} revoked"),
         (false, Some(Grant), _) => format!("no: awaiting {state}"),

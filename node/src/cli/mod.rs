@@ -59,8 +59,8 @@ pub enum Command {
         /// (network.bootstrap; repeatable), e.g. /ip4/203.0.113.7/tcp/7100/p2p/12D3KooW…
         #[arg(long = "bootstrap", value_name = "MULTIADDR")]
         bootstrap: Vec<String>,
-        /// States to exchange with, granted at every start (exchange.partners,
-        /// comma-separated), e.g. CO,PE.
+        /// States to exchange with, granted at start-up unless revoked since
+        /// (exchange.partners, comma-separated), e.g. CO,PE.
         #[arg(long, value_delimiter = ',', value_name = "STATES")]
         partners: Vec<StateCode>,
     },

@@ -23,6 +23,20 @@ pub struct PartnerRow {
     pub theirs: Option<ConsentAction>,
     /// Whether both are grants.
     pub active: bool,
+    /// Whether `exchange.partners` names it while our latest consent towards it is a
+    /// revoke: start-up does not grant it again, only `partners request` does.
+    #[serde(default)]
+    pub configured_but_revoked: bool,
+}
+
+/// What applying `exchange.partners` at start-up did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfiguredPartners {
+    /// States granted now: this state had never consented about them.
+    pub granted: Vec<StateCode>,
+    /// States left alone because this state's latest consent towards them is an explicit
+    /// revoke: a revoke wins over the configuration until `partners request`.
+    pub revoked: Vec<StateCode>,
 }
 
 /// What `partners request` or `partners revoke` did.
@@ -75,34 +89,49 @@ impl Node {
     }
 
     fn partner_row(&self, s: StateCode) -> PartnerRow {
+        let configured = self
+            .configured_partners
+            .read()
+            .expect("not poisoned")
+            .contains(&s);
         let m = self.membership.read().expect("not poisoned");
+        let mine = m.consent(self.state, s).map(|c| c.action);
         PartnerRow {
             state: s,
-            mine: m.consent(self.state, s).map(|c| c.action),
+            mine,
             theirs: m.consent(s, self.state).map(|c| c.action),
             active: m.are_partners(self.state, s),
+            configured_but_revoked: configured && mine == Some(ConsentAction::Revoke),
         }
     }
 
-    /// Grants consent to every state in `partners` that has not got our grant yet
-    /// (`exchange.partners`, applied at start-up). Returns the states newly granted.
+    /// Applies `exchange.partners` at start-up: grants consent to every state in
+    /// `partners` this state never consented about (no consent record of ours towards it
+    /// yet). A state this state revoked stays revoked: an explicit revoke wins over the
+    /// configuration until `partners request`.
     pub fn apply_configured_partners(
         &self,
         partners: &[StateCode],
-    ) -> Result<Vec<StateCode>, Error> {
-        let mut granted = vec![];
+    ) -> Result<ConfiguredPartners, Error> {
+        *self.configured_partners.write().expect("not poisoned") = partners.to_vec();
+        let mut done = ConfiguredPartners::default();
         for p in partners {
             let current = self
                 .membership
                 .read()
                 .expect("not poisoned")
-                .consent(self.state, *p);
-            if current.is_none_or(|c| c.action != ConsentAction::Grant) {
-                self.consent(*p, ConsentAction::Grant)?;
-                granted.push(*p);
+                .consent(self.state, *p)
+                .map(|c| c.action);
+            match current {
+                None => {
+                    self.consent(*p, ConsentAction::Grant)?;
+                    done.granted.push(*p);
+                }
+                Some(ConsentAction::Revoke) => done.revoked.push(*p),
+                Some(ConsentAction::Grant) => {}
             }
         }
-        Ok(granted)
+        Ok(done)
     }
 
     /// Every state with a consent towards or from this one.

@@ -12,7 +12,7 @@ mod parallel;
 mod receive;
 pub mod view;
 
-pub use federation::{ConsentChange, PartnerRow};
+pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
 pub use receive::{Intake, OnReceived, Received};
 use tipx_protocol::{
@@ -86,6 +86,12 @@ pub struct Node {
     received_duplicate: std::sync::atomic::AtomicU64,
     /// Where to tell the network what the core did.
     events: tokio::sync::mpsc::Sender<Event>,
+    /// The states `exchange.partners` names, as applied at start-up (empty before): shown
+    /// in `partners list` when this state revoked one of them.
+    configured_partners: RwLock<Vec<StateCode>>,
+    /// Changes to this state's keys made by rosters applied since start, in words: each
+    /// is a warning in `tipx status`.
+    own_key_changes: RwLock<Vec<String>>,
 }
 
 impl Node {
@@ -96,10 +102,12 @@ impl Node {
         key: Keypair,
         state: StateCode,
         anchor: Option<tipx_protocol::PublicKey>,
+        pinned_keys: Vec<tipx_protocol::PublicKey>,
         max_record_bytes: usize,
     ) -> Result<(Self, tokio::sync::mpsc::Receiver<Event>), Error> {
         let (events, rx) = tokio::sync::mpsc::channel(EVENT_QUEUE);
-        let mut membership = Membership::new(key.public(), state, anchor);
+        let mut membership =
+            Membership::new(key.public(), state, anchor).with_pinned_keys(pinned_keys);
         if let Some(r) = store.roster()?
             && let Ok(Some(Body::Roster(roster))) = r.body()
         {
@@ -121,6 +129,8 @@ impl Node {
             generation: Default::default(),
             received_new: Default::default(),
             received_duplicate: Default::default(),
+            configured_partners: Default::default(),
+            own_key_changes: Default::default(),
         };
         Ok((node, rx))
     }
@@ -424,7 +434,14 @@ impl Node {
             }
             Some(Body::Roster(r)) => {
                 let mut m = self.membership.write().expect("not poisoned");
-                Arc::make_mut(&mut m).apply_roster(r.clone())
+                let before = m.roster().map(|old| m.own_state_keys(old));
+                let applied = Arc::make_mut(&mut m).apply_roster(r.clone());
+                if applied {
+                    let after = m.own_state_keys(r);
+                    drop(m);
+                    self.on_own_keys(r.version, before, after);
+                }
+                applied
             }
             _ => false,
         };
@@ -433,6 +450,76 @@ impl Node {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         changed
+    }
+
+    /// Warns (log, status, audit) when an applied roster of `version` changed this state's
+    /// keys: compared with the roster held `before`, or, for the first roster, with this
+    /// node's own key alone.
+    fn on_own_keys(
+        &self,
+        version: u64,
+        before: Option<Vec<tipx_protocol::PublicKey>>,
+        after: Vec<tipx_protocol::PublicKey>,
+    ) {
+        let first = before.is_none();
+        let before = before.unwrap_or_else(|| vec![self.key.public()]);
+        let added: Vec<String> = after
+            .iter()
+            .filter(|k| !before.contains(k))
+            .map(|k| k.to_string())
+            .collect();
+        // The first roster counts only for keys it adds: a node not listed yet is warned
+        // of that on its own.
+        let removed: Vec<String> = if first {
+            vec![]
+        } else {
+            before
+                .iter()
+                .filter(|k| !after.contains(k))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        if added.is_empty() && removed.is_empty() {
+            return;
+        }
+        let list = |ks: &[String]| {
+            if ks.is_empty() {
+                "none".to_string()
+            } else {
+                ks.join(", ")
+            }
+        };
+        let text = format!(
+            "roster version {version} changed the keys of {}: added {}; removed {}. A key \
+             you do not run can read everything addressed to {}: if this change is not yours, \
+             ask the coordinator, and set federation.pinned_keys to refuse such rosters",
+            self.state,
+            list(&added),
+            list(&removed),
+            self.state
+        );
+        tracing::warn!(
+            state = %self.state,
+            roster_version = version,
+            added = %list(&added),
+            removed = %list(&removed),
+            "the roster changed the keys of this node's own state"
+        );
+        let entry = tipx_protocol::store::AuditEntry {
+            state: Some(self.state),
+            ..tipx_protocol::store::AuditEntry::new(
+                now_ms(),
+                tipx_protocol::store::AuditEvent::OwnKeysChanged,
+                text.clone(),
+            )
+        };
+        if let Err(e) = self.store.audit(&[entry]) {
+            tracing::warn!(error = %e, "could not audit the change of this state's keys");
+        }
+        self.own_key_changes
+            .write()
+            .expect("not poisoned")
+            .push(text);
     }
 
     /// Validates a record as a peer would (used by checks).
@@ -617,6 +704,13 @@ impl Node {
     /// What the operator must act on, as far as the core can tell.
     fn warnings(&self, m: &Membership) -> Vec<String> {
         let own = self.key.public();
+        let mut warnings = self.own_key_changes.read().expect("not poisoned").clone();
+        warnings.extend(self.roster_warnings(m, own));
+        warnings
+    }
+
+    /// The warning for a roster that does not list this node's key.
+    fn roster_warnings(&self, m: &Membership, own: tipx_protocol::PublicKey) -> Vec<String> {
         match m.roster() {
             Some(r)
                 if !r

@@ -213,24 +213,6 @@ fn the_next_page_is_fetched_while_the_node_stores_the_last_ones_and_no_further_a
     let ids = |rs: Vec<Record>| rs.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(ids(sim.feed_at("MX", &id)), ids(feed));
     assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
-    // Control: a federation feed (BR's consents), which every member holds, is taken from
-    // anyone.
-    let consents = crate::FeedId::of(&key_of("BR").public(), &crate::Audience::Federation);
-    let handled = sim.ask(
-        "MX",
-        "BR",
-        Request::Announce {
-            heads: vec![FeedHead {
-                feed: consents,
-                seq: 1,
-            }],
-        },
-    );
-    assert!(
-        matches!(&handled.actions[..], [Action::Send { request: Request::Fetch { feed, .. }, .. }] if *feed == consents),
-        "{:?}",
-        handled.actions
-    );
 }
 
 #[test]

@@ -17,8 +17,8 @@ use super::*;
 use crate::{
     Keypair, Record, RecordId,
     body::{
-        Consent, ConsentAction, Indicator, IndicatorType, Retraction, RevokedKey, RosterNode,
-        Translation,
+        Consent, ConsentAction, Indicator, IndicatorType, Retraction, RevokedKey, Roster,
+        RosterNode, Translation,
     },
     ids::sha256,
     membership::ConsentState,
@@ -572,3 +572,33 @@ fn records_that_are_never_erased_must_carry_their_body() {
 }
 
 mod membership;
+
+#[test]
+fn a_roster_listing_an_unpinned_key_for_the_own_state_is_refused() {
+    let extra = stranger(7);
+    let mut with_extra = roster(2, STATES);
+    let mx = with_extra
+        .members
+        .iter_mut()
+        .find(|m| m.state == st("MX"))
+        .expect("MX is a member");
+    mx.nodes.push(RosterNode {
+        key: extra.public(),
+        addrs: vec![],
+    });
+    let pinned = view("MX").with_pinned_keys(vec![key_of("MX").public()]);
+    let oas = |body: Roster| Author::new("OAS").publish(&["*"], Body::Roster(body), NOW_MS);
+
+    let refused = oas(with_extra.clone());
+    assert_eq!(
+        validate_bytes(&refused.encode(), peer("OAS"), &cx(&pinned)).unwrap_err(),
+        Rejection::UnpinnedKey {
+            state: st("MX"),
+            key: extra.public()
+        }
+    );
+    // Controls: the same roster without pinning, and a roster with only the pinned key.
+    assert!(validate_bytes(&refused.encode(), peer("OAS"), &cx(&view("MX"))).is_ok());
+    let only_pinned = oas(roster(2, STATES));
+    assert!(validate_bytes(&only_pinned.encode(), peer("OAS"), &cx(&pinned)).is_ok());
+}

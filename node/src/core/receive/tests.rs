@@ -34,6 +34,7 @@ fn mx_node() -> (Arc<Node>, Author) {
         key_of("MX"),
         st("MX"),
         Some(key_of("OAS").public()),
+        vec![],
         256 * 1024,
     )
     .expect("node");
