@@ -179,6 +179,25 @@ impl Node {
         .ok();
     }
 
+    /// On the coordinator: adds a key with no address (a hand-driven peer) to the roster
+    /// under `state` and publishes the roster.
+    #[track_caller]
+    pub fn roster_admit(&self, state: &str, name: &str, key: &tipx_protocol::PublicKey) {
+        let peer_id = key.peer_id();
+        self.tipx([
+            "roster",
+            "add",
+            "--state",
+            state,
+            "--name",
+            name,
+            "--peer-id",
+            &peer_id,
+        ])
+        .ok();
+        self.tipx(["roster", "publish"]).ok();
+    }
+
     /// Publishes an alert for `audience` (comma-separated) and returns its id.
     #[track_caller]
     pub fn publish_alert(&self, title: &str, audience: &str) -> String {

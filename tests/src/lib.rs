@@ -29,7 +29,9 @@ pub mod process;
 use std::{fs, path::Path};
 
 pub use binary::{tipx_bin, tipx_command, use_binary};
-pub use node::{LOG_FILE, Node, START_DEADLINE, STOP_DEADLINE, free_port};
+pub use node::{
+    LOG_FILE, Node, START_DEADLINE, STOP_DEADLINE, alone, alone_running, free_port, publish,
+};
 pub use process::{COMMAND_DEADLINE, Outcome, run_with_deadline};
 
 /// Writes `lines` as a JSON-lines file at `path`.

@@ -252,3 +252,31 @@ impl Drop for Node {
         }
     }
 }
+
+/// A node of `state` in a temporary directory of its own (removed when the `TempDir` is
+/// dropped), initialised but not started.
+#[track_caller]
+pub fn alone(state: &str) -> (tempfile::TempDir, Node) {
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let node = Node::init(state, tmp.path());
+    (tmp, node)
+}
+
+/// As [`alone`], with its daemon running.
+#[track_caller]
+pub fn alone_running(state: &str) -> (tempfile::TempDir, Node) {
+    let (tmp, mut node) = alone(state);
+    node.start();
+    (tmp, node)
+}
+
+/// Runs `tipx publish ARGS…` on `node`; returns the id it printed.
+#[track_caller]
+pub fn publish(node: &Node, args: &[&str]) -> String {
+    let mut all = vec!["publish"];
+    all.extend_from_slice(args);
+    let out = node.tipx(&all).ok();
+    let id = out.stdout.trim().to_string();
+    assert_eq!(id.len(), 64, "no record id printed:\n{out}");
+    id
+}

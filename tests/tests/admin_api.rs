@@ -9,8 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tempfile::TempDir;
 use tipx_tests::Node;
+use tipx_tests::alone_running as running;
 
 /// How long a test waits for a status line the daemon should send at once: far above a
 /// local answer, far below the CLI's own timeouts.
@@ -18,14 +18,6 @@ const ANSWER_WAIT: Duration = Duration::from_secs(5);
 
 /// Ten MiB: a body the daemon must never wait for when the token is wrong.
 const TEN_MIB: usize = 10 << 20;
-
-/// A fresh node whose daemon runs.
-fn running(state: &str) -> (TempDir, Node) {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut node = Node::init(state, tmp.path());
-    node.start();
-    (tmp, node)
-}
 
 fn token(node: &Node) -> String {
     fs::read_to_string(node.dir.join("api.token"))

@@ -19,19 +19,7 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let br_key = key_of("BR");
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO", "BR"]), ("CO", &["MX"])]);
-    fed.oas
-        .tipx([
-            "roster",
-            "add",
-            "--state",
-            "BR",
-            "--name",
-            "Brazil",
-            "--peer-id",
-            &br_key.public().peer_id(),
-        ])
-        .ok();
-    fed.oas.tipx(["roster", "publish"]).ok();
+    fed.oas.roster_admit("BR", "Brazil", &br_key.public());
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
     let (mx_peer, _) = address(mx);
     let roster_known = || mx.roster_version() == 2;

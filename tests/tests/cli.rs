@@ -5,26 +5,8 @@
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use tempfile::TempDir;
 use tipx_tests::Node;
-
-fn running(state: &str) -> (TempDir, Node) {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut node = Node::init(state, tmp.path());
-    node.start();
-    (tmp, node)
-}
-
-/// Publishes with `tipx publish ARGS…`; returns the printed id.
-#[track_caller]
-fn publish(node: &Node, args: &[&str]) -> String {
-    let mut all = vec!["publish"];
-    all.extend_from_slice(args);
-    let out = node.tipx(&all).ok();
-    let id = out.stdout.trim().to_string();
-    assert_eq!(id.len(), 64, "no record id printed:\n{out}");
-    id
-}
+use tipx_tests::{alone_running as running, publish};
 
 fn alert(node: &Node, title: &str, severity: &str) -> String {
     publish(node, &["alert", "--title", title, "--severity", severity])

@@ -4,22 +4,8 @@
 use std::{fs, os::unix::fs::PermissionsExt};
 
 use serde_json::json;
-use tempfile::TempDir;
 use tipx_tests::{Node, write_jsonl};
-
-/// A fresh node in its own temporary directory, not started.
-fn node(state: &str) -> (TempDir, Node) {
-    let tmp = tempfile::tempdir().unwrap();
-    let node = Node::init(state, tmp.path());
-    (tmp, node)
-}
-
-/// A fresh node whose daemon runs.
-fn running(state: &str) -> (TempDir, Node) {
-    let (tmp, mut node) = node(state);
-    node.start();
-    (tmp, node)
-}
+use tipx_tests::{alone as node, alone_running as running};
 
 #[track_caller]
 fn assert_nothing_stored(node: &Node) {

@@ -182,19 +182,7 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO", "BR"]), ("CO", &["MX"])]);
     // BR, a member driven by hand below, relays records to MX.
     let br_key = key_of("BR");
-    fed.oas
-        .tipx([
-            "roster",
-            "add",
-            "--state",
-            "BR",
-            "--name",
-            "Brazil",
-            "--peer-id",
-            &br_key.public().peer_id(),
-        ])
-        .ok();
-    fed.oas.tipx(["roster", "publish"]).ok();
+    fed.oas.roster_admit("BR", "Brazil", &br_key.public());
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
     let connected = |n: &Node, peer: &str| n.connected_to(peer);
     assert!(

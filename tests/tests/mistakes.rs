@@ -9,7 +9,7 @@ use std::{
 };
 
 use serde_json::json;
-use tempfile::TempDir;
+use tipx_tests::alone_running as running;
 use tipx_tests::{
     Node,
     federation::{DELIVERY_DEADLINE, Federation, configure, eventually},
@@ -17,20 +17,6 @@ use tipx_tests::{
 };
 
 const DAY_MS: u64 = 86_400_000;
-
-/// A fresh node in its own temporary directory, not started.
-fn node(state: &str) -> (TempDir, Node) {
-    let tmp = tempfile::tempdir().unwrap();
-    let node = Node::init(state, tmp.path());
-    (tmp, node)
-}
-
-/// A fresh node whose daemon runs.
-fn running(state: &str) -> (TempDir, Node) {
-    let (tmp, mut node) = node(state);
-    node.start();
-    (tmp, node)
-}
 
 fn as_u64(v: &serde_json::Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))

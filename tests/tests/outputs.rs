@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use tipx_tests::publish;
 use tipx_tests::{
-    COMMAND_DEADLINE, Node, Outcome,
+    COMMAND_DEADLINE, Outcome,
     federation::{Federation, eventually},
     run_with_deadline, tipx_command,
 };
@@ -42,15 +43,6 @@ fn is_rfc3339(t: &Value) -> bool {
             && t.ends_with('Z')
             && t[..4].parse::<u16>().is_ok()
     })
-}
-
-fn publish(node: &Node, args: &[&str]) -> String {
-    let mut all = vec!["publish"];
-    all.extend_from_slice(args);
-    let out = node.tipx(&all).ok();
-    let id = out.stdout.trim().to_string();
-    assert_eq!(id.len(), 64, "no record id printed:\n{out}");
-    id
 }
 
 /// One federation for every view: MX and CO exchange; MX asked PE, which has not answered.

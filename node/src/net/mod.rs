@@ -3,10 +3,11 @@
 //! work that touches the disk (serving a page, storing received records) runs off the loop
 //! and comes back to it as a `replication::Completed`, so the loop never blocks.
 //!
-//! Layout: [`behaviour`] (the swarm), [`codec`] (`/tipx/sync/1` framing), [`event_loop`]
+//! Layout: [`addresses`] (the configured addresses, a port check), [`behaviour`] (the swarm), [`codec`] (`/tipx/sync/1` framing), [`event_loop`]
 //! (connections, gate, redial), [`replication`] (carrying out the replication state machine
 //! of `tipx_protocol::sync`), [`discovery`] (the coordinator's rendezvous point).
 
+mod addresses;
 pub mod behaviour;
 pub mod codec;
 mod discovery;
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use tipx_protocol::StateCode;
 use tokio::sync::{mpsc, oneshot};
 
-pub use event_loop::{Addresses, spawn};
+pub use addresses::Addresses;
+pub use event_loop::spawn;
 
 /// Why the network could not start.
 #[derive(Debug, thiserror::Error)]
