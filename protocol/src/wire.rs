@@ -141,6 +141,7 @@ pub(crate) fn encode_record(r: &Record) -> Vec<u8> {
         header: r.header_bytes.clone(),
         signature: r.signature.to_vec(),
         body: r.body.clone(),
+        erased_by: r.erased_by.clone(),
     }
     .encode_to_vec()
 }
@@ -161,6 +162,7 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Result<Record, Rejection> {
         header_bytes: s.header,
         signature,
         body: s.body,
+        erased_by: s.erased_by,
     })
 }
 
