@@ -342,6 +342,12 @@ impl Record {
         wire::decode_record(bytes)
     }
 
+    /// The id of the encoded `SignedRecord` in `bytes`, if it decodes that far: what a node
+    /// needs to drop a copy of a record it holds before any signature work.
+    pub fn id_of(bytes: &[u8]) -> Option<RecordId> {
+        wire::record_id(bytes)
+    }
+
     /// Encodes it as a `SignedRecord` (header and body bytes as they are).
     pub fn encode(&self) -> Vec<u8> {
         wire::encode_record(self)

@@ -146,6 +146,12 @@ pub(crate) fn encode_record(r: &Record) -> Vec<u8> {
     .encode_to_vec()
 }
 
+/// The id of an encoded `SignedRecord` (its header's hash), without decoding the header.
+pub(crate) fn record_id(bytes: &[u8]) -> Option<RecordId> {
+    let s = pb::SignedRecord::decode(bytes).ok()?;
+    Some(RecordId::of_header(&s.header))
+}
+
 /// Decodes a `SignedRecord` and its header.
 pub(crate) fn decode_record(bytes: &[u8]) -> Result<Record, Rejection> {
     let s = pb::SignedRecord::decode(bytes).map_err(|e| malformed(format!("record: {e}")))?;

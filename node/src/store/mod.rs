@@ -254,6 +254,11 @@ impl SledStore {
         Ok(r)
     }
 
+    /// Whether a record with this id is held (a look at the in-memory index).
+    pub fn contains(&self, id: &RecordId) -> bool {
+        self.position_of(id).is_some()
+    }
+
     /// Ids of records whose id starts with `prefix` (at most `limit` of them).
     pub fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<RecordId>, Error> {
         Ok(self
