@@ -72,8 +72,11 @@ fn absolute(s: &str) -> Result<u64, String> {
         t.get(1).copied().unwrap_or(0),
         t.get(2).copied().unwrap_or(0),
     );
-    let days = days_from_civil(y, m, day);
-    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    // In i128, which fields that each fit an i64 cannot overflow: a time too far off for a
+    // u64 of milliseconds is refused below, not an overflow panic (found by the `import`
+    // fuzz target: `2026-12-31T3183333333333:00:00Z` overflowed an i64 of milliseconds).
+    let days = days_from_civil(y.into(), m.into(), day.into());
+    let secs = days * 86_400 + i128::from(hh) * 3600 + i128::from(mm) * 60 + i128::from(ss);
     u64::try_from(secs * 1000).map_err(|_| bad())
 }
 
@@ -111,7 +114,7 @@ pub fn date(ms: u64) -> String {
 }
 
 // Howard Hinnant's algorithms for the proleptic Gregorian calendar.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -171,5 +174,25 @@ mod tests {
         let past = parse_future("2020-01-01", now).unwrap_err();
         assert!(past.contains("is in the past"), "{past}");
         assert!(parse_future("0d", now).is_err());
+    }
+
+    #[test]
+    fn a_time_too_far_off_is_refused_not_an_overflow() {
+        for far in [
+            "9223372036854775807-12-31",
+            "600000000-01-01",
+            "2026-01-01T00:00:9223372036854775807",
+            "2026-01-01T9223372036854775807",
+        ] {
+            let e = parse(far, 0).unwrap_err();
+            assert!(e.contains("is not a time"), "{far}: {e}");
+        }
+        // The fuzzer's find: its milliseconds overflowed an i64 but fit a u64.
+        let found = parse("2026-12-31T3183333333333:00:00Z", 0).unwrap();
+        assert!(found > u64::try_from(i64::MAX).unwrap(), "{found}");
+        assert!(
+            parse("2026-12-31T99:00:00Z", 0).is_ok(),
+            "hours past 23 still roll over"
+        );
     }
 }

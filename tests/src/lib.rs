@@ -8,6 +8,8 @@
 //!   environment.
 //! - [`process`]: [`run_with_deadline`] runs a command; its [`Outcome`] (exit status,
 //!   stdout, stderr) has assertions whose failure messages show all of it.
+//! - [`fuzz`]: the bodies of the fuzz targets in `fuzz/`, one function per target, which
+//!   `tests/fuzz_corpus.rs` also runs over the committed corpus.
 //! - [`federation`]: a [`federation::Federation`] of nodes on 127.0.0.1 with a roster and
 //!   consents, for multi-node tests.
 //! - [`node`]: a [`Node`] is one data directory and, while started, its `tipx run` daemon:
@@ -22,6 +24,7 @@
 pub mod bench;
 pub mod binary;
 pub mod federation;
+pub mod fuzz;
 pub mod node;
 pub mod peer;
 pub mod process;

@@ -1,7 +1,10 @@
 //! `tipx publish`: a best practice or an alert from flags, or records from a JSON file
 //! (one object, an array, or JSON lines) for bulk import.
 
-use std::{io::BufRead, path::PathBuf};
+use std::{
+    io::{BufRead, Read},
+    path::PathBuf,
+};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
@@ -410,20 +413,26 @@ fn without_position(e: &serde_json::Error) -> String {
     explain(text.strip_suffix(&suffix).unwrap_or(&text))
 }
 
-/// Reads an import file: a JSON object, an array, or JSON lines. Errors name the line.
+/// Reads an import file: a JSON object, an array, or JSON lines. Errors name the file and
+/// the line (see [`parse_file`]).
 pub fn read_file(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<PublishRequest>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut reader = std::io::BufReader::new(f);
-    let first = reader
-        .fill_buf()?
-        .iter()
-        .copied()
-        .find(|b| !b.is_ascii_whitespace());
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes)?;
+    parse_file(&path.display().to_string(), &bytes, now_ms)
+}
+
+/// Parses the contents of an import file called `name` (errors start with it): a JSON
+/// array of records if its first non-blank byte is `[`, else one record per line (blank
+/// lines skipped, at least one record). `now_ms` anchors `valid_until` spans. Never panics,
+/// whatever the bytes: the `import` fuzz target checks it.
+pub fn parse_file(name: &str, bytes: &[u8], now_ms: u64) -> anyhow::Result<Vec<PublishRequest>> {
+    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
     if first == Some(b'[') {
-        let values: Vec<serde_json::Value> = serde_json::from_reader(reader).map_err(|e| {
+        let values: Vec<serde_json::Value> = serde_json::from_slice(bytes).map_err(|e| {
             anyhow::anyhow!(
-                "{}: line {}, column {}: not a JSON array: {}",
-                path.display(),
+                "{name}: line {}, column {}: not a JSON array: {}",
                 e.line(),
                 e.column(),
                 without_position(&e)
@@ -434,21 +443,19 @@ pub fn read_file(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<Publ
             .enumerate()
             .map(|(i, v)| {
                 parse_record(v, now_ms)
-                    .map_err(|e| anyhow::anyhow!("{}: record {}: {e}", path.display(), i + 1))
+                    .map_err(|e| anyhow::anyhow!("{name}: record {}: {e}", i + 1))
             })
             .collect();
     }
     let mut out = Vec::new();
-    for (n, line) in reader.lines().enumerate() {
-        let line =
-            line.with_context(|| format!("{}: line {}: cannot read", path.display(), n + 1))?;
+    for (n, line) in bytes.lines().enumerate() {
+        let line = line.with_context(|| format!("{name}: line {}: cannot read", n + 1))?;
         if line.trim().is_empty() {
             continue;
         }
         let value: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
             anyhow::anyhow!(
-                "{}: line {}, column {}: not JSON: {}",
-                path.display(),
+                "{name}: line {}, column {}: not JSON: {}",
                 n + 1,
                 e.column(),
                 without_position(&e)
@@ -456,11 +463,11 @@ pub fn read_file(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<Publ
         })?;
         out.push(
             parse_record(value, now_ms)
-                .map_err(|e| anyhow::anyhow!("{}: line {}: {e}", path.display(), n + 1))?,
+                .map_err(|e| anyhow::anyhow!("{name}: line {}: {e}", n + 1))?,
         );
     }
     if out.is_empty() {
-        bail!("{}: no records in the file", path.display());
+        bail!("{name}: no records in the file");
     }
     Ok(out)
 }

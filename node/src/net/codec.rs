@@ -23,7 +23,11 @@ const FIRST_READ: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Codec;
 
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
+/// Reads one frame: the 4-byte big-endian length, then that many bytes. A length over
+/// [`MAX_FRAME_BYTES`] is refused before the body is read, and a stream that ends early is
+/// an `UnexpectedEof` error, not a short message. Public so that the `codec` fuzz target
+/// can drive it; the node reads frames through [`Codec`].
+pub async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
