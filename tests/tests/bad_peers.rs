@@ -233,3 +233,57 @@ fn a_relay_cannot_strip_the_content_of_an_alert() {
         "the stripped copy is not in MX's audit log with BR as the peer: {refused:?}"
     );
 }
+
+/// A member pushing copies of a record MX holds, as fast as one connection allows (48
+/// pushes of 1,024 copies in flight): MX keeps taking its partner's records during and
+/// after the flood.
+#[test]
+fn a_member_flooding_copies_is_answered_busy_and_the_node_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let br_key = key_of("BR");
+    let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    fed.oas.roster_admit("BR", "Brazil", &br_key.public());
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let (mx_peer, _) = address(mx);
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 2),
+        "MX never got the roster with BR"
+    );
+    let consent = Author::new("BR").publish(
+        &["*"],
+        Body::Consent(Consent {
+            partner: st("MX"),
+            action: ConsentAction::Grant,
+        }),
+        now_ms(),
+    );
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let flood = std::thread::scope(|s| {
+        let flooding = s.spawn(|| {
+            rt.block_on(async {
+                let mut br = Peer::new(&br_key);
+                assert!(br.connect(mx).await, "BR could not connect");
+                br.push(mx_peer, vec![consent.encode()]).await;
+                let copies = vec![consent.encode(); 1024];
+                br.flood(mx_peer, copies, 48, &stop).await
+            })
+        });
+        let id = co.publish_alert("MX still hears from CO during a flood", "MX");
+        let served = eventually(DELIVERY_DEADLINE, || mx.holds(&id));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let flood = flooding.join().expect("the flood ran");
+        assert!(served, "MX stopped taking CO's records during the flood");
+        flood
+    });
+    assert!(flood.acknowledged > 0, "no push was read: {flood:?}");
+    assert!(
+        mx.tipx(["status", "--json"]).status.success(),
+        "MX stopped answering"
+    );
+    let id = co.publish_alert("and after it", "MX");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx.holds(&id)),
+        "MX stopped taking CO's records after the flood"
+    );
+}

@@ -267,9 +267,16 @@ impl Intake {
     }
 
     /// Queues records from `from` to check and store after those `from` queued before;
-    /// `done` runs on the storing thread when they are stored (and flushed), or at once
-    /// with [`Error::Busy`] if `from` (or everyone) has too many pages waiting.
-    pub fn submit(&self, from: PublicKey, records: Vec<Vec<u8>>, done: OnReceived) {
+    /// `done` runs on the storing thread when they are stored (and flushed). Refused at
+    /// once with [`Error::Busy`] if `from` (or everyone) has too many pages waiting, or if
+    /// the node is shutting down: then `done` comes back uncalled, for the caller to run
+    /// where it may block (an async task must not wait on what `done` does).
+    pub fn submit(
+        &self,
+        from: PublicKey,
+        records: Vec<Vec<u8>>,
+        done: OnReceived,
+    ) -> Result<(), (Error, OnReceived)> {
         let job = Job {
             from,
             records,
@@ -280,9 +287,9 @@ impl Intake {
             let mut q = waiting.queues.lock().unwrap_or_else(|p| p.into_inner());
             let queued = q.by_peer.get(&from).map_or(0, VecDeque::len);
             if q.closed {
-                Some((job, Error::Invalid("the node is shutting down".into())))
+                Some((Error::Invalid("the node is shutting down".into()), job.done))
             } else if queued >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED {
-                Some((job, Error::Busy))
+                Some((Error::Busy, job.done))
             } else {
                 if queued == 0 {
                     q.turn.push_back(from);
@@ -293,8 +300,11 @@ impl Intake {
             }
         };
         match refused {
-            Some((job, e)) => (job.done)(Err(e)),
-            None => waiting.ready.notify_one(),
+            Some(e) => Err(e),
+            None => {
+                waiting.ready.notify_one();
+                Ok(())
+            }
         }
     }
 }

@@ -329,7 +329,7 @@ fn receive(
 ) {
     let tx = done_tx.clone();
     let total = records.len();
-    intake.submit(
+    let submitted = intake.submit(
         peer,
         records,
         Box::new(move |result| {
@@ -342,6 +342,11 @@ fn receive(
             });
         }),
     );
+    // Refused unread (busy, or shutting down): reported the same way, off the loop's
+    // thread, since reporting may wait for room in the loop's queue.
+    if let Err((e, done)) = submitted {
+        tokio::task::spawn_blocking(move || done(Err(e)));
+    }
 }
 
 /// The daemon as the replicator's [`Effects`]: the loop's shared parts and the replication

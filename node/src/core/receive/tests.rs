@@ -57,13 +57,14 @@ fn submit_all(node: &Arc<Node>, pages: Vec<Vec<Record>>) -> Vec<Received> {
     for (i, page) in pages.into_iter().enumerate() {
         let tx = tx.clone();
         let bytes = page.iter().map(Record::encode).collect();
-        intake.submit(
+        let taken = intake.submit(
             key_of("CO").public(),
             bytes,
             Box::new(move |r| {
                 let _ = tx.send((i, r.expect("store works")));
             }),
         );
+        assert!(taken.is_ok(), "page {i} refused");
     }
     (0..n)
         .map(|k| {
@@ -208,7 +209,7 @@ fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
         let tx = tx.clone();
         let copies = held.iter().map(Record::encode).collect();
         let hold = (i == 0).then(|| released.lock().unwrap().take().unwrap());
-        intake.submit(
+        let taken = intake.submit(
             flooder,
             copies,
             Box::new(move |r| {
@@ -218,15 +219,20 @@ fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
                 let _ = tx.send(("flood", r.is_ok()));
             }),
         );
+        if let Err((e, done)) = taken {
+            assert!(matches!(e, Error::Busy), "{e}");
+            done(Err(e));
+        }
     }
     let marker = tx.clone();
-    intake.submit(
+    let taken = intake.submit(
         co_key,
         partner_page,
         Box::new(move |r| {
             let _ = tx.send(("partner", r.expect("store works").stored.len() == 1));
         }),
     );
+    assert!(taken.is_ok(), "the partner's page was refused");
     let _ = marker.send(("partner submitted", false));
     release.send(()).expect("the first page is held");
     let done: Vec<(&str, bool)> = (0..=flood + 1)
