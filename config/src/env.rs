@@ -62,6 +62,7 @@ impl Config {
             "api.token_file" => self.api.token_file = PathBuf::from(value),
             "store.cache_capacity_mib" => self.store.cache_capacity_mib = number(value)?,
             "store.max_record_bytes" => self.store.max_record_bytes = number(value)?,
+            "store.audit_retention_days" => self.store.audit_retention_days = number(value)?,
             "federation.anchor" => self.federation.anchor = optional(value, parse_key)?,
             "federation.pinned_keys" => self.federation.pinned_keys = list(value, parse_key)?,
             "exchange.partners" => self.exchange.partners = list(value, parse_state)?,

@@ -35,6 +35,7 @@ pub const KEYS: &[&str] = &[
     "api.token_file",
     "store.cache_capacity_mib",
     "store.max_record_bytes",
+    "store.audit_retention_days",
     "federation.anchor",
     "federation.pinned_keys",
     "exchange.partners",
@@ -207,6 +208,11 @@ pub struct Store {
     /// Default: 262144 (256 KiB). Records are structured text without attachments; this is
     /// generous for them and bounds what one peer can make us hold.
     pub max_record_bytes: usize,
+    /// Days the audit log is kept; older entries are deleted (at start and every six
+    /// hours).
+    ///
+    /// Default: 400: a year's activity report, and a margin, can always be made from it.
+    pub audit_retention_days: u64,
 }
 
 impl Default for Store {
@@ -214,6 +220,7 @@ impl Default for Store {
         Self {
             cache_capacity_mib: 64,
             max_record_bytes: 256 * 1024,
+            audit_retention_days: 400,
         }
     }
 }

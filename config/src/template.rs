@@ -66,6 +66,8 @@ token_file = {token_file}
 cache_capacity_mib = {cache}
 # Largest signed record (header and body) accepted, in bytes.
 max_record_bytes = {max_record}
+# Days the audit log is kept (older entries are deleted); 400 keeps a year's report.
+audit_retention_days = {audit_days}
 
 [federation]
 # The coordinator's anchor key that signs the roster (12D3KooW…); unset = unpinned.
@@ -102,6 +104,7 @@ level = {level}
             token_file = quote(&api.token_file.display().to_string()),
             cache = store.cache_capacity_mib,
             max_record = store.max_record_bytes,
+            audit_days = store.audit_retention_days,
             partners = array(&ex.partners),
             sync = ex.sync_interval_secs,
             page_records = ex.page_max_records,

@@ -56,6 +56,10 @@ impl Config {
 
         positive("store.cache_capacity_mib", self.store.cache_capacity_mib)?;
         positive("store.max_record_bytes", self.store.max_record_bytes as u64)?;
+        positive(
+            "store.audit_retention_days",
+            self.store.audit_retention_days,
+        )?;
 
         let ex = &self.exchange;
         for (i, partner) in ex.partners.iter().enumerate() {

@@ -142,6 +142,7 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         records = node.len()?,
         "tipx node running"
     );
+    tokio::spawn(prune_audit(node.clone(), config.store.audit_retention_days));
     let app = router(Api {
         node: node.clone(),
         token: Arc::new(token),
@@ -154,6 +155,30 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
     tokio::task::spawn_blocking(move || n.flush()).await??;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the audit log is pruned to `store.audit_retention_days`.
+const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
+
+/// Prunes the audit log at start and then every [`AUDIT_PRUNE_EVERY`].
+async fn prune_audit(node: Arc<Node>, days: u64) {
+    let mut every = tokio::time::interval(AUDIT_PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let n = node.clone();
+        match tokio::task::spawn_blocking(move || n.prune_audit(days)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(gone)) => {
+                tracing::info!(
+                    entries = gone,
+                    days,
+                    "audit entries older than the retention pruned"
+                )
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "pruning the audit log failed"),
+            Err(_) => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -391,6 +391,13 @@ impl Request {
         wire::messages::decode_request(bytes)
     }
 
+    /// Whether wire bytes start as a `Push` does (field 1 of `SyncRequest`, as this
+    /// crate encodes it): lets a busy node refuse a push without decoding its records.
+    /// Bytes that are not a push may say yes; they are refused as busy all the same.
+    pub fn looks_like_push(bytes: &[u8]) -> bool {
+        bytes.first() == Some(&0x0a)
+    }
+
     /// A short name, for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {

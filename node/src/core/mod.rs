@@ -15,7 +15,9 @@ pub mod view;
 
 pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
-pub use receive::{Intake, MAX_QUEUED, MAX_QUEUED_PER_PEER, OnReceived, Received};
+pub use receive::{
+    Intake, Kind as PageKind, MAX_QUEUED, MAX_QUEUED_PER_PEER, OnReceived, Received,
+};
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, RecordId, StateCode, Tlp,
     body::Retraction,
@@ -170,6 +172,12 @@ impl Node {
     /// The newest `limit` audit entries.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<tipx_protocol::store::AuditEntry>, Error> {
         Ok(self.store.audit_log(limit)?)
+    }
+
+    /// Deletes the audit entries older than `days` days; returns how many went.
+    pub fn prune_audit(&self, days: u64) -> Result<usize, Error> {
+        let before = now_ms().saturating_sub(days.saturating_mul(86_400_000));
+        Ok(self.store.prune_audit(before)?)
     }
 
     /// Adds entries to the audit log.

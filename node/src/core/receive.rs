@@ -4,12 +4,13 @@
 //! [`Intake`] runs it as a two-stage pipeline on its own threads — the next page is checked
 //! while the last one is written.
 //!
-//! The intake is bounded and fair: each peer has its own queue of at most
+//! The intake is bounded and fair: each peer has its own queues of at most
 //! [`MAX_QUEUED_PER_PEER`] pages (and all together at most [`MAX_QUEUED`]); a page beyond
-//! that is answered [`Error::Busy`] at once, without being read; and the queues are served
-//! in turn, one page per peer, so a member that pushes as fast as its connection allows
-//! delays a partner's catch-up by at most one of its pages per page of the partner's. Pages
-//! of one peer are stored in the order they came.
+//! that is answered [`Error::Busy`] at once, without being read. Pages this node fetched
+//! go before pushes (a push is only a shortcut: anti-entropy fetches whatever it missed),
+//! and within each kind the peers are served in turn, one page each, so a member that
+//! pushes as fast as its connection allows takes the checking thread only while no fetched
+//! page waits. Pages of one kind from one peer are stored in the order they came.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -181,27 +182,72 @@ struct Job {
     done: OnReceived,
 }
 
-/// Pages waiting, one queue per peer, served in turn.
+/// What a page is: one this node asked for, or one a peer pushed unasked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A page of a feed this node fetched: bounded by the fetches it sends.
+    Fetched,
+    /// Records a peer pushed unasked: a shortcut only, as anti-entropy fetches whatever a
+    /// push does not bring.
+    Pushed,
+}
+
+/// Pages waiting, one queue per peer and kind, served in turn: fetched pages first, pushes
+/// when no fetched page waits.
 #[derive(Default)]
 struct Queues {
-    by_peer: HashMap<PublicKey, VecDeque<Job>>,
-    /// Peers with pages waiting, in the order they are served next.
-    turn: VecDeque<PublicKey>,
+    by_peer: HashMap<(PublicKey, Kind), VecDeque<Job>>,
+    /// Peers with fetched pages waiting, in the order they are served next.
+    fetched: VecDeque<PublicKey>,
+    /// Peers with pushes waiting, in the order they are served next.
+    pushed: VecDeque<PublicKey>,
+    /// Pages waiting per peer, both kinds.
+    per_peer: HashMap<PublicKey, usize>,
     len: usize,
     /// No more pages will come.
     closed: bool,
 }
 
 impl Queues {
-    /// The next page: the oldest of the peer whose turn it is.
+    fn queued(&self, peer: &PublicKey) -> usize {
+        self.per_peer.get(peer).copied().unwrap_or(0)
+    }
+
+    fn push(&mut self, kind: Kind, job: Job) {
+        let peer = job.from;
+        let queue = self.by_peer.entry((peer, kind)).or_default();
+        if queue.is_empty() {
+            match kind {
+                Kind::Fetched => self.fetched.push_back(peer),
+                Kind::Pushed => self.pushed.push_back(peer),
+            }
+        }
+        queue.push_back(job);
+        *self.per_peer.entry(peer).or_default() += 1;
+        self.len += 1;
+    }
+
+    /// The next page: the oldest fetched page of the peer whose turn it is, else the
+    /// oldest push of the peer whose turn it is.
     fn pop(&mut self) -> Option<Job> {
-        let peer = self.turn.pop_front()?;
-        let queue = self.by_peer.get_mut(&peer)?;
+        let (kind, turn) = if self.fetched.is_empty() {
+            (Kind::Pushed, &mut self.pushed)
+        } else {
+            (Kind::Fetched, &mut self.fetched)
+        };
+        let peer = turn.pop_front()?;
+        let queue = self.by_peer.get_mut(&(peer, kind))?;
         let job = queue.pop_front();
         if queue.is_empty() {
-            self.by_peer.remove(&peer);
+            self.by_peer.remove(&(peer, kind));
         } else {
-            self.turn.push_back(peer);
+            turn.push_back(peer);
+        }
+        match self.per_peer.get_mut(&peer) {
+            Some(n) if *n > 1 => *n -= 1,
+            _ => {
+                self.per_peer.remove(&peer);
+            }
         }
         self.len -= 1;
         job
@@ -266,6 +312,17 @@ impl Intake {
         })
     }
 
+    /// Whether a page from `from` would be refused as busy now.
+    pub fn is_full(&self, from: &PublicKey) -> bool {
+        let q = self
+            .waiting
+            .0
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        q.queued(from) >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED
+    }
+
     /// Queues records from `from` to check and store after those `from` queued before;
     /// `done` runs on the storing thread when they are stored (and flushed). Refused at
     /// once with [`Error::Busy`] if `from` (or everyone) has too many pages waiting, or if
@@ -274,6 +331,7 @@ impl Intake {
     pub fn submit(
         &self,
         from: PublicKey,
+        kind: Kind,
         records: Vec<Vec<u8>>,
         done: OnReceived,
     ) -> Result<(), (Error, OnReceived)> {
@@ -285,17 +343,12 @@ impl Intake {
         let waiting = &self.waiting.0;
         let refused = {
             let mut q = waiting.queues.lock().unwrap_or_else(|p| p.into_inner());
-            let queued = q.by_peer.get(&from).map_or(0, VecDeque::len);
             if q.closed {
                 Some((Error::Invalid("the node is shutting down".into()), job.done))
-            } else if queued >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED {
+            } else if q.queued(&from) >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED {
                 Some((Error::Busy, job.done))
             } else {
-                if queued == 0 {
-                    q.turn.push_back(from);
-                }
-                q.by_peer.entry(from).or_default().push_back(job);
-                q.len += 1;
+                q.push(kind, job);
                 None
             }
         };

@@ -19,6 +19,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Concurrent sync streams per connection.
 pub const MAX_STREAMS: usize = 64;
 
+/// Incoming connections still in their handshake, at most: anyone who can reach the port
+/// can open them (the roster is checked only once the peer's key is known), so they are
+/// capped well below the established ones.
+pub const MAX_PENDING_INCOMING: u32 = 32;
+
 /// The behaviours, in the order they see each connection.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
@@ -68,7 +73,9 @@ pub fn build(
         .with_behaviour(|k| {
             let limits = connection_limits::ConnectionLimits::default()
                 .with_max_established(Some(max_connections))
-                .with_max_established_per_peer(Some(4));
+                .with_max_established_per_peer(Some(4))
+                .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+                .with_max_pending_outgoing(Some(max_connections));
             Behaviour {
                 gate: Default::default(),
                 bans: Default::default(),

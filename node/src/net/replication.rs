@@ -24,7 +24,7 @@ use super::{
     behaviour::{peer_id, public_key},
     shared::{Completed, Shared},
 };
-use crate::core::{Intake, Node, Received, now_ms};
+use crate::core::{Intake, Node, PageKind, Received, now_ms};
 
 /// The daemon's replication state, owned by the event loop.
 pub(super) struct Replication {
@@ -123,6 +123,12 @@ impl Replication {
     ) {
         let Some(key) = public_key(&peer) else { return };
         let _span = tracing::debug_span!("sync request", peer = %peer).entered();
+        if Request::looks_like_push(&bytes) && self.intake.is_full(&key) {
+            // Refused before the records are even decoded: a flood costs a read.
+            let reason = crate::core::Error::Busy.to_string();
+            sh.respond(channel, peer, Response::Denied { reason });
+            return;
+        }
         let request = match Request::decode(&bytes) {
             Ok(r) => r,
             Err(e) => {
@@ -329,8 +335,13 @@ fn receive(
 ) {
     let tx = done_tx.clone();
     let total = records.len();
+    let kind = match page {
+        Some(_) => PageKind::Fetched,
+        None => PageKind::Pushed,
+    };
     let submitted = intake.submit(
         peer,
+        kind,
         records,
         Box::new(move |result| {
             let _ = tx.blocking_send(Completed::Received {

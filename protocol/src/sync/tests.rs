@@ -666,3 +666,21 @@ fn an_announce_from_a_state_that_is_not_a_partner_is_ignored() {
         handled.actions
     );
 }
+
+#[test]
+fn a_push_is_recognised_from_its_first_byte_and_no_other_request_is() {
+    let push = Request::Push {
+        records: vec![vec![1; 300]; 3],
+    };
+    assert!(Request::looks_like_push(&push.encode()));
+    for other in [
+        Request::Heads,
+        Request::Digest {
+            digest: [7; 32],
+            feeds: 3,
+        },
+        Request::Announce { heads: vec![] },
+    ] {
+        assert!(!Request::looks_like_push(&other.encode()), "{other:?}");
+    }
+}

@@ -59,6 +59,7 @@ fn submit_all(node: &Arc<Node>, pages: Vec<Vec<Record>>) -> Vec<Received> {
         let bytes = page.iter().map(Record::encode).collect();
         let taken = intake.submit(
             key_of("CO").public(),
+            Kind::Fetched,
             bytes,
             Box::new(move |r| {
                 let _ = tx.send((i, r.expect("store works")));
@@ -211,6 +212,7 @@ fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
         let hold = (i == 0).then(|| released.lock().unwrap().take().unwrap());
         let taken = intake.submit(
             flooder,
+            Kind::Pushed,
             copies,
             Box::new(move |r| {
                 if let Some(hold) = hold {
@@ -227,6 +229,7 @@ fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
     let marker = tx.clone();
     let taken = intake.submit(
         co_key,
+        Kind::Fetched,
         partner_page,
         Box::new(move |r| {
             let _ = tx.send(("partner", r.expect("store works").stored.len() == 1));
