@@ -112,13 +112,13 @@ impl DataDir {
         fs::create_dir_all(&self.dir).map_err(io("creating", &self.dir))?;
         fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
             .map_err(io("making private", &self.dir))?;
-        let mut secret = [0u8; 32];
-        getrandom::getrandom(&mut secret).map_err(|e| Error::NoRandomness(e.to_string()))?;
-        let key = Keypair::from_secret(&secret).map_err(|e| Error::NotAKey {
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(&mut *secret).map_err(|e| Error::NoRandomness(e.to_string()))?;
+        let key = Keypair::from_secret(&*secret).map_err(|e| Error::NotAKey {
             path: key_path.clone(),
             reason: e.to_string(),
         })?;
-        write_private(&key_path, &secret)?;
+        write_private(&key_path, &*secret)?;
         let mut token = [0u8; 24];
         getrandom::getrandom(&mut token).map_err(|e| Error::NoRandomness(e.to_string()))?;
         write_private(
@@ -135,7 +135,8 @@ impl DataDir {
     /// Reads the node key, refusing one that group or others can read.
     pub fn key(&self, config: &Config) -> Result<Keypair, Error> {
         let path = config.key_path(&self.dir);
-        let bytes = read_private(&path, "node key")?;
+        // The file's bytes are zeroed once the key is made (the key zeroes itself on drop).
+        let bytes = zeroize::Zeroizing::new(read_private(&path, "node key")?);
         Keypair::from_secret(&bytes).map_err(|e| Error::NotAKey {
             path,
             reason: e.to_string(),

@@ -124,9 +124,10 @@ impl Keypair {
         })
     }
 
-    /// The 32 secret bytes, to be written to `node.key` (mode 0600).
-    pub fn secret_bytes(&self) -> [u8; 32] {
-        self.signing.to_bytes()
+    /// The 32 secret bytes, to be written to `node.key` (mode 0600); the copy is zeroed
+    /// when dropped (the key itself is zeroed when the `Keypair` is).
+    pub fn secret_bytes(&self) -> zeroize::Zeroizing<[u8; 32]> {
+        zeroize::Zeroizing::new(self.signing.to_bytes())
     }
 
     /// The public half.

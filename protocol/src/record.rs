@@ -236,6 +236,10 @@ pub struct Record {
     pub signature: [u8; 64],
     /// The body bytes; `None` once erased.
     pub body: Option<Vec<u8>>,
+    /// Once the body of a best practice or alert is erased: the encoded retraction of the
+    /// same feed that erased it, which shows every later holder that the author erased the
+    /// body, not a relay (see [`crate::validate`]). `None` while the body is held.
+    pub erased_by: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for Record {
@@ -246,6 +250,10 @@ impl fmt::Debug for Record {
             .field("state", &self.header.author_state)
             .field("seq", &self.header.seq)
             .field("erased", &self.body.is_none())
+            .field(
+                "erased_by",
+                &self.erased_by.as_ref().map(|_| "a retraction"),
+            )
             .finish()
     }
 }
@@ -322,6 +330,7 @@ impl Unsigned {
             header_bytes: self.header_bytes,
             signature: key.sign(&msg).to_bytes(),
             body: Some(self.body),
+            erased_by: None,
         }
     }
 }
@@ -333,6 +342,12 @@ impl Record {
         wire::decode_record(bytes)
     }
 
+    /// The id of the encoded `SignedRecord` in `bytes`, if it decodes that far: what a node
+    /// needs to drop a copy of a record it holds before any signature work.
+    pub fn id_of(bytes: &[u8]) -> Option<RecordId> {
+        wire::record_id(bytes)
+    }
+
     /// Encodes it as a `SignedRecord` (header and body bytes as they are).
     pub fn encode(&self) -> Vec<u8> {
         wire::encode_record(self)
@@ -340,7 +355,11 @@ impl Record {
 
     /// Size on the wire.
     pub fn encoded_len(&self) -> usize {
-        self.header_bytes.len() + 64 + self.body.as_ref().map_or(0, Vec::len) + 16
+        self.header_bytes.len()
+            + 64
+            + self.body.as_ref().map_or(0, Vec::len)
+            + self.erased_by.as_ref().map_or(0, Vec::len)
+            + 24
     }
 
     /// The signature to check: by the author, on `"tipx/sign/v1" ‖ header bytes`.
@@ -382,10 +401,21 @@ impl Record {
         wire::decode_body(self.header.kind, bytes).map(Some)
     }
 
-    /// The same record without its body.
+    /// The same record without its body (and without the proof of its erasure): what a
+    /// relay stripping it would send, and the form fork evidence is kept in.
     pub fn erased(&self) -> Self {
         Self {
             body: None,
+            erased_by: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same record erased by `retraction`, which it carries as the proof.
+    pub fn erased_by(&self, retraction: &Record) -> Self {
+        Self {
+            body: None,
+            erased_by: Some(retraction.encode()),
             ..self.clone()
         }
     }

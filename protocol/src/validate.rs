@@ -86,6 +86,10 @@ pub enum Rejection {
     /// The body decodes badly or breaks a content rule.
     #[error("bad body: {0}")]
     BadBody(String),
+    /// A best practice or alert without its body, and without the author's retraction that
+    /// erased it: a relay stripped it (or it was damaged on the way).
+    #[error("stripped: {0}")]
+    Stripped(String),
     /// A retraction that does not target an earlier record of its feed.
     #[error("bad retraction: {0}")]
     BadRetraction(String),
@@ -122,6 +126,7 @@ impl Rejection {
             Self::FromTheFuture { .. } => "future-timestamp",
             Self::BodyMismatch => "body-mismatch",
             Self::BadBody(_) => "bad-body",
+            Self::Stripped(_) => "stripped",
             Self::BadRetraction(_) => "bad-retraction",
             Self::Gap { .. } => "gap",
             Self::Fork { .. } => "fork",
@@ -322,7 +327,36 @@ fn check_body_fits(record: &Record, body: Option<&Body>) -> Result<(), Rejection
                 record.header.kind
             )))
         }
-        _ => Ok(()),
+        None => check_erased(record),
+        Some(_) if record.erased_by.is_some() => Err(Rejection::Malformed(
+            "a record carrying its body carries no retraction that erased it".into(),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A best practice or alert may travel without its body only with the proof that its
+/// author erased it: the retraction, later in the same feed and signed by the same key,
+/// that erases this very record. Without the proof a relay could strip any alert it passes
+/// on, and the full copy would be a duplicate wherever the stripped one arrived first.
+fn check_erased(record: &Record) -> Result<(), Rejection> {
+    let stripped = |why: &str| Err(Rejection::Stripped(why.to_string()));
+    let Some(bytes) = &record.erased_by else {
+        return stripped("its body is missing and no retraction shows that its author erased it");
+    };
+    let Ok(by) = Record::decode(bytes) else {
+        return stripped("the retraction said to have erased it does not decode");
+    };
+    let h = &by.header;
+    if h.kind != Kind::Retraction || h.feed != record.header.feed || h.seq <= record.header.seq {
+        return stripped("what is said to have erased it is not a later retraction of its feed");
+    }
+    if by.verify_signature().is_err() {
+        return stripped("the retraction said to have erased it is not signed by its author");
+    }
+    match by.body() {
+        Ok(Some(Body::Retraction(r))) if r.target == record.id && r.erase => Ok(()),
+        _ => stripped("the retraction that comes with it does not erase it"),
     }
 }
 

@@ -141,8 +141,15 @@ pub(crate) fn encode_record(r: &Record) -> Vec<u8> {
         header: r.header_bytes.clone(),
         signature: r.signature.to_vec(),
         body: r.body.clone(),
+        erased_by: r.erased_by.clone(),
     }
     .encode_to_vec()
+}
+
+/// The id of an encoded `SignedRecord` (its header's hash), without decoding the header.
+pub(crate) fn record_id(bytes: &[u8]) -> Option<RecordId> {
+    let s = pb::SignedRecord::decode(bytes).ok()?;
+    Some(RecordId::of_header(&s.header))
 }
 
 /// Decodes a `SignedRecord` and its header.
@@ -161,6 +168,7 @@ pub(crate) fn decode_record(bytes: &[u8]) -> Result<Record, Rejection> {
         header_bytes: s.header,
         signature,
         body: s.body,
+        erased_by: s.erased_by,
     })
 }
 

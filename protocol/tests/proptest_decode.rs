@@ -124,7 +124,7 @@ proptest! {
         signature in prop::collection::vec(any::<u8>(), 64..=64),
     ) {
         let m = mx();
-        let bytes = pb::SignedRecord { header, signature, body: Some(vec![]) }.encode_to_vec();
+        let bytes = pb::SignedRecord { header, signature, body: Some(vec![]), erased_by: None }.encode_to_vec();
         let _ = Record::decode(&bytes);
         let _ = at_mx(&bytes, &m);
     }
@@ -186,16 +186,20 @@ fn the_fixture_records_are_valid_as_sent() {
 }
 
 /// The envelope tolerance the flip property allows for: a body under an unknown field
-/// number is skipped, so the record reads as erased (and an alert may arrive erased).
+/// number is skipped, so the record reads as one without its body, which is refused as
+/// stripped (no retraction shows that its author erased it).
 #[test]
-fn a_body_moved_to_an_unknown_field_reads_as_erased() {
+fn a_body_moved_to_an_unknown_field_reads_as_stripped() {
     let m = mx();
     let (r, _) = record_of(Kind::Alert);
     let mut bytes = r.encode();
     let body_len = r.body.as_ref().unwrap().len();
     let tag = bytes.len() - body_len - prost::encoding::encoded_len_varint(body_len as u64) - 1;
     assert_eq!(bytes[tag], 0x1a, "field 3, length-delimited");
-    bytes[tag] = 0x22; // field 4, unknown to `SignedRecord`
-    let v = at_mx(&bytes, &m).expect("an erased alert is valid");
-    assert_eq!((v.record.id, v.record.body), (r.id, None));
+    bytes[tag] = 0x2a; // field 5, unknown to `SignedRecord`
+    assert!(matches!(
+        Record::decode(&bytes),
+        Ok(Record { id, body: None, .. }) if id == r.id
+    ));
+    assert!(matches!(at_mx(&bytes, &m), Err(Rejection::Stripped(_))));
 }

@@ -122,6 +122,12 @@ impl Node {
         self.dir.join("tipx.toml")
     }
 
+    /// The node key `tipx init` wrote, to sign records as this node would.
+    pub fn key(&self) -> tipx_protocol::Keypair {
+        let secret = fs::read(self.dir.join("node.key")).expect("reading the node key");
+        tipx_protocol::Keypair::from_secret(&secret).expect("a node key")
+    }
+
     /// The daemon's log (every start so far).
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join(LOG_FILE)).unwrap_or_default()

@@ -55,6 +55,11 @@ impl Peer {
     /// proves nothing, the gate decides after the handshake).
     pub async fn connect(&mut self, node: &Node) -> bool {
         let (peer, addr) = address(node);
+        self.connect_to(peer, addr).await
+    }
+
+    /// [`connect`](Self::connect) to the node `peer` at `addr` (from [`address`]).
+    pub async fn connect_to(&mut self, peer: PeerId, addr: Multiaddr) -> bool {
         self.swarm.behaviour_mut().gate.allow_peer(peer);
         if self.swarm.dial(addr).is_err() {
             return false;
@@ -105,6 +110,61 @@ impl Peer {
         self.ask(peer, Request::Push { records }).await
     }
 
+    /// Pushes `records` to `peer` again and again, `in_flight` pushes outstanding at all
+    /// times, until `stop` is set: a member flooding a node as fast as one connection
+    /// allows. Returns the time of the first answer (ms since the Unix epoch) and how many
+    /// pushes were acknowledged and how many refused as busy.
+    pub async fn flood(
+        &mut self,
+        peer: PeerId,
+        records: Vec<Vec<u8>>,
+        in_flight: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Flood {
+        let push = Request::Push { records }.encode();
+        let mut outstanding = std::collections::HashSet::new();
+        let mut flood = Flood::default();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while outstanding.len() < in_flight {
+                let sync = &mut self.swarm.behaviour_mut().sync;
+                outstanding.insert(sync.send_request(&peer, push.clone()));
+            }
+            let tick = tokio::time::sleep(Duration::from_millis(50));
+            tokio::select! {
+                ev = self.swarm.select_next_some() => match ev {
+                    SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Response { request_id, response },
+                        ..
+                    })) if outstanding.remove(&request_id) => {
+                        if flood.first_answer_ms == 0 {
+                            flood.first_answer_ms = crate::federation::now_ms();
+                        }
+                        match Response::decode(&response) {
+                            Ok(Response::Ack { .. }) => flood.acknowledged += 1,
+                            _ => flood.busy += 1,
+                        }
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Sync(
+                        request_response::Event::OutboundFailure { request_id, .. },
+                    )) => {
+                        outstanding.remove(&request_id);
+                        flood.failed += 1;
+                    }
+                    SwarmEvent::Behaviour(BehaviourEvent::Sync(request_response::Event::Message {
+                        message: request_response::Message::Request { request, channel, .. },
+                        ..
+                    })) => {
+                        let answer = answer(&request).encode();
+                        let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
+                    }
+                    _ => {}
+                },
+                _ = tick => {}
+            }
+        }
+        flood
+    }
+
     /// Waits until no connection to `peer` is open; returns whether that happened within
     /// [`ANSWER_DEADLINE`].
     pub async fn until_disconnected(&mut self, peer: PeerId) -> bool {
@@ -145,6 +205,19 @@ impl Peer {
             }
         }
     }
+}
+
+/// What a [`Peer::flood`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Flood {
+    /// When the first answer came, ms since the Unix epoch (0: none came).
+    pub first_answer_ms: u64,
+    /// Pushes acknowledged (the node read them).
+    pub acknowledged: u64,
+    /// Pushes refused unread (the node was busy with this peer's earlier pushes).
+    pub busy: u64,
+    /// Pushes that failed (timeout, closed stream).
+    pub failed: u64,
 }
 
 /// What the peer answers a node's request: it claims to be in sync and serves nothing, so

@@ -5,7 +5,7 @@
 //! have: a sync round between the two nodes that started after the record was published.
 
 use tipx_protocol::{
-    Body, Keypair,
+    Body,
     body::{Consent, ConsentAction},
     sync::Response,
     testkit::{Author, alert, key_of, st},
@@ -227,7 +227,7 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
     // BR, a member and MX's partner, relays a record CO signed while its key is in the
     // roster: MX takes it, so the relay path carries CO's records.
     let mut signed_by_co = Author::new("CO");
-    signed_by_co.key = node_key(co);
+    signed_by_co.key = co.key();
     let audience = ["CO", "MX", "BR"];
     let (mx_peer, _) = address(mx);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -321,12 +321,6 @@ fn only_roster_members_connect_and_a_removed_key_is_cut_off() {
             .any(|d| d.starts_with("author key was revoked")),
         "MX's audit log does not give the revoked key as the reason: {rejected:?}"
     );
-}
-
-/// The node key `tipx init` wrote for `node`.
-fn node_key(node: &Node) -> Keypair {
-    let secret = std::fs::read(node.dir.join("node.key")).expect("reading the node key");
-    Keypair::from_secret(&secret).expect("a node key")
 }
 
 #[test]

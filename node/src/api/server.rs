@@ -48,6 +48,7 @@ impl From<core::Error> for Failure {
             core::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             core::Error::NotFound(_) => StatusCode::NOT_FOUND,
             core::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            core::Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");

@@ -15,7 +15,7 @@ pub mod view;
 
 pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
-pub use receive::{Intake, OnReceived, Received};
+pub use receive::{Intake, MAX_QUEUED, MAX_QUEUED_PER_PEER, OnReceived, Received};
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, RecordId, StateCode, Tlp,
     body::Retraction,
@@ -53,6 +53,10 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// Too many pages from this peer (or from all) are waiting to be stored: this one was
+    /// not read. The peer may send it again later.
+    #[error("busy: too many records from this peer are waiting to be stored")]
+    Busy,
 }
 
 /// Milliseconds since the Unix epoch, now.

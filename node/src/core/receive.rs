@@ -1,12 +1,23 @@
-//! Receiving records from peers: check a page on every core (one signature batch per
-//! core), store what passes in one atomic insert, flush. [`Node::receive`] does it in one
-//! call; an [`Intake`] runs it as a two-stage pipeline on its own threads — the next page
-//! is checked while the last one is written — storing pages in the order they came.
+//! Receiving records from peers: drop the copies of records already held (before any
+//! signature work), check the rest of a page on every core (one signature batch per core),
+//! store what passes in one atomic insert, flush. [`Node::receive`] does it in one call; an
+//! [`Intake`] runs it as a two-stage pipeline on its own threads — the next page is checked
+//! while the last one is written.
+//!
+//! The intake is bounded and fair: each peer has its own queue of at most
+//! [`MAX_QUEUED_PER_PEER`] pages (and all together at most [`MAX_QUEUED`]); a page beyond
+//! that is answered [`Error::Busy`] at once, without being read; and the queues are served
+//! in turn, one page per peer, so a member that pushes as fast as its connection allows
+//! delays a partner's catch-up by at most one of its pages per page of the partner's. Pages
+//! of one peer are stored in the order they came.
 
-use std::sync::{
-    Arc,
-    atomic::Ordering::{Relaxed, SeqCst},
-    mpsc,
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{
+        Arc, Condvar, Mutex,
+        atomic::Ordering::{Relaxed, SeqCst},
+        mpsc,
+    },
 };
 
 use tipx_protocol::{
@@ -26,11 +37,19 @@ pub struct Received {
     pub stored: Vec<Record>,
 }
 
+/// Pages waiting per peer, at most: the fetches a peer may answer at once
+/// ([`tipx_protocol::sync::MAX_FETCHES_PER_PEER`]) and as many pushes.
+pub const MAX_QUEUED_PER_PEER: usize = 2 * tipx_protocol::sync::MAX_FETCHES_PER_PEER;
+
+/// Pages waiting from all peers together, at most (each up to 4 MiB).
+pub const MAX_QUEUED: usize = 64;
+
 /// A page checked against the membership of `generation`.
 struct Checked {
     generation: u64,
-    /// Per record: verified, or why not.
-    results: Vec<Result<Verified, Rejection>>,
+    /// Per record: `None` if already held (a copy, dropped unchecked), else verified or
+    /// why not.
+    results: Vec<Option<Result<Verified, Rejection>>>,
 }
 
 impl Node {
@@ -41,7 +60,8 @@ impl Node {
         self.commit(checked, records, from)
     }
 
-    /// Checks every rule but feed continuity, on every core.
+    /// Checks every rule but feed continuity, on every core, for the records not held
+    /// already: a copy of a record held costs a decode and a hash, never a signature check.
     fn check(&self, records: &[Vec<u8>], from: PublicKey) -> Checked {
         let m = self.membership.read().expect("not poisoned");
         let generation = self.generation.load(SeqCst);
@@ -51,7 +71,26 @@ impl Node {
             max_record_bytes: self.max_record_bytes,
             membership: &m,
         };
-        let results = on_all_cores(records, |run| validate_page(run, Origin::Peer(from), &cx));
+        let held: Vec<bool> = records
+            .iter()
+            .map(|b| Record::id_of(b).is_some_and(|id| self.store.contains(&id)))
+            .collect();
+        let check =
+            |run: &[Vec<u8>]| on_all_cores(run, |run| validate_page(run, Origin::Peer(from), &cx));
+        let results = if !held.contains(&true) {
+            check(records).into_iter().map(Some).collect()
+        } else {
+            let fresh: Vec<Vec<u8>> = records
+                .iter()
+                .zip(&held)
+                .filter(|(_, h)| !**h)
+                .map(|(b, _)| b.clone())
+                .collect();
+            let mut checked = check(&fresh).into_iter();
+            held.iter()
+                .map(|h| if *h { None } else { checked.next() })
+                .collect()
+        };
         Checked {
             generation,
             results,
@@ -77,12 +116,16 @@ impl Node {
         let mut slots = Vec::with_capacity(records.len());
         for (i, result) in checked.results.into_iter().enumerate() {
             match result {
-                Ok(v) => {
+                None => {
+                    self.received_duplicate.fetch_add(1, Relaxed);
+                    outcomes.push(Ok(Inserted::Duplicate));
+                }
+                Some(Ok(v)) => {
                     verified.push(v);
                     slots.push(i);
                     outcomes.push(Ok(Inserted::Duplicate)); // set below
                 }
-                Err(r) => outcomes.push(Err(r)),
+                Some(Err(r)) => outcomes.push(Err(r)),
             }
         }
         let mut stored = Vec::new();
@@ -138,25 +181,72 @@ struct Job {
     done: OnReceived,
 }
 
-/// The receiving pipeline: one thread checks pages (on every core), another stores them,
-/// in the order they were submitted. Once every clone is dropped, both threads finish what
-/// they hold and stop.
+/// Pages waiting, one queue per peer, served in turn.
+#[derive(Default)]
+struct Queues {
+    by_peer: HashMap<PublicKey, VecDeque<Job>>,
+    /// Peers with pages waiting, in the order they are served next.
+    turn: VecDeque<PublicKey>,
+    len: usize,
+    /// No more pages will come.
+    closed: bool,
+}
+
+impl Queues {
+    /// The next page: the oldest of the peer whose turn it is.
+    fn pop(&mut self) -> Option<Job> {
+        let peer = self.turn.pop_front()?;
+        let queue = self.by_peer.get_mut(&peer)?;
+        let job = queue.pop_front();
+        if queue.is_empty() {
+            self.by_peer.remove(&peer);
+        } else {
+            self.turn.push_back(peer);
+        }
+        self.len -= 1;
+        job
+    }
+}
+
+#[derive(Default)]
+struct Waiting {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
+/// Closes the queues when the last [`Intake`] clone is dropped.
+struct Closer(Arc<Waiting>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0
+            .queues
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .closed = true;
+        self.0.ready.notify_all();
+    }
+}
+
+/// The receiving pipeline: one thread checks pages (on every core), another stores them.
+/// Once every clone is dropped, both threads finish what they hold and stop.
 #[derive(Clone)]
 pub struct Intake {
-    tx: mpsc::Sender<Job>,
+    waiting: Arc<Closer>,
 }
 
 impl Intake {
     /// Starts the two threads.
     pub fn start(node: Arc<Node>) -> std::io::Result<Self> {
-        let (tx, jobs) = mpsc::channel::<Job>();
+        let waiting = Arc::new(Waiting::default());
         // One page checked ahead of the one being written.
         let (checked_tx, checked) = mpsc::sync_channel::<(Checked, Job)>(1);
         let checker = node.clone();
+        let jobs = waiting.clone();
         std::thread::Builder::new()
             .name("tipx-check".into())
             .spawn(move || {
-                for job in jobs {
+                while let Some(job) = next(&jobs) {
                     let c = checker.check(&job.records, job.from);
                     if checked_tx.send((c, job)).is_err() {
                         break;
@@ -171,19 +261,65 @@ impl Intake {
                     (job.done)(result);
                 }
             })?;
-        Ok(Self { tx })
+        Ok(Self {
+            waiting: Arc::new(Closer(waiting)),
+        })
     }
 
-    /// Queues records from `from` to check and store after those queued before; `done`
-    /// runs on the storing thread when they are stored (and flushed).
-    pub fn submit(&self, from: PublicKey, records: Vec<Vec<u8>>, done: OnReceived) {
-        if let Err(mpsc::SendError(job)) = self.tx.send(Job {
+    /// Queues records from `from` to check and store after those `from` queued before;
+    /// `done` runs on the storing thread when they are stored (and flushed). Refused at
+    /// once with [`Error::Busy`] if `from` (or everyone) has too many pages waiting, or if
+    /// the node is shutting down: then `done` comes back uncalled, for the caller to run
+    /// where it may block (an async task must not wait on what `done` does).
+    pub fn submit(
+        &self,
+        from: PublicKey,
+        records: Vec<Vec<u8>>,
+        done: OnReceived,
+    ) -> Result<(), (Error, OnReceived)> {
+        let job = Job {
             from,
             records,
             done,
-        }) {
-            (job.done)(Err(Error::Invalid("the node is shutting down".into())));
+        };
+        let waiting = &self.waiting.0;
+        let refused = {
+            let mut q = waiting.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let queued = q.by_peer.get(&from).map_or(0, VecDeque::len);
+            if q.closed {
+                Some((Error::Invalid("the node is shutting down".into()), job.done))
+            } else if queued >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED {
+                Some((Error::Busy, job.done))
+            } else {
+                if queued == 0 {
+                    q.turn.push_back(from);
+                }
+                q.by_peer.entry(from).or_default().push_back(job);
+                q.len += 1;
+                None
+            }
+        };
+        match refused {
+            Some(e) => Err(e),
+            None => {
+                waiting.ready.notify_one();
+                Ok(())
+            }
         }
+    }
+}
+
+/// The next page to check, waiting for one; `None` once closed and drained.
+fn next(waiting: &Waiting) -> Option<Job> {
+    let mut q = waiting.queues.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        if let Some(job) = q.pop() {
+            return Some(job);
+        }
+        if q.closed {
+            return None;
+        }
+        q = waiting.ready.wait(q).unwrap_or_else(|p| p.into_inner());
     }
 }
 

@@ -111,3 +111,45 @@ pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
         parts.join(": ")
     }
 }
+
+/// Addresses kept per peer, at most. Identify and discovery report a peer's addresses as
+/// the peer states them; beyond this many the oldest are forgotten, so a member that
+/// announces a new list every time cannot grow this node's map (or its address cache).
+pub(super) const MAX_ADDRS_PER_PEER: usize = 8;
+
+/// Merges `reported` into `known` (newest last, at most [`MAX_ADDRS_PER_PEER`], only the
+/// first of a longer report); returns whether `known` changed.
+pub(super) fn merge(known: &mut Vec<Multiaddr>, reported: Vec<Multiaddr>) -> bool {
+    let before = known.clone();
+    for a in reported.into_iter().take(MAX_ADDRS_PER_PEER) {
+        if let Some(i) = known.iter().position(|k| *k == a) {
+            known.remove(i);
+        }
+        known.push(a);
+    }
+    let excess = known.len().saturating_sub(MAX_ADDRS_PER_PEER);
+    known.drain(..excess);
+    *known != before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> Multiaddr {
+        format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap()
+    }
+
+    #[test]
+    fn a_peer_reporting_address_after_address_never_grows_the_list_past_the_cap() {
+        let mut known = vec![addr(1)];
+        assert!(!merge(&mut known, vec![addr(1)]), "nothing new");
+        for round in 0..100u16 {
+            let report = (0..50).map(|i| addr(1000 + round * 50 + i)).collect();
+            merge(&mut known, report);
+            assert!(known.len() <= MAX_ADDRS_PER_PEER, "{} kept", known.len());
+        }
+        assert!(merge(&mut known, vec![addr(9)]));
+        assert_eq!(known.last(), Some(&addr(9)), "the newest is kept");
+    }
+}

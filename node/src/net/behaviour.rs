@@ -55,7 +55,7 @@ pub fn build(
     let transport = |e: &dyn std::fmt::Display| super::Error::Transport(e.to_string());
     let mut secret = key.secret_bytes();
     let identity =
-        libp2p::identity::Keypair::ed25519_from_bytes(&mut secret).map_err(|e| transport(&e))?;
+        libp2p::identity::Keypair::ed25519_from_bytes(&mut *secret).map_err(|e| transport(&e))?;
     let swarm = libp2p::SwarmBuilder::with_existing_identity(identity)
         .with_tokio()
         .with_tcp(

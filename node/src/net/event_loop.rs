@@ -337,14 +337,7 @@ impl EventLoop {
             return;
         }
         let p = self.shared.peers.entry(peer).or_default();
-        let mut changed = false;
-        for a in addrs {
-            if !p.addrs.contains(&a) {
-                p.addrs.push(a);
-                changed = true;
-            }
-        }
-        if !changed {
+        if !super::addresses::merge(&mut p.addrs, addrs) {
             return;
         }
         if !p.connected && p.next_dial.is_none_or(|t| t > Instant::now()) {

@@ -217,6 +217,7 @@ impl Replication {
         result: Result<Received, crate::core::Error>,
         ack: Option<(ResponseChannel<Vec<u8>>, PeerId)>,
     ) {
+        let mut busy = None;
         let (stored, refused) = match result {
             Ok(r) => {
                 let refused: Vec<_> = r.outcomes.into_iter().filter_map(Result::err).collect();
@@ -232,6 +233,12 @@ impl Replication {
                 }
                 (r.stored, refused)
             }
+            Err(e @ crate::core::Error::Busy) => {
+                // Not read: the pusher may send it again; a page is fetched next round.
+                tracing::debug!(peer = %peer, "intake busy: records from this peer not read");
+                busy = Some(e.to_string());
+                (vec![], vec![])
+            }
             Err(e) => {
                 tracing::error!(error = %e, "store failed while receiving");
                 (vec![], vec![])
@@ -240,7 +247,11 @@ impl Replication {
         let pid = peer_id(&peer);
         if let Some((channel, pid)) = ack {
             let not_stored = total - stored.len();
-            sh.respond(channel, pid, Response::ack(stored.len(), not_stored));
+            let response = match busy {
+                Some(reason) => Response::Denied { reason },
+                None => Response::ack(stored.len(), not_stored),
+            };
+            sh.respond(channel, pid, response);
         }
         if let Some(p) = sh.peers.get_mut(&pid) {
             p.received += stored.len() as u64;
@@ -318,7 +329,7 @@ fn receive(
 ) {
     let tx = done_tx.clone();
     let total = records.len();
-    intake.submit(
+    let submitted = intake.submit(
         peer,
         records,
         Box::new(move |result| {
@@ -331,6 +342,11 @@ fn receive(
             });
         }),
     );
+    // Refused unread (busy, or shutting down): reported the same way, off the loop's
+    // thread, since reporting may wait for room in the loop's queue.
+    if let Err((e, done)) = submitted {
+        tokio::task::spawn_blocking(move || done(Err(e)));
+    }
 }
 
 /// The daemon as the replicator's [`Effects`]: the loop's shared parts and the replication

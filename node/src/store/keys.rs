@@ -6,7 +6,7 @@ use tipx_protocol::{
     FeedId, Kind, RecordId, StateCode, body::ConsentAction, membership::ConsentState,
 };
 
-use super::Error;
+use super::{Error, bodies::Loc};
 
 /// What a key holds: its first byte.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +14,8 @@ use super::Error;
 pub(crate) enum Space {
     /// Schema version, roster in force, node-local settings.
     Meta = b'm',
-    /// feed ‖ seq → header length ‖ header ‖ signature ‖ body (the body is cut on erase).
+    /// feed ‖ seq → header length ‖ header ‖ signature ‖ body, or where it is in a body pack
+    /// (see [`record_value`]; the body is cut on erase).
     Records = b'p',
     /// feed → author, audience, head (JSON).
     Feeds = b'f',
@@ -22,6 +23,11 @@ pub(crate) enum Space {
     IndexPages = b'i',
     /// target → retraction id.
     Retracted = b'x',
+    /// erased record → the encoded retraction that erased it (the proof it travels with).
+    Erasures = b'e',
+    /// a body's [`Loc`] → nothing: bytes to overwrite with zeros once the erasure that
+    /// dropped them is durable (kept so that a crash in between is finished at open).
+    Wipes = b'w',
     /// sequence → fork evidence (JSON).
     Forks = b'F',
     /// from ‖ to → latest consent.
@@ -101,23 +107,64 @@ pub(super) fn consent_value_decode(v: &[u8]) -> Result<ConsentState, Error> {
     })
 }
 
-/// A stored record: `header length (u32) ‖ header ‖ signature ‖ body` (no body once erased).
-pub(super) fn record_value(header: &[u8], signature: &[u8; 64], body: Option<&[u8]>) -> Vec<u8> {
-    let mut v = Vec::with_capacity(4 + header.len() + 64 + body.map_or(0, <[u8]>::len));
+/// Where a stored record's body is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StoredBody<'a> {
+    /// Erased (or never held).
+    None,
+    /// In the value itself: consents, rosters and retractions, which are never erased.
+    Inline(&'a [u8]),
+    /// In a body pack: best practices and alerts, so that erasing is physical.
+    Packed(Loc),
+}
+
+const TAG_NONE: u8 = 0;
+const TAG_INLINE: u8 = 1;
+const TAG_PACKED: u8 = 2;
+
+/// A stored record: `header length (u32) ‖ header ‖ signature ‖ tag ‖ body or its place`
+/// (tag 0: no body, 1: the body follows, 2: a 16-byte [`Loc`] follows).
+pub(super) fn record_value(header: &[u8], signature: &[u8; 64], body: StoredBody<'_>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(4 + header.len() + 64 + 17);
     v.extend_from_slice(&(header.len() as u32).to_be_bytes());
     v.extend_from_slice(header);
     v.extend_from_slice(signature);
-    if let Some(b) = body {
-        v.extend_from_slice(b);
+    match body {
+        StoredBody::None => v.push(TAG_NONE),
+        StoredBody::Inline(b) => {
+            v.push(TAG_INLINE);
+            v.extend_from_slice(b);
+        }
+        StoredBody::Packed(loc) => {
+            v.push(TAG_PACKED);
+            v.extend_from_slice(&loc.encode());
+        }
     }
     v
 }
 
 /// A stored record's header bytes, signature and body.
-pub(super) type StoredParts<'a> = (&'a [u8], [u8; 64], Option<&'a [u8]>);
+pub(super) type StoredParts<'a> = (&'a [u8], [u8; 64], StoredBody<'a>);
 
-/// Splits a stored record into header bytes, signature and body.
+/// Splits a stored record into header bytes, signature and body (or where it is).
 pub(super) fn record_value_decode(v: &[u8]) -> Result<StoredParts<'_>, Error> {
+    let (header, sig, rest) = split_value(v)?;
+    let body = match rest.split_first() {
+        Some((&TAG_NONE, [])) => StoredBody::None,
+        Some((&TAG_INLINE, b)) => StoredBody::Inline(b),
+        Some((&TAG_PACKED, loc)) => StoredBody::Packed(
+            Loc::decode(loc).ok_or_else(|| Error::Corrupt("body location".into()))?,
+        ),
+        _ => return Err(Error::Corrupt("record value: unknown body tag".into())),
+    };
+    Ok((header, sig, body))
+}
+
+/// A stored record's header bytes, signature and the bytes after them.
+pub(super) type SplitValue<'a> = (&'a [u8], [u8; 64], &'a [u8]);
+
+/// `header length ‖ header ‖ signature ‖ rest` split into its parts.
+pub(super) fn split_value(v: &[u8]) -> Result<SplitValue<'_>, Error> {
     let bad = || Error::Corrupt("record value".into());
     let len =
         u32::from_be_bytes(v.get(..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?) as usize;
@@ -127,8 +174,7 @@ pub(super) fn record_value_decode(v: &[u8]) -> Result<StoredParts<'_>, Error> {
         .ok_or_else(bad)?
         .try_into()
         .map_err(|_| bad())?;
-    let rest = &v[4 + len + 64..];
-    Ok((header, sig, (!rest.is_empty()).then_some(rest)))
+    Ok((header, sig, &v[4 + len + 64..]))
 }
 
 pub(super) fn id_from(b: &[u8]) -> Result<RecordId, Error> {

@@ -13,18 +13,21 @@
 //! lock; readers never wait for disk writes. A record is acknowledged only after
 //! [`Store::flush`]. Why this layout: `docs/DECISIONS.md`.
 
+mod bodies;
 mod index;
 mod keys;
+mod migrate;
 mod txn;
 
 use std::{
+    os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::Path,
     sync::{Mutex, RwLock},
 };
 
 use keys::{Space, key};
 use tipx_protocol::{
-    FeedId, RecordId, StateCode,
+    FeedId, Kind, RecordId, StateCode,
     feed::{ForkEvidence, Head},
     membership::ConsentState,
     record::Record,
@@ -33,9 +36,10 @@ use tipx_protocol::{
     wire,
 };
 
-/// The layout version written in meta; a store of another version is refused.
-pub const SCHEMA_VERSION: u32 = 2;
-const SCHEMA_KEY: &[u8] = b"schema_version";
+/// The layout version written in meta; version 2 (bodies inside sled) is migrated at open,
+/// any other is refused.
+pub const SCHEMA_VERSION: u32 = 3;
+pub(super) const SCHEMA_KEY: &[u8] = b"schema_version";
 const ROSTER_KEY: &[u8] = b"roster";
 /// Ids handed to a `scan` visitor per look at the in-memory index (the lock is not held
 /// while visiting).
@@ -63,6 +67,19 @@ pub enum Error {
         /// The version found.
         found: u32,
     },
+    /// The body packs or the store's directory failed.
+    #[error("store: {what}: {source}")]
+    Files {
+        /// What was being done.
+        what: &'static str,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+/// An I/O failure of the body packs or the store's files, with what was being done.
+fn files(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+    move |source| Error::Files { what, source }
 }
 
 // Not `#[from]`: sled's errors already print their cause, so marking it as the source would
@@ -90,6 +107,10 @@ fn describe(e: &sled::Error) -> String {
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
+    /// Bodies of best practices and alerts ([`bodies`]).
+    bodies: bodies::Bodies,
+    /// The temporary directory of a [`temporary`](Self::temporary) store.
+    _temporary: Option<tempfile::TempDir>,
     /// Serialises inserts: each reads feed heads, then writes one batch.
     writer: Mutex<()>,
     index: RwLock<index::Indexes>,
@@ -98,7 +119,15 @@ pub struct SledStore {
 impl SledStore {
     /// Opens (or creates) the store in `dir`, with a page cache of at most `cache_bytes`
     /// (sled's own default would be 1 GiB).
+    ///
+    /// The directory is made 0700 and the files in it 0600 (what sled creates later is
+    /// inside the 0700 directory).
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, Error> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(files("creating the store directory"))?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
@@ -110,48 +139,87 @@ impl SledStore {
                 }
                 _ => Error::Sled(e),
             })?;
-        Self::with_db(db)
+        let bodies = bodies::Bodies::open(&dir.join(BODIES_DIR)).map_err(files("opening"))?;
+        let store = Self::with_db(db, bodies, None)?;
+        restrict(dir).map_err(files("restricting the store's files to this user"))?;
+        Ok(store)
     }
 
     /// A store in a temporary directory that is deleted on drop (for tests).
     pub fn temporary() -> Result<Self, Error> {
-        Self::with_db(
-            sled::Config::new()
-                .temporary(true)
-                .cache_capacity(16 << 20)
-                .open()?,
-        )
+        let dir = tempfile::tempdir().map_err(files("creating a temporary directory"))?;
+        let bodies =
+            bodies::Bodies::open(&dir.path().join(BODIES_DIR)).map_err(files("opening"))?;
+        let db = sled::Config::new()
+            .path(dir.path().join("db"))
+            .cache_capacity(16 << 20)
+            .open()?;
+        Self::with_db(db, bodies, Some(dir))
     }
 
-    fn with_db(db: sled::Db) -> Result<Self, Error> {
+    fn with_db(
+        db: sled::Db,
+        bodies: bodies::Bodies,
+        temporary: Option<tempfile::TempDir>,
+    ) -> Result<Self, Error> {
         let tree = db.open_tree("tipx")?;
         let schema = key(Space::Meta, &[SCHEMA_KEY]);
-        match tree.get(&schema)? {
-            Some(v) => {
-                let found = u32::from_be_bytes(
-                    v.as_ref()
-                        .try_into()
-                        .map_err(|_| Error::Corrupt("schema version".into()))?,
-                );
-                if found != SCHEMA_VERSION {
-                    return Err(Error::Schema { found });
-                }
-            }
-            None => {
-                tree.insert(schema, &SCHEMA_VERSION.to_be_bytes())?;
-                db.flush()?;
-            }
+        let found = match tree.get(&schema)? {
+            Some(v) => Some(u32::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| Error::Corrupt("schema version".into()))?,
+            )),
+            None => None,
+        };
+        match found {
+            Some(SCHEMA_VERSION) => {}
+            Some(2) => migrate::bodies_to_packs(&tree, &bodies)?,
+            Some(found) => return Err(Error::Schema { found }),
+            None => {}
+        }
+        if found != Some(SCHEMA_VERSION) {
+            tree.insert(schema, &SCHEMA_VERSION.to_be_bytes())?;
+            db.flush()?;
         }
         let mut idx = index::Indexes::default();
         for page in tree.scan_prefix([Space::IndexPages as u8]).values() {
             idx.add(&index::decode_page(&page?)?);
         }
-        Ok(Self {
+        let store = Self {
             db,
             tree,
+            bodies,
+            _temporary: temporary,
             writer: Mutex::new(()),
             index: RwLock::new(idx),
-        })
+        };
+        // Erasures a crash interrupted: their batch is durable, the zeroing may not be.
+        let pending: Vec<bodies::Loc> = store
+            .tree
+            .scan_prefix([Space::Wipes as u8])
+            .keys()
+            .map(|k| bodies::Loc::decode(&k?[1..]).ok_or_else(|| Error::Corrupt("wipe key".into())))
+            .collect::<Result<_, _>>()?;
+        store.wipe(&pending)?;
+        Ok(store)
+    }
+
+    /// Overwrites erased bodies with zeros; called once the erasure that dropped them is
+    /// durable, so that a crash can never leave a record pointing at zeros.
+    fn wipe(&self, locs: &[bodies::Loc]) -> Result<(), Error> {
+        if locs.is_empty() {
+            return Ok(());
+        }
+        let mut done = sled::Batch::default();
+        for loc in locs {
+            self.bodies
+                .wipe(*loc)
+                .map_err(files("overwriting an erased body"))?;
+            done.remove(key(Space::Wipes, &[&loc.encode()]));
+        }
+        self.tree.apply_batch(done)?;
+        Ok(())
     }
 
     fn indexes(&self) -> std::sync::RwLockReadGuard<'_, index::Indexes> {
@@ -160,6 +228,35 @@ impl SledStore {
 
     fn position_of(&self, id: &RecordId) -> Option<(FeedId, u64)> {
         self.indexes().ids.get(id).copied()
+    }
+
+    /// `r`, and if its body was erased, the retraction that erased it, which it travels
+    /// with (see `tipx_protocol::validate`). A store written before the proof was kept
+    /// finds it through the retraction held.
+    fn with_proof(&self, mut r: Record) -> Result<Record, Error> {
+        if r.body.is_some() || !matches!(r.header.kind, Kind::BestPractice | Kind::Alert) {
+            return Ok(r);
+        }
+        r.erased_by = match self.tree.get(key(Space::Erasures, &[&r.id.0]))? {
+            Some(proof) => Some(proof.to_vec()),
+            None => match self
+                .retraction_of(&r.id)?
+                .and_then(|by| self.position_of(&by))
+            {
+                Some((feed, seq)) => self
+                    .tree
+                    .get(keys::position(&feed, seq))?
+                    .map(|v| self.load(&v).map(|by| by.encode()))
+                    .transpose()?,
+                None => None,
+            },
+        };
+        Ok(r)
+    }
+
+    /// Whether a record with this id is held (a look at the in-memory index).
+    pub fn contains(&self, id: &RecordId) -> bool {
+        self.position_of(id).is_some()
     }
 
     /// Ids of records whose id starts with `prefix` (at most `limit` of them).
@@ -217,9 +314,27 @@ impl SledStore {
     }
 }
 
-/// Rebuilds a record from its stored value.
-pub(crate) fn load_record(value: &[u8]) -> Result<Record, Error> {
-    let (header_bytes, signature, body) = keys::record_value_decode(value)?;
+/// The directory of the body packs, inside the store's directory.
+const BODIES_DIR: &str = "bodies";
+
+/// Makes `dir` and every directory under it 0700, every file 0600.
+fn restrict(dir: &Path) -> std::io::Result<()> {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            restrict(&entry.path())?;
+        } else {
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds a record from its stored value, without its body: enough for its id, header
+/// and feed position.
+pub(crate) fn load_header(value: &[u8]) -> Result<Record, Error> {
+    let (header_bytes, signature, _) = keys::split_value(value)?;
     let header = wire::decode_header(header_bytes)
         .map_err(|e| Error::Corrupt(format!("stored header: {e}")))?;
     Ok(Record {
@@ -227,8 +342,26 @@ pub(crate) fn load_record(value: &[u8]) -> Result<Record, Error> {
         header,
         header_bytes: header_bytes.to_vec(),
         signature,
-        body: body.map(<[u8]>::to_vec),
+        body: None,
+        erased_by: None,
     })
+}
+
+impl SledStore {
+    /// Rebuilds a record from its stored value, reading its body from its pack.
+    pub(crate) fn load(&self, value: &[u8]) -> Result<Record, Error> {
+        let mut r = load_header(value)?;
+        r.body = match keys::record_value_decode(value)?.2 {
+            keys::StoredBody::None => None,
+            keys::StoredBody::Inline(b) => Some(b.to_vec()),
+            keys::StoredBody::Packed(loc) => Some(
+                self.bodies
+                    .read(loc)
+                    .map_err(files("reading a body from its pack"))?,
+            ),
+        };
+        Ok(r)
+    }
 }
 
 pub(crate) fn decode_json<V: serde::de::DeserializeOwned>(
@@ -250,11 +383,16 @@ impl Store for SledStore {
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut txn = txn::BatchTxn::new(self);
         let out = apply::apply(&mut txn, batch, source, now_ms)?;
-        let entries = txn.commit()?;
+        let (entries, wipes) = txn.commit()?;
         self.index
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .add(&entries);
+        if !wipes.is_empty() {
+            // Zero the bodies only once nothing durable points at them any more.
+            self.db.flush()?;
+            self.wipe(&wipes)?;
+        }
         Ok(out)
     }
 
@@ -264,7 +402,7 @@ impl Store for SledStore {
         };
         self.tree
             .get(keys::position(&feed, seq))?
-            .map(|v| load_record(&v))
+            .map(|v| self.with_proof(self.load(&v)?))
             .transpose()
     }
 
@@ -299,7 +437,7 @@ impl Store for SledStore {
             if out.len() >= max_records {
                 break;
             }
-            let r = load_record(&v?)?;
+            let r = self.with_proof(self.load(&v?)?)?;
             bytes += r.encoded_len();
             if !out.is_empty() && bytes > max_bytes {
                 break;
@@ -409,7 +547,7 @@ impl Store for SledStore {
         for kv in self.tree.scan_prefix([Space::Records as u8]) {
             let (k, v) = kv?;
             n += 1;
-            let r = match load_record(&v) {
+            let r = match load_header(&v) {
                 Ok(r) => r,
                 Err(e) => {
                     problems.push(format!("record at {}: {e}", hex::encode(&k[1..])));

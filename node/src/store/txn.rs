@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use tipx_protocol::{
-    FeedId, RecordId, StateCode,
+    FeedId, Kind, RecordId, StateCode,
     feed::{ForkEvidence, Head},
     membership::ConsentState,
     record::Record,
@@ -16,9 +16,11 @@ use tipx_protocol::{
 
 use super::{
     Error, ROSTER_KEY, SledStore,
+    bodies::Loc,
+    files,
     index::Entry,
-    keys::{self, Space, key},
-    load_record,
+    keys::{self, Space, StoredBody, key},
+    load_header,
 };
 
 /// Pending writes over the tree; `None` is a removal.
@@ -30,6 +32,10 @@ pub(super) struct BatchTxn<'a> {
     feeds: HashMap<FeedId, FeedInfo>,
     pub(super) entries: Vec<Entry>,
     audit: Vec<AuditEntry>,
+    /// Bodies appended to a pack by this batch: the pack is synced before the batch.
+    appended: bool,
+    /// Bodies this batch erases, to overwrite once it is durable.
+    wipes: Vec<Loc>,
 }
 
 fn json<V: serde::Serialize>(v: &V) -> Vec<u8> {
@@ -45,6 +51,8 @@ impl<'a> BatchTxn<'a> {
             feeds: HashMap::new(),
             entries: vec![],
             audit: vec![],
+            appended: false,
+            wipes: vec![],
         }
     }
 
@@ -66,8 +74,10 @@ impl<'a> BatchTxn<'a> {
             .or_else(|| self.store.position_of(id))
     }
 
-    /// Applies every pending write, the index page and the audit page in one atomic batch.
-    pub(super) fn commit(mut self) -> Result<Vec<Entry>, Error> {
+    /// Applies every pending write, the index page and the audit page in one atomic batch,
+    /// after making the bodies it points to durable. Returns the index entries and the
+    /// bodies to overwrite once the batch is durable.
+    pub(super) fn commit(mut self) -> Result<(Vec<Entry>, Vec<Loc>), Error> {
         for (feed, info) in std::mem::take(&mut self.feeds) {
             self.write(key(Space::Feeds, &[&feed.0]), json(&info));
         }
@@ -90,8 +100,14 @@ impl<'a> BatchTxn<'a> {
                 None => batch.remove(k),
             }
         }
+        if self.appended {
+            self.store
+                .bodies
+                .sync()
+                .map_err(files("syncing a body pack"))?;
+        }
         self.store.tree.apply_batch(batch)?;
-        Ok(self.entries)
+        Ok((self.entries, self.wipes))
     }
 }
 
@@ -110,7 +126,7 @@ impl Txn for BatchTxn<'_> {
     fn id_at(&mut self, feed: &FeedId, seq: u64) -> Result<Option<RecordId>, Error> {
         match self.read(&keys::position(feed, seq))? {
             None => Ok(None),
-            Some(v) => Ok(Some(load_record(&v)?.id)),
+            Some(v) => Ok(Some(load_header(&v)?.id)),
         }
     }
 
@@ -119,16 +135,32 @@ impl Txn for BatchTxn<'_> {
             return Ok(None);
         };
         self.read(&keys::position(&feed, seq))?
-            .map(|v| load_record(&v))
+            .map(|v| self.store.load(&v))
             .transpose()
     }
 
     fn put(&mut self, r: &Record, feed: &FeedInfo) -> Result<(), Error> {
         let h = &r.header;
+        let body = match (&r.body, h.kind) {
+            (None, _) => StoredBody::None,
+            (Some(b), Kind::BestPractice | Kind::Alert) => {
+                self.appended = true;
+                StoredBody::Packed(
+                    self.store
+                        .bodies
+                        .append(b)
+                        .map_err(files("appending a body to its pack"))?,
+                )
+            }
+            (Some(b), _) => StoredBody::Inline(b),
+        };
         self.write(
             keys::position(&h.feed, h.seq),
-            keys::record_value(&r.header_bytes, &r.signature, r.body.as_deref()),
+            keys::record_value(&r.header_bytes, &r.signature, body),
         );
+        if let Some(proof) = &r.erased_by {
+            self.write(key(Space::Erasures, &[&r.id.0]), proof.clone());
+        }
         self.feeds.insert(feed.feed, feed.clone());
         self.new_ids.insert(r.id, (h.feed, h.seq));
         self.entries.push(Entry {
@@ -148,15 +180,23 @@ impl Txn for BatchTxn<'_> {
         Ok(())
     }
 
-    fn retract(&mut self, target: &RecordId, by: &RecordId, erase: bool) -> Result<(), Error> {
-        self.write(key(Space::Retracted, &[&target.0]), by.0.to_vec());
-        if erase && let Some(r) = self.get(target)? {
-            let h = &r.header;
-            self.write(
-                keys::position(&h.feed, h.seq),
-                keys::record_value(&r.header_bytes, &r.signature, None),
-            );
+    fn retract(&mut self, target: &RecordId, by: &Record, erase: bool) -> Result<(), Error> {
+        self.write(key(Space::Retracted, &[&target.0]), by.id.0.to_vec());
+        let Some((feed, seq)) = self.position(target).filter(|_| erase) else {
+            return Ok(());
+        };
+        let at = keys::position(&feed, seq);
+        let Some(value) = self.read(&at)? else {
+            return Ok(());
+        };
+        let (header, signature, body) = keys::record_value_decode(&value)?;
+        if let StoredBody::Packed(loc) = body {
+            self.wipes.push(loc);
+            self.write(key(Space::Wipes, &[&loc.encode()]), vec![]);
         }
+        let erased = keys::record_value(header, &signature, StoredBody::None);
+        self.write(at, erased);
+        self.write(key(Space::Erasures, &[&target.0]), by.encode());
         Ok(())
     }
 

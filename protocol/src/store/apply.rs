@@ -28,9 +28,9 @@ pub trait Txn {
     fn put(&mut self, record: &Record, feed: &FeedInfo) -> Result<(), Self::Error>;
     /// Keeps fork evidence.
     fn put_fork(&mut self, evidence: &ForkEvidence) -> Result<(), Self::Error>;
-    /// Marks `target` retracted by `by`; drops its body if `erase`.
-    fn retract(&mut self, target: &RecordId, by: &RecordId, erase: bool)
-    -> Result<(), Self::Error>;
+    /// Marks `target` retracted by `by`; if `erase`, drops its body and keeps `by` as the
+    /// proof that the author erased it ([`Record::erased_by`]).
+    fn retract(&mut self, target: &RecordId, by: &Record, erase: bool) -> Result<(), Self::Error>;
     /// The latest consent `from → to`.
     fn consent(
         &mut self,
@@ -155,7 +155,7 @@ pub fn apply<T: Txn>(
         ))?;
         if let Some((target, erase)) = fx.retract {
             let t = txn.get(&target)?;
-            txn.retract(&target, &r.id, erase)?;
+            txn.retract(&target, r, erase)?;
             let of = t.as_ref().unwrap_or(r);
             let what = t.as_ref().map_or_else(
                 || "record".to_string(),

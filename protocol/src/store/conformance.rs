@@ -135,7 +135,8 @@ pub fn feed_pages_are_bounded<S: Store>(s: &S) {
     assert!(s.feed_range(&feed, 11, 100, usize::MAX).unwrap().is_empty());
 }
 
-/// A retraction hides its target; with erase the body goes and the header stays.
+/// A retraction hides its target; with erase the body goes, the header stays, and the
+/// record keeps the retraction as the proof it travels with (read alone and in a page).
 pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
     let mut co = Author::new("CO");
     let a = co.publish(&["CO", "MX"], alert("wrong"), NOW_MS);
@@ -156,6 +157,12 @@ pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
     let held = s.get(&a.id).unwrap().unwrap();
     assert!(held.body.is_none(), "erased body still held");
     assert_eq!(held.header_bytes, a.header_bytes);
+    assert_eq!(held.erased_by, Some(r.encode()), "no proof of the erasure");
+    let page = s.feed_range(&a.header.feed, 1, 10, usize::MAX).unwrap();
+    assert_eq!(
+        page[0], held,
+        "a page serves the erased record without its proof"
+    );
     let report = s.check().unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert!(
@@ -164,6 +171,30 @@ pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
             .iter()
             .any(|e| e.event == AuditEvent::Erased && e.record == Some(a.id))
     );
+}
+
+/// A record that arrives erased, with its proof, is served on with the proof even before
+/// the retraction itself is held (it comes later in the feed).
+pub fn a_record_received_erased_keeps_its_proof<S: Store>(s: &S) {
+    let mut co = Author::new("CO");
+    let a = co.publish(&["CO", "MX"], alert("wrong"), NOW_MS);
+    let r = co.publish(
+        &["CO", "MX"],
+        Body::Retraction(Retraction {
+            target: a.id,
+            reason: "sent in error".into(),
+            erase: true,
+        }),
+        NOW_MS + 1,
+    );
+    let erased = a.erased_by(&r);
+    assert_eq!(
+        insert(s, std::slice::from_ref(&erased)),
+        vec![Inserted::Stored]
+    );
+    assert_eq!(s.get(&a.id).unwrap(), Some(erased.clone()));
+    let page = s.feed_range(&a.header.feed, 1, 10, usize::MAX).unwrap();
+    assert_eq!(page, vec![erased]);
 }
 
 /// A retraction may only target an earlier record of its own feed.
@@ -311,7 +342,7 @@ macro_rules! store_conformance {
             $crate::store_conformance!(@cases $make;
                 stores_and_returns_records, duplicates_change_nothing, gaps_are_refused,
                 forks_keep_evidence, feed_pages_are_bounded, retraction_with_erase_drops_the_body,
-                retraction_of_another_feed_is_refused, latest_consent_wins,
+                a_record_received_erased_keeps_its_proof, retraction_of_another_feed_is_refused, latest_consent_wins,
                 newer_roster_replaces_older, indexes_walk_newest_first, audit_log_records_traffic,
                 check_is_clean_on_a_good_store);
         }

@@ -77,10 +77,10 @@ impl Txn for Inner {
         Ok(())
     }
 
-    fn retract(&mut self, target: &RecordId, by: &RecordId, erase: bool) -> Result<(), Infallible> {
-        self.retracted.insert(*target, *by);
+    fn retract(&mut self, target: &RecordId, by: &Record, erase: bool) -> Result<(), Infallible> {
+        self.retracted.insert(*target, by.id);
         if erase && let Some(r) = self.records.get_mut(target) {
-            r.body = None;
+            *r = r.erased_by(by);
         }
         Ok(())
     }

@@ -68,7 +68,7 @@ pub fn records() -> Vec<(&'static str, Record)> {
     let roster = Author::new("OAS").publish(&["*"], Body::Roster(roster(2, STATES)), NOW_MS);
     vec![
         ("alert", alert.clone()),
-        ("alert-erased", alert.erased()),
+        ("alert-erased", alert.erased_by(&retraction)),
         ("retraction", retraction),
         ("best-practice", best_practice),
         ("consent", consent),

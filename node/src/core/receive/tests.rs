@@ -1,5 +1,6 @@
 //! The intake: pages stored in the order they came, each reported once; a page checked
-//! before a consent change that an earlier page brought is checked again.
+//! before a consent change that an earlier page brought is checked again; copies of held
+//! records dropped unchecked; a flooding peer answered busy while a partner is served.
 
 use std::{sync::Arc, time::Duration};
 
@@ -56,13 +57,14 @@ fn submit_all(node: &Arc<Node>, pages: Vec<Vec<Record>>) -> Vec<Received> {
     for (i, page) in pages.into_iter().enumerate() {
         let tx = tx.clone();
         let bytes = page.iter().map(Record::encode).collect();
-        intake.submit(
+        let taken = intake.submit(
             key_of("CO").public(),
             bytes,
             Box::new(move |r| {
                 let _ = tx.send((i, r.expect("store works")));
             }),
         );
+        assert!(taken.is_ok(), "page {i} refused");
     }
     (0..n)
         .map(|k| {
@@ -117,9 +119,15 @@ fn a_page_checked_before_a_revoke_from_an_earlier_page_is_checked_again() {
 
     let alerts_checked = node.check(&alerts, from);
     assert!(
-        alerts_checked.results.iter().all(Result::is_ok),
+        alerts_checked
+            .results
+            .iter()
+            .all(|r| matches!(r, Some(Ok(_)))),
         "checked before the revoke, the alerts pass: {:?}",
-        alerts_checked.results.iter().find(|r| r.is_err())
+        alerts_checked
+            .results
+            .iter()
+            .find(|r| !matches!(r, Some(Ok(_))))
     );
     let revoked = node
         .commit(node.check(&revoke, from), &revoke, from)
@@ -142,5 +150,120 @@ fn a_page_checked_before_a_revoke_from_an_earlier_page_is_checked_again() {
         node.store.len().expect("store works"),
         4,
         "roster, 3 consents"
+    );
+}
+
+/// A copy of a record already held is dropped before any signature work: even a copy with a
+/// broken signature is a plain duplicate (the record held is the one that was verified).
+#[test]
+fn a_copy_of_a_held_record_is_dropped_before_its_signature_is_checked() {
+    let (node, mut co) = mx_node();
+    let from = key_of("CO").public();
+    let a = co.publish(&["CO", "MX"], alert("Once"), NOW_MS + 1);
+    let first = node.receive(&[a.encode()], from).expect("store works");
+    assert_eq!(first.outcomes, [Ok(Inserted::Stored)]);
+    let mut copy = a.clone();
+    copy.signature[0] ^= 1;
+    let again = node
+        .receive(&[a.encode(), copy.encode()], from)
+        .expect("store works");
+    assert_eq!(
+        again.outcomes,
+        [Ok(Inserted::Duplicate), Ok(Inserted::Duplicate)],
+        "a held record's copy went through validation"
+    );
+    // A record not held with the same broken signature is still refused.
+    let b = co.publish(&["CO", "MX"], alert("Twice"), NOW_MS + 2);
+    let mut forged = b.clone();
+    forged.signature[0] ^= 1;
+    let refused = node.receive(&[forged.encode()], from).expect("store works");
+    assert_eq!(refused.outcomes, [Err(Rejection::BadSignature)]);
+}
+
+/// A member pushing pages faster than they are stored fills only its own queue: the pages
+/// beyond [`MAX_QUEUED_PER_PEER`] are answered busy at once, and a partner's page submitted
+/// after the flood is stored within the next few pages, not after the whole flood.
+#[test]
+fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
+    let (node, mut co) = mx_node();
+    let held: Vec<Record> = (0..200)
+        .map(|i| co.publish(&["CO", "MX"], alert(&format!("No. {i}")), NOW_MS + 1 + i))
+        .collect();
+    let co_key = key_of("CO").public();
+    node.receive(&held.iter().map(Record::encode).collect::<Vec<_>>(), co_key)
+        .expect("store works");
+    let partner_page = vec![
+        co.publish(&["CO", "MX"], alert("Fresh"), NOW_MS + 500)
+            .encode(),
+    ];
+
+    let intake = Intake::start(node.clone()).expect("threads start");
+    let (tx, rx) = mpsc::channel();
+    let flooder = key_of("OAS").public();
+    let flood = 40;
+    // The first flooding page, once stored, holds the storing thread until the whole flood
+    // and the partner's page are submitted: nothing drains meanwhile, whatever the timing.
+    let (release, released) = mpsc::channel::<()>();
+    let released = std::sync::Mutex::new(Some(released));
+    for i in 0..flood {
+        let tx = tx.clone();
+        let copies = held.iter().map(Record::encode).collect();
+        let hold = (i == 0).then(|| released.lock().unwrap().take().unwrap());
+        let taken = intake.submit(
+            flooder,
+            copies,
+            Box::new(move |r| {
+                if let Some(hold) = hold {
+                    let _ = hold.recv_timeout(Duration::from_secs(30));
+                }
+                let _ = tx.send(("flood", r.is_ok()));
+            }),
+        );
+        if let Err((e, done)) = taken {
+            assert!(matches!(e, Error::Busy), "{e}");
+            done(Err(e));
+        }
+    }
+    let marker = tx.clone();
+    let taken = intake.submit(
+        co_key,
+        partner_page,
+        Box::new(move |r| {
+            let _ = tx.send(("partner", r.expect("store works").stored.len() == 1));
+        }),
+    );
+    assert!(taken.is_ok(), "the partner's page was refused");
+    let _ = marker.send(("partner submitted", false));
+    release.send(()).expect("the first page is held");
+    let done: Vec<(&str, bool)> = (0..=flood + 1)
+        .map(|_| {
+            rx.recv_timeout(Duration::from_secs(30))
+                .expect("every page is answered")
+        })
+        .collect();
+    let busy = done
+        .iter()
+        .filter(|(who, ok)| *who == "flood" && !ok)
+        .count();
+    assert!(
+        busy >= flood - MAX_QUEUED_PER_PEER - 3,
+        "only {busy} of {flood} flooding pages were answered busy"
+    );
+    // Once the partner's page is queued, at most the flooding pages held in the pipeline
+    // (being stored, waiting to be stored, being checked) and the one whose turn came first
+    // go before it.
+    let after: Vec<&str> = done
+        .iter()
+        .skip_while(|(who, _)| *who != "partner submitted")
+        .filter(|(who, ok)| *ok || *who == "partner")
+        .map(|(who, _)| *who)
+        .collect();
+    let partner_at = after
+        .iter()
+        .position(|who| *who == "partner")
+        .expect("the partner's page was stored");
+    assert!(
+        partner_at <= 4,
+        "the partner's page was stored after {partner_at} flooding pages queued before it: {after:?}"
     );
 }
