@@ -40,31 +40,33 @@ pub const STATES: &[&str] = &["OAS", "MX", "CO", "PE", "BR"];
 /// The state whose node validates: MX.
 pub const LOCAL: &str = "MX";
 
-/// The record size limit of the `record` target: the default `store.max_record_bytes`.
-pub const MAX_RECORD_BYTES: usize = 256 * 1024;
-
 /// MX's view of [`STATES`], built once.
 pub fn view() -> &'static Membership {
     static VIEW: OnceLock<Membership> = OnceLock::new();
     VIEW.get_or_init(|| membership(LOCAL, STATES, &[("MX", "CO"), ("MX", "PE"), ("CO", "PE")]))
 }
 
-/// What MX knows when it validates, at the test clock ([`NOW_MS`]).
+/// What MX knows when it validates, at the test clock ([`NOW_MS`]), with the default
+/// `store.max_record_bytes`.
 pub fn context() -> Context<'static> {
     Context {
         local_state: view().own_state(),
         now_ms: NOW_MS,
-        max_record_bytes: MAX_RECORD_BYTES,
+        max_record_bytes: Config::default().store.max_record_bytes,
         membership: view(),
     }
 }
 
-/// `record`: bytes as a received `SignedRecord`. Decoding and validating (as published on
-/// MX and as received from CO's node) never panic; a record that decodes re-encodes to
-/// bytes that decode to the same record; and re-encoded bytes get the same verdict as the
-/// original (below the size limit). (The original bytes themselves need not come back: the outer message may
-/// carry its fields in another order, or unknown fields, and still validate, because the
-/// signature covers the header bytes, which are kept exactly.)
+/// `record`: bytes as a received `SignedRecord`. Decoding and validating (as published
+/// on MX, and as received from CO's node) never panic; a record that decodes re-encodes to
+/// bytes that decode to the same record; and the re-encoded bytes get the same verdict as
+/// the original (below the size limit).
+///
+/// Not checked, because it does not hold: that a valid record re-encodes to the bytes it
+/// came in. The outer message may carry unknown fields, or a field twice, and still
+/// validate with the same id, since the signature and the id cover the header bytes, which
+/// are kept exactly; the store keeps the parsed header, signature and body, so such
+/// padding is dropped on storage.
 pub fn record(data: &[u8]) {
     let Ok(decoded) = Record::decode(data) else {
         return;
