@@ -139,7 +139,9 @@ impl Rejection {
     /// records the key signed, and may not know of the revocation yet), nor a fork (the
     /// author signed two versions of a seq, and a relay that carried one of them did
     /// nothing wrong: the fork is kept as evidence and flagged against the author), nor an
-    /// unpinned key (the coordinator signed that roster, not the relay).
+    /// unpinned key (the coordinator signed that roster, not the relay), nor a record from
+    /// the future (the author's clock may be ahead, or this node's behind: no node can tell
+    /// which; the record is fetched again once its time has come).
     pub fn is_offence(&self) -> bool {
         !matches!(
             self,
@@ -148,6 +150,7 @@ impl Rejection {
                 | Self::RevokedAuthor { .. }
                 | Self::Fork { .. }
                 | Self::UnpinnedKey { .. }
+                | Self::FromTheFuture { .. }
         )
     }
 }

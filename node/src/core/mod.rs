@@ -88,6 +88,10 @@ pub struct Node {
     received_new: std::sync::atomic::AtomicU64,
     /// Records received from peers that were already held, since start.
     received_duplicate: std::sync::atomic::AtomicU64,
+    /// Records refused since start as dated more than the allowed skew ahead of this
+    /// node's clock, and the farthest ahead one was (ms).
+    from_the_future: std::sync::atomic::AtomicU64,
+    farthest_ahead_ms: std::sync::atomic::AtomicU64,
     /// Where to tell the network what the core did.
     events: tokio::sync::mpsc::Sender<Event>,
     /// The states `exchange.partners` names, as applied at start-up (empty before): shown
@@ -133,6 +137,8 @@ impl Node {
             generation: Default::default(),
             received_new: Default::default(),
             received_duplicate: Default::default(),
+            from_the_future: Default::default(),
+            farthest_ahead_ms: Default::default(),
             configured_partners: Default::default(),
             own_key_changes: Default::default(),
         };

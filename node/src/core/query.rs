@@ -134,7 +134,26 @@ impl Node {
         let own = self.key.public();
         let mut warnings = self.own_key_changes.read().expect("not poisoned").clone();
         warnings.extend(self.roster_warnings(m, own));
+        warnings.extend(self.clock_warning());
         warnings
+    }
+
+    /// Records refused as dated ahead of this node's clock: the authors' clocks are ahead,
+    /// or this one is behind. Either way the operator should look.
+    fn clock_warning(&self) -> Option<String> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.from_the_future.load(Relaxed);
+        (n > 0).then(|| {
+            let ahead = self.farthest_ahead_ms.load(Relaxed);
+            let (hours, minutes) = (ahead / 3_600_000, ahead / 60_000 % 60);
+            let skew = tipx_protocol::validate::MAX_CLOCK_SKEW_MS / 60_000;
+            format!(
+                "{n} record(s) received since start are dated more than {skew} minutes ahead \
+                 of this node's clock (up to {hours} h {minutes} min ahead): they are refused \
+                 until their time comes. If records of several states do this, this machine's \
+                 clock is behind: check its time synchronisation (NTP)"
+            )
+        })
     }
 
     /// The warning for a roster that does not list this node's key.

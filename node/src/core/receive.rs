@@ -157,6 +157,12 @@ impl Node {
                 self.emit(super::Event::MembershipChanged);
             }
         }
+        for o in &outcomes {
+            if let Err(Rejection::FromTheFuture { ahead_ms }) = o {
+                self.from_the_future.fetch_add(1, Relaxed);
+                self.farthest_ahead_ms.fetch_max(*ahead_ms, Relaxed);
+            }
+        }
         let rejected: Vec<AuditEntry> = outcomes
             .iter()
             .filter_map(|o| o.as_ref().err())

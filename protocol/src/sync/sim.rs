@@ -45,6 +45,8 @@ pub(super) struct Node {
     pub(super) membership: Membership,
     pub(super) store: MemStore,
     pub(super) rep: Replicator,
+    /// How far this node's clock is off the simulation's, in ms (a wrong system clock).
+    pub(super) clock_ms: i64,
 }
 
 /// A message as it crossed a link.
@@ -109,6 +111,7 @@ impl Sim {
                 membership: membership(code, STATES, PARTNERS),
                 store: MemStore::new(),
                 rep: Replicator::new(config(code), []),
+                clock_ms: 0,
             })
             .collect();
         Self {
@@ -216,15 +219,24 @@ impl Sim {
         self.call(self.idx(code), f)
     }
 
+    /// Sets node `code`'s clock `ms` off the simulation's (ahead if positive).
+    pub(super) fn set_clock(&mut self, code: &str, ms: i64) {
+        let i = self.idx(code);
+        self.nodes[i].clock_ms = ms;
+    }
+
+    /// The time on node `i`'s clock.
+    fn now_at(&self, i: usize) -> u64 {
+        self.now_ms.saturating_add_signed(self.nodes[i].clock_ms)
+    }
+
     /// Calls `f` on node `i`'s replicator with its context.
     fn call<T>(&mut self, i: usize, f: impl FnOnce(&mut Replicator, &Context<'_>) -> T) -> T {
+        let now_ms = self.now_at(i);
         let Node {
             rep, membership, ..
         } = &mut self.nodes[i];
-        let cx = Context {
-            membership,
-            now_ms: self.now_ms,
-        };
+        let cx = Context { membership, now_ms };
         f(rep, &cx)
     }
 
@@ -237,7 +249,7 @@ impl Sim {
         body: Body,
     ) -> (Record, Vec<Action>) {
         let i = self.idx(code);
-        let now = self.now_ms;
+        let now = self.now_at(i);
         let r = self.nodes[i].author.publish(audience, body, now);
         self.audiences
             .insert(r.header.feed, r.header.audience.clone());
@@ -257,7 +269,7 @@ impl Sim {
         let n = &self.nodes[i];
         validate::Context {
             local_state: n.membership.own_state(),
-            now_ms: self.now_ms,
+            now_ms: self.now_at(i),
             max_record_bytes: MAX_RECORD_BYTES,
             membership: &n.membership,
         }

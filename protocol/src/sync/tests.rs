@@ -684,3 +684,45 @@ fn a_push_is_recognised_from_its_first_byte_and_no_other_request_is() {
         assert!(!Request::looks_like_push(&other.encode()), "{other:?}");
     }
 }
+
+#[test]
+fn a_partner_whose_clock_is_a_day_ahead_is_not_cut_off_and_its_records_arrive_when_time_catches_up()
+{
+    // MX's clock is a day ahead: what it publishes is dated tomorrow, more than the five
+    // minutes of skew CO accepts. Neither node can tell whose clock is wrong, so CO refuses
+    // the records (not an offence) and keeps exchanging; they arrive once their time comes.
+    const DAY_MS: u64 = 86_400_000;
+    let mut sim = Sim::with(&["MX", "CO"], |_| Config {
+        interval_ms: 5_000,
+        ..Config::default()
+    });
+    sim.set_clock("MX", DAY_MS as i64);
+    sim.connect("MX", "CO");
+    let ahead: Vec<Record> = (0..8)
+        .map(|i| {
+            sim.publish("MX", &["CO", "MX"], alert(&format!("Dated tomorrow {i}")))
+                .0
+        })
+        .collect();
+    sim.run();
+    for _ in 0..24 {
+        sim.tick(5_000);
+    }
+    assert!(
+        sim.refused
+            .iter()
+            .any(|(at, _, why)| *at == "CO" && why.code() == "future-timestamp"),
+        "CO never met a record from the future: {:?}",
+        sim.refused
+    );
+    assert!(sim.linked("MX", "CO"), "CO cut MX off over its clock");
+    assert!(ahead.iter().all(|r| !sim.holds("CO", r)));
+
+    for _ in 0..25 {
+        sim.tick(DAY_MS / 24);
+    }
+    assert!(
+        ahead.iter().all(|r| sim.holds("CO", r)),
+        "the records never arrived once their time came"
+    );
+}

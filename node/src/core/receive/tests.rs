@@ -270,3 +270,29 @@ fn a_flooding_peer_is_answered_busy_and_a_partner_is_served_in_turn() {
         "the partner's page was stored after {partner_at} flooding pages queued before it: {after:?}"
     );
 }
+
+/// A record dated a day ahead of this node's clock is refused, and `status` tells the
+/// operator to look at the clocks.
+#[test]
+fn records_from_the_future_are_refused_and_the_operator_is_told_to_check_the_clock() {
+    let (node, mut co) = mx_node();
+    let from = key_of("CO").public();
+    let tomorrow = now_ms() + 86_400_000;
+    let r = co.publish(&["CO", "MX"], alert("Dated tomorrow"), tomorrow);
+    let received = node.receive(&[r.encode()], from).expect("store works");
+    assert!(
+        matches!(
+            received.outcomes[..],
+            [Err(Rejection::FromTheFuture { .. })]
+        ),
+        "{:?}",
+        received.outcomes
+    );
+    let warnings = node.status().expect("status").warnings;
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("ahead of this node's clock (up to 2")),
+        "{warnings:?}"
+    );
+}
