@@ -28,6 +28,33 @@ pub struct Peer {
     swarm: Swarm<Behaviour>,
 }
 
+/// The consent by which `from` (its test key) grants `partner`, signed now: the record a
+/// hand-driven member pushes first, so that a node counts it as a partner.
+pub fn grant(from: &str, partner: &str) -> tipx_protocol::Record {
+    use tipx_protocol::body::{Body, Consent, ConsentAction};
+    let body = Body::Consent(Consent {
+        partner: tipx_protocol::testkit::st(partner),
+        action: ConsentAction::Grant,
+    });
+    tipx_protocol::testkit::Author::new(from).publish(&["*"], body, crate::federation::now_ms())
+}
+
+/// Admits `code`, with its test key, to `fed`'s roster as a hand-driven member and waits
+/// until `node` holds that roster (version 2); returns the key.
+#[track_caller]
+pub fn admit(fed: &crate::federation::Federation, code: &str, node: &Node) -> Keypair {
+    let key = tipx_protocol::testkit::key_of(code);
+    fed.oas.roster_admit(code, code, &key.public());
+    assert!(
+        crate::federation::eventually(crate::federation::DELIVERY_DEADLINE, || {
+            node.roster_version() == 2
+        }),
+        "{} never got the roster with {code}",
+        node.state
+    );
+    key
+}
+
 /// The PeerId and p2p address (with `/p2p/…`) of `node`.
 pub fn address(node: &Node) -> (PeerId, Multiaddr) {
     let peer: PeerId = node.peer_id.parse().expect("a node's peer id");

@@ -11,7 +11,7 @@ use tipx_protocol::{
 };
 use tipx_tests::{
     federation::{DELIVERY_DEADLINE, Federation, eventually, now_ms},
-    peer::{Peer, address},
+    peer::{Peer, address, admit, grant},
 };
 
 #[test]
@@ -143,15 +143,10 @@ fn a_misbehaving_member_is_refused_record_by_record_then_cut_off() {
 #[test]
 fn a_relay_cannot_strip_the_content_of_an_alert() {
     let dir = tempfile::tempdir().unwrap();
-    let br_key = key_of("BR");
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO", "BR"]), ("CO", &["MX"])]);
-    fed.oas.roster_admit("BR", "Brazil", &br_key.public());
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let br_key = admit(&fed, "BR", mx);
     let (mx_peer, _) = address(mx);
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 2),
-        "MX never got the roster with BR"
-    );
     // CO's records reach MX only once MX knows CO's consent.
     let partner_of_co = || {
         mx.tipx(["status", "--json"]).json()["partners"]
@@ -186,11 +181,7 @@ fn a_relay_cannot_strip_the_content_of_an_alert() {
             br.connect(mx).await,
             "BR, a roster member, could not connect"
         );
-        let grant = Body::Consent(Consent {
-            partner: st("MX"),
-            action: ConsentAction::Grant,
-        });
-        let consent = Author::new("BR").publish(&["*"], grant, now_ms());
+        let consent = grant("BR", "MX");
         assert_eq!(br.push(mx_peer, vec![consent.encode()]).await, ack(1, 0));
 
         assert_eq!(
@@ -240,23 +231,11 @@ fn a_relay_cannot_strip_the_content_of_an_alert() {
 #[test]
 fn a_member_flooding_copies_is_answered_busy_and_the_node_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let br_key = key_of("BR");
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    fed.oas.roster_admit("BR", "Brazil", &br_key.public());
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let br_key = admit(&fed, "BR", mx);
     let (mx_peer, _) = address(mx);
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx.roster_version() == 2),
-        "MX never got the roster with BR"
-    );
-    let consent = Author::new("BR").publish(
-        &["*"],
-        Body::Consent(Consent {
-            partner: st("MX"),
-            action: ConsentAction::Grant,
-        }),
-        now_ms(),
-    );
+    let consent = grant("BR", "MX");
     let stop = std::sync::atomic::AtomicBool::new(false);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let flood = std::thread::scope(|s| {

@@ -135,9 +135,8 @@ pub fn feed_pages_are_bounded<S: Store>(s: &S) {
     assert!(s.feed_range(&feed, 11, 100, usize::MAX).unwrap().is_empty());
 }
 
-/// A retraction hides its target; with erase the body goes, the header stays, and the
-/// record keeps the retraction as the proof it travels with (read alone and in a page).
-pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
+/// An alert of CO's and the retraction, next in its feed, that erases it.
+fn alert_and_its_erasure() -> (Record, Record) {
     let mut co = Author::new("CO");
     let a = co.publish(&["CO", "MX"], alert("wrong"), NOW_MS);
     let r = co.publish(
@@ -149,6 +148,13 @@ pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
         }),
         NOW_MS + 1,
     );
+    (a, r)
+}
+
+/// A retraction hides its target; with erase the body goes, the header stays, and the
+/// record keeps the retraction as the proof it travels with (read alone and in a page).
+pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
+    let (a, r) = alert_and_its_erasure();
     assert_eq!(
         insert(s, &[a.clone(), r.clone()]),
         vec![Inserted::Stored, Inserted::Stored]
@@ -176,17 +182,7 @@ pub fn retraction_with_erase_drops_the_body<S: Store>(s: &S) {
 /// A record that arrives erased, with its proof, is served on with the proof even before
 /// the retraction itself is held (it comes later in the feed).
 pub fn a_record_received_erased_keeps_its_proof<S: Store>(s: &S) {
-    let mut co = Author::new("CO");
-    let a = co.publish(&["CO", "MX"], alert("wrong"), NOW_MS);
-    let r = co.publish(
-        &["CO", "MX"],
-        Body::Retraction(Retraction {
-            target: a.id,
-            reason: "sent in error".into(),
-            erase: true,
-        }),
-        NOW_MS + 1,
-    );
+    let (a, r) = alert_and_its_erasure();
     let erased = a.erased_by(&r);
     assert_eq!(
         insert(s, std::slice::from_ref(&erased)),

@@ -19,16 +19,12 @@ use std::{
     time::Duration,
 };
 
-use tipx_protocol::{
-    Body,
-    body::{Consent, ConsentAction},
-    testkit::{Author, key_of, st},
-};
+use tipx_protocol::testkit::key_of;
 use tipx_tests::{
     Node,
     bench::{alerts, arg, use_release_binary},
     federation::{Federation, eventually, now_ms},
-    peer::{Peer, address},
+    peer::{Peer, address, grant},
     write_jsonl,
 };
 
@@ -101,14 +97,7 @@ fn main() {
     let pe = fed.member("PE");
     let (pe_peer, pe_addr) = address(pe);
     let stop = Arc::new(AtomicBool::new(false));
-    let consent = Author::new("BR").publish(
-        &["*"],
-        Body::Consent(Consent {
-            partner: st("MX"),
-            action: ConsentAction::Grant,
-        }),
-        now_ms(),
-    );
+    let consent = grant("BR", "MX");
     let flooder = {
         let stop = stop.clone();
         let bytes = consent.encode();
