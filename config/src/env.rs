@@ -63,6 +63,7 @@ impl Config {
             "store.cache_capacity_mib" => self.store.cache_capacity_mib = number(value)?,
             "store.max_record_bytes" => self.store.max_record_bytes = number(value)?,
             "store.audit_retention_days" => self.store.audit_retention_days = number(value)?,
+            "store.min_free_mib" => self.store.min_free_mib = number(value)?,
             "federation.anchor" => self.federation.anchor = optional(value, parse_key)?,
             "federation.pinned_keys" => self.federation.pinned_keys = list(value, parse_key)?,
             "exchange.partners" => self.exchange.partners = list(value, parse_state)?,

@@ -36,6 +36,7 @@ pub const KEYS: &[&str] = &[
     "store.cache_capacity_mib",
     "store.max_record_bytes",
     "store.audit_retention_days",
+    "store.min_free_mib",
     "federation.anchor",
     "federation.pinned_keys",
     "exchange.partners",
@@ -213,6 +214,12 @@ pub struct Store {
     ///
     /// Default: 400: a year's activity report, and a margin, can always be made from it.
     pub audit_retention_days: u64,
+    /// Free space, in MiB, kept on the disk of the store: a publish or a received page that
+    /// would leave less is refused before anything is written (reads keep working).
+    ///
+    /// Default: 100. sled stops working after a write fails on a full disk, until the
+    /// daemon is restarted; this keeps it from ever meeting one through its own writes.
+    pub min_free_mib: u64,
 }
 
 impl Default for Store {
@@ -221,6 +228,7 @@ impl Default for Store {
             cache_capacity_mib: 64,
             max_record_bytes: 256 * 1024,
             audit_retention_days: 400,
+            min_free_mib: 100,
         }
     }
 }

@@ -68,6 +68,8 @@ cache_capacity_mib = {cache}
 max_record_bytes = {max_record}
 # Days the audit log is kept (older entries are deleted); 400 keeps a year's report.
 audit_retention_days = {audit_days}
+# Free space kept on the store's disk, in MiB: writes that would leave less are refused.
+min_free_mib = {min_free}
 
 [federation]
 # The coordinator's anchor key that signs the roster (12D3KooW…); unset = unpinned.
@@ -105,6 +107,7 @@ level = {level}
             cache = store.cache_capacity_mib,
             max_record = store.max_record_bytes,
             audit_days = store.audit_retention_days,
+            min_free = store.min_free_mib,
             partners = array(&ex.partners),
             sync = ex.sync_interval_secs,
             page_records = ex.page_max_records,

@@ -105,6 +105,10 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
+    node.guard_space(crate::core::SpaceGuard {
+        dir: dd.store_dir(),
+        min_free: config.store.min_free_mib.saturating_mul(1024 * 1024),
+    });
     let node = Arc::new(node);
     let listener = TcpListener::bind(config.api.listen)
         .await

@@ -49,6 +49,7 @@ impl From<core::Error> for Failure {
             core::Error::NotFound(_) => StatusCode::NOT_FOUND,
             core::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             core::Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            core::Error::DiskFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "request failed");

@@ -106,6 +106,7 @@ impl Node {
         records: &[Vec<u8>],
         from: PublicKey,
     ) -> Result<Received, Error> {
+        self.check_space(records.iter().map(|r| r.len() as u64).sum())?;
         let checked = if checked.generation == self.generation.load(SeqCst) {
             checked
         } else {

@@ -93,6 +93,14 @@ impl From<sled::Error> for Error {
 /// sled's error in words (its own `Display` prints Debug output for some).
 fn describe(e: &sled::Error) -> String {
     match e {
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::StorageFull
+                || io.to_string().contains("No space left") =>
+        {
+            "the disk holding the store is full; sled stops writing after such a failure: \
+             free some space and restart the node"
+                .into()
+        }
         sled::Error::Io(io) => format!("disk error: {io}"),
         sled::Error::Corruption { at: Some(at), .. } => format!(
             "the store's files are damaged (corrupt data at byte {} of the log)",
