@@ -253,3 +253,83 @@ fn sigterm_stops_the_daemon_cleanly_and_a_restart_keeps_its_records() {
     let status = node.stop();
     assert!(status.success(), "second stop: {status}");
 }
+
+/// The receiving node is killed with SIGKILL twenty times while it catches up 20,000
+/// records from a partner, each time once it has stored more than before: after every
+/// kill its store checks clean, and in the end it holds everything.
+#[test]
+fn a_node_killed_twenty_times_during_a_catch_up_ends_complete_and_clean() {
+    use tipx_tests::federation::{DELIVERY_DEADLINE, Federation, eventually};
+
+    const RECORDS: usize = 20_000;
+    const KILLS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let partnered = |n: &Node| {
+        n.tipx(["status", "--json"]).json()["partners"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    };
+    assert!(
+        eventually(DELIVERY_DEADLINE, || fed.members.iter().all(partnered)),
+        "MX and CO never became partners"
+    );
+    fed.member_mut("CO").stop();
+    // Small pages, so that the catch-up is many small steps to be killed in.
+    let config = fed.member("CO").config_path();
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(!text.contains("page_max_records"), "{text}");
+    let text = text.replace("[exchange]\n", "[exchange]\npage_max_records = 32\n");
+    std::fs::write(&config, text).unwrap();
+    let file = dir.path().join("alerts.jsonl");
+    let lines: Vec<Value> = (0..RECORDS)
+        .map(|i| json!({"kind": "alert", "title": format!("catch-up {i}"), "severity": "low", "audience": ["CO"]}))
+        .collect();
+    write_jsonl(&file, &lines);
+    let mx = fed.member("MX");
+    mx.tipx(["publish", "--file", file.to_str().unwrap()]).ok();
+    let count = |n: &Node| n.tipx(["status", "--json"]).json()["records"].as_u64();
+    let total = count(mx).expect("MX answers");
+
+    let mut last = count_stopped(fed.member("CO"));
+    let mut kills = 0;
+    while kills < KILLS {
+        let co = fed.member_mut("CO");
+        co.start();
+        // Kill once more has been stored than at the last kill (or it has everything).
+        let grew = eventually(Duration::from_secs(120), || {
+            count(co).is_some_and(|n| n > last || n >= total)
+        });
+        assert!(grew, "CO stored nothing more after restart {kills}");
+        co.kill9();
+        kills += 1;
+        assert_store_clean(co);
+        let now = count_stopped(co);
+        assert!(
+            now >= last,
+            "CO lost records: {last} before the kill, {now} after"
+        );
+        last = now;
+        if last >= total {
+            break;
+        }
+    }
+    eprintln!("CO was killed {kills} times during the catch-up");
+    assert_eq!(kills, KILLS, "the catch-up ended after {kills} kills");
+    let co = fed.member_mut("CO");
+    co.start();
+    assert!(
+        eventually(Duration::from_secs(300), || count(co) == Some(total)),
+        "CO never caught up after {kills} kills"
+    );
+    co.stop();
+    assert_store_clean(co);
+}
+
+/// Records held by a stopped node, from `store check`'s report.
+fn count_stopped(node: &Node) -> u64 {
+    let out = node.tipx(["store", "check", "--json"]).ok();
+    out.json()["records"]
+        .as_u64()
+        .expect("store check reports records")
+}

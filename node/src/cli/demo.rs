@@ -509,8 +509,12 @@ impl Rounds {
     }
 }
 
+/// Waits for a node's admin API to answer, for as long as a delivery may take: a node
+/// opening its store on a loaded machine (a debug build, disks busy with syncs) can take
+/// many seconds.
 async fn wait_ready(c: &Client) -> anyhow::Result<()> {
-    for _ in 0..200 {
+    let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
+    while tokio::time::Instant::now() < deadline {
         if c.get::<crate::api::types::Status, _>("/v1/status", &())
             .await
             .is_ok()
@@ -519,5 +523,5 @@ async fn wait_ready(c: &Client) -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    bail!("no answer on the admin API")
+    bail!("no answer on the admin API within {DELIVERY_DEADLINE:?}")
 }
