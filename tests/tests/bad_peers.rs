@@ -229,7 +229,7 @@ fn a_relay_cannot_strip_the_content_of_an_alert() {
 /// pushes of 1,024 copies in flight): MX keeps taking its partner's records during and
 /// after the flood.
 #[test]
-fn a_member_flooding_copies_is_answered_busy_and_the_node_keeps_serving() {
+fn a_member_flooding_copies_does_not_stop_the_node_serving_its_partner() {
     let dir = tempfile::tempdir().unwrap();
     let fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
