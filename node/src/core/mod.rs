@@ -11,6 +11,7 @@ mod federation;
 mod parallel;
 mod query;
 mod receive;
+mod space;
 pub mod view;
 
 pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
@@ -18,6 +19,7 @@ use parallel::{PIPELINE_CHUNK, sign_all};
 pub use receive::{
     Intake, Kind as PageKind, MAX_QUEUED, MAX_QUEUED_PER_PEER, OnReceived, Received,
 };
+pub use space::SpaceGuard;
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, RecordId, StateCode, Tlp,
     body::Retraction,
@@ -59,7 +61,7 @@ pub enum Error {
     #[error(
         "the disk holding the store has {} MiB free, and storing this needs {} MiB more than \
          store.min_free_mib ({} MiB): nothing was stored. Free some space (reads keep working)",
-        .free / MIB, .needed.div_ceil(MIB), .min_free / MIB
+        .free / space::MIB, .needed.div_ceil(space::MIB), .min_free / space::MIB
     )]
     DiskFull {
         /// Bytes free for this user.
@@ -73,23 +75,6 @@ pub enum Error {
     /// not read. The peer may send it again later.
     #[error("busy: too many records from this peer are waiting to be stored")]
     Busy,
-}
-
-const MIB: u64 = 1024 * 1024;
-
-/// What a write may take on disk per byte of records: sled's log and the body pack, the
-/// index and audit pages, and room for sled to rewrite segments.
-const SPACE_PER_RECORD_BYTE: u64 = 4;
-
-/// The free space a node keeps on the disk of its store: writes that would leave less are
-/// refused before anything is written, so that the store never meets a full disk (sled
-/// stops working after a failed write until it is restarted).
-#[derive(Debug, Clone)]
-pub struct SpaceGuard {
-    /// A directory on the store's disk.
-    pub dir: std::path::PathBuf,
-    /// Bytes to keep free (`store.min_free_mib`).
-    pub min_free: u64,
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -120,7 +105,7 @@ pub struct Node {
     /// Records received from peers that were already held, since start.
     received_duplicate: std::sync::atomic::AtomicU64,
     /// The free space to keep on the store's disk (none for a store in memory or a test).
-    space: std::sync::OnceLock<SpaceGuard>,
+    space: std::sync::OnceLock<space::SpaceGuard>,
     /// Records refused since start as dated more than the allowed skew ahead of this
     /// node's clock, and the farthest ahead one was (ms).
     from_the_future: std::sync::atomic::AtomicU64,
@@ -212,32 +197,6 @@ impl Node {
     /// The newest `limit` audit entries.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<tipx_protocol::store::AuditEntry>, Error> {
         Ok(self.store.audit_log(limit)?)
-    }
-
-    /// Keeps `guard.min_free` bytes free on the store's disk from now on (once).
-    pub fn guard_space(&self, guard: SpaceGuard) {
-        let _ = self.space.set(guard);
-    }
-
-    /// Refuses a write of about `bytes` of records that would leave less free space than
-    /// the guard keeps.
-    pub(crate) fn check_space(&self, bytes: u64) -> Result<(), Error> {
-        let Some(g) = self.space.get() else {
-            return Ok(());
-        };
-        let Ok(st) = rustix::fs::statvfs(&g.dir) else {
-            return Ok(()); // cannot tell: let the store report a real failure
-        };
-        let free = st.f_bavail.saturating_mul(st.f_frsize);
-        let needed = bytes.saturating_mul(SPACE_PER_RECORD_BYTE);
-        if free < g.min_free.saturating_add(needed) {
-            return Err(Error::DiskFull {
-                free,
-                needed,
-                min_free: g.min_free,
-            });
-        }
-        Ok(())
     }
 
     /// Deletes the audit entries older than `days` days; returns how many went.

@@ -216,8 +216,10 @@ struct Queues {
 }
 
 impl Queues {
-    fn queued(&self, peer: &PublicKey) -> usize {
-        self.per_peer.get(peer).copied().unwrap_or(0)
+    /// Whether a page from `peer` must wait for room: its queues, or all, are full.
+    fn full(&self, peer: &PublicKey) -> bool {
+        self.per_peer.get(peer).copied().unwrap_or(0) >= MAX_QUEUED_PER_PEER
+            || self.len >= MAX_QUEUED
     }
 
     fn push(&mut self, kind: Kind, job: Job) {
@@ -327,7 +329,7 @@ impl Intake {
             .queues
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        q.queued(from) >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED
+        q.full(from)
     }
 
     /// Queues records from `from` to check and store after those `from` queued before;
@@ -352,7 +354,7 @@ impl Intake {
             let mut q = waiting.queues.lock().unwrap_or_else(|p| p.into_inner());
             if q.closed {
                 Some((Error::Invalid("the node is shutting down".into()), job.done))
-            } else if q.queued(&from) >= MAX_QUEUED_PER_PEER || q.len >= MAX_QUEUED {
+            } else if q.full(&from) {
                 Some((Error::Busy, job.done))
             } else {
                 q.push(kind, job);

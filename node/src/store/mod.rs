@@ -14,10 +14,14 @@
 //! [`Store::flush`]. Why this layout: `docs/DECISIONS.md`.
 
 mod bodies;
+mod error;
 mod index;
 mod keys;
 mod migrate;
 mod txn;
+
+pub use error::Error;
+use error::files;
 
 use std::{
     os::unix::fs::{DirBuilderExt, PermissionsExt},
@@ -44,72 +48,6 @@ const ROSTER_KEY: &[u8] = b"roster";
 /// Ids handed to a `scan` visitor per look at the in-memory index (the lock is not held
 /// while visiting).
 const SCAN_CHUNK: usize = 256;
-
-/// A failure of the store itself.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// sled failed (I/O, or a corrupt file).
-    #[error("store: {}", describe(.0))]
-    Sled(sled::Error),
-    /// Another process holds the store's lock.
-    #[error(
-        "the store in {} is in use by another process: is another `tipx run` using this data \
-         directory? Stop it first: only one node may use a store",
-        .0.display()
-    )]
-    Locked(std::path::PathBuf),
-    /// A stored value does not decode.
-    #[error("store is corrupt: {0}")]
-    Corrupt(String),
-    /// The store was written by another version of tipx.
-    #[error("store schema version {found} is not supported (this tipx uses {SCHEMA_VERSION})")]
-    Schema {
-        /// The version found.
-        found: u32,
-    },
-    /// The body packs or the store's directory failed.
-    #[error("store: {what}: {source}")]
-    Files {
-        /// What was being done.
-        what: &'static str,
-        /// The failure.
-        source: std::io::Error,
-    },
-}
-
-/// An I/O failure of the body packs or the store's files, with what was being done.
-fn files(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
-    move |source| Error::Files { what, source }
-}
-
-// Not `#[from]`: sled's errors already print their cause, so marking it as the source would
-// print it twice in an error chain.
-impl From<sled::Error> for Error {
-    fn from(e: sled::Error) -> Self {
-        Self::Sled(e)
-    }
-}
-
-/// sled's error in words (its own `Display` prints Debug output for some).
-fn describe(e: &sled::Error) -> String {
-    match e {
-        sled::Error::Io(io)
-            if io.kind() == std::io::ErrorKind::StorageFull
-                || io.to_string().contains("No space left") =>
-        {
-            "the disk holding the store is full; sled stops writing after such a failure: \
-             free some space and restart the node"
-                .into()
-        }
-        sled::Error::Io(io) => format!("disk error: {io}"),
-        sled::Error::Corruption { at: Some(at), .. } => format!(
-            "the store's files are damaged (corrupt data at byte {} of the log)",
-            at.lid()
-        ),
-        sled::Error::Corruption { at: None, .. } => "the store's files are damaged".into(),
-        other => other.to_string(),
-    }
-}
 
 /// The sled store.
 pub struct SledStore {
