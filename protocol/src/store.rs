@@ -15,7 +15,7 @@ pub mod mem;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    FeedId, PublicKey, RecordId, StateCode,
+    Audience, FeedId, PublicKey, RecordId, StateCode,
     body::{Body, ConsentAction},
     feed::{ForkEvidence, Head},
     membership::ConsentState,
@@ -43,8 +43,8 @@ pub struct FeedInfo {
     pub author: PublicKey,
     /// The author's state.
     pub author_state: StateCode,
-    /// The audience codes as on the wire.
-    pub audience: Vec<String>,
+    /// The audience (stored as its wire codes).
+    pub audience: Audience,
     /// The last record held.
     pub head: Head,
 }

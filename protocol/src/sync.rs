@@ -33,9 +33,9 @@ mod tests;
 
 pub use offences::{COOL_OFF_MS, OFFENCE_LIMIT, OFFENCE_WINDOW_MS, Offences, Verdict};
 pub use replicator::Replicator;
-pub use rules::{DIGEST_DOMAIN, digest, shared_heads, shares, shares_header};
+pub use rules::{DIGEST_DOMAIN, digest, key_state, may_take, shared_heads, shares, shares_header};
 
-use crate::{FeedId, Membership, PublicKey, wire};
+use crate::{Audience, FeedId, Membership, PublicKey, wire};
 
 /// The request-response protocol name.
 pub const PROTOCOL: &str = "/tipx/sync/1";
@@ -63,10 +63,15 @@ pub const MAX_RECORDS_PER_MESSAGE: usize = 1024;
 /// one record that may exceed the limit.
 pub const MAX_PAGE_BYTES: u32 = 3 * 1024 * 1024;
 
-/// Most feed heads in one `Announce` or `HeadList` (about 47 bytes each, so ~770 KiB): a
-/// federation of a few dozen states holds a few hundred feeds. A responder that shares more
-/// lists the first ones by feed id; the rest still move by push and announce.
+/// Most feed heads in one `Announce` or `HeadList` (about 100 bytes each with the author
+/// and a few audience codes): a federation of a few dozen states holds a few hundred feeds.
+/// A responder that shares more lists the first ones by feed id; the rest still move by
+/// push and announce.
 pub const MAX_HEADS: usize = 16 * 1024;
+
+/// Most bytes of heads in one `Announce` or `HeadList`, whatever their audiences' sizes, so
+/// that the message stays under [`MAX_MESSAGE_BYTES`].
+pub const MAX_HEADS_BYTES: usize = 3 * 1024 * 1024;
 
 /// Most fetches in flight to one peer at a time; further feeds wait their turn.
 pub const MAX_FETCHES_PER_PEER: usize = 4;
@@ -80,13 +85,79 @@ pub const MAX_ROUND_MS: u64 = 5 * 60_000;
 /// (`exchange.sync_interval_secs`).
 pub const DEFAULT_INTERVAL_MS: u64 = 60_000;
 
-/// One feed and the highest seq held of it (the feed is held from seq 1 to `seq`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One feed and the highest seq held of it (the feed is held from seq 1 to `seq`), with the
+/// feed's author and audience: a node that does not hold the feed can still tell whether it
+/// may take it from the peer that names it ([`crate::sync::may_take`]), so that what it
+/// does next never depends on whether it holds a feed it does not share with that peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedHead {
-    /// The feed.
+    /// The feed: `FeedId::of(author, audience)` for an honest peer.
     pub feed: FeedId,
     /// Its highest seq held.
     pub seq: u64,
+    /// The feed's author.
+    pub author: PublicKey,
+    /// The feed's audience.
+    pub audience: Audience,
+}
+
+impl FeedHead {
+    /// The head of the feed of a record with header `h`, at `seq`.
+    pub fn of(h: &crate::record::Header, seq: u64) -> Self {
+        Self {
+            feed: h.feed,
+            seq,
+            author: h.author,
+            audience: h.audience.clone(),
+        }
+    }
+
+    /// The head of a feed held, as the store describes it.
+    pub fn held(f: &crate::store::FeedInfo) -> Self {
+        Self {
+            feed: f.feed,
+            seq: f.head.seq,
+            author: f.author,
+            audience: f.audience.clone(),
+        }
+    }
+
+    /// About the bytes it takes in a message (a little more than its protobuf encoding).
+    pub fn wire_len(&self) -> usize {
+        let codes: usize = self.audience.codes().iter().map(|c| c.len() + 2).sum();
+        2 * (32 + 2) + 11 + codes + 4
+    }
+
+    /// `heads` split into message-sized lists: at most [`MAX_HEADS`] heads and
+    /// [`MAX_HEADS_BYTES`] each, in order.
+    pub fn chunks(heads: Vec<FeedHead>) -> Vec<Vec<FeedHead>> {
+        let mut out: Vec<Vec<FeedHead>> = Vec::new();
+        let mut bytes = 0;
+        for h in heads {
+            let len = h.wire_len();
+            match out.last_mut() {
+                Some(last) if last.len() < MAX_HEADS && bytes + len <= MAX_HEADS_BYTES => {
+                    bytes += len;
+                    last.push(h);
+                }
+                _ => {
+                    bytes = len;
+                    out.push(vec![h]);
+                }
+            }
+        }
+        out
+    }
+
+    /// The first message-sized list of `heads` ([`FeedHead::chunks`]).
+    pub fn first_chunk(heads: Vec<FeedHead>) -> Vec<FeedHead> {
+        Self::chunks(heads).into_iter().next().unwrap_or_default()
+    }
+
+    /// Whether the feed id is the one its author and audience give.
+    pub fn is_consistent(&self) -> bool {
+        self.feed == FeedId::of(&self.author, &self.audience)
+    }
 }
 
 /// What one node asks of another (`SyncRequest` on the wire).
@@ -179,6 +250,15 @@ pub enum DecodeError {
         what: &'static str,
         /// Its length.
         len: usize,
+    },
+    /// A feed head whose author or audience does not decode, or whose feed id is not the
+    /// one they give.
+    #[error("{what}: a feed head {why}")]
+    BadHead {
+        /// Where.
+        what: &'static str,
+        /// What is wrong.
+        why: String,
     },
     /// More items than a message may hold.
     #[error("{what}: {len} items, the limit is {max}")]

@@ -26,6 +26,8 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// A hand-driven member's swarm.
 pub struct Peer {
     swarm: Swarm<Behaviour>,
+    /// Every request the node sent this peer, in order of arrival.
+    heard: Vec<Request>,
 }
 
 /// The consent by which `from` (its test key) grants `partner`, signed now: the record a
@@ -69,6 +71,7 @@ impl Peer {
     pub fn new(key: &Keypair) -> Self {
         Self {
             swarm: build(key, 16, IDLE_TIMEOUT, false).expect("a swarm"),
+            heard: Vec::new(),
         }
     }
 
@@ -92,7 +95,7 @@ impl Peer {
             return false;
         }
         let established = self
-            .drive_until(|_, ev| match ev {
+            .drive_until(|_, _, ev| match ev {
                 Some(SwarmEvent::ConnectionEstablished { peer_id, .. }) if *peer_id == peer => {
                     Some(true)
                 }
@@ -102,17 +105,24 @@ impl Peer {
                 _ => None,
             })
             .await;
-        established == Some(true) && self.ask(peer, Request::Heads).await.is_some()
+        established == Some(true) && self.ask_raw(peer, Request::Heads).await.is_some()
     }
 
-    /// Sends one sync request and waits for its answer; `None` if the connection failed.
+    /// Sends one sync request and waits for its answer; `None` if the connection failed or
+    /// the answer does not decode.
     pub async fn ask(&mut self, peer: PeerId, req: Request) -> Option<Response> {
+        Response::decode(&self.ask_raw(peer, req).await?).ok()
+    }
+
+    /// Sends one sync request and waits for the bytes of its answer; `None` if the
+    /// connection failed.
+    pub async fn ask_raw(&mut self, peer: PeerId, req: Request) -> Option<Vec<u8>> {
         let id = self
             .swarm
             .behaviour_mut()
             .sync
             .send_request(&peer, req.encode());
-        self.drive_until(|_, ev| match ev {
+        self.drive_until(|_, _, ev| match ev {
             Some(SwarmEvent::Behaviour(BehaviourEvent::Sync(
                 request_response::Event::Message {
                     message:
@@ -122,7 +132,7 @@ impl Peer {
                         },
                     ..
                 },
-            ))) if *request_id == id => Some(Response::decode(response).ok()),
+            ))) if *request_id == id => Some(Some(response.clone())),
             Some(SwarmEvent::Behaviour(BehaviourEvent::Sync(
                 request_response::Event::OutboundFailure { request_id, .. },
             ))) if *request_id == id => Some(None),
@@ -195,19 +205,36 @@ impl Peer {
     /// Waits until no connection to `peer` is open; returns whether that happened within
     /// [`ANSWER_DEADLINE`].
     pub async fn until_disconnected(&mut self, peer: PeerId) -> bool {
-        self.drive_until(|swarm, _| (!swarm.is_connected(&peer)).then_some(()))
+        self.drive_until(|swarm, _, _| (!swarm.is_connected(&peer)).then_some(()))
             .await
             .is_some()
     }
 
-    /// Drives the swarm, answering the node's own requests, until `done` returns a value
-    /// (it is called once before any event, with `None`, then after each event); `None` at
-    /// [`ANSWER_DEADLINE`].
+    /// The requests the node has sent this peer so far.
+    pub fn heard(&self) -> &[Request] {
+        &self.heard
+    }
+
+    /// Drives the swarm until the node has sent a request for which `wanted` holds;
+    /// whether it did within [`ANSWER_DEADLINE`].
+    pub async fn until_asked(&mut self, wanted: impl Fn(&Request) -> bool) -> bool {
+        self.drive_until(|_, heard, _| heard.iter().any(&wanted).then_some(()))
+            .await
+            .is_some()
+    }
+
+    /// Drives the swarm, answering the node's own requests (and noting them in `heard`),
+    /// until `done` returns a value (it is called once before any event, with `None`, then
+    /// after each event); `None` at [`ANSWER_DEADLINE`].
     async fn drive_until<T>(
         &mut self,
-        mut done: impl FnMut(&Swarm<Behaviour>, Option<&SwarmEvent<BehaviourEvent>>) -> Option<T>,
+        mut done: impl FnMut(
+            &Swarm<Behaviour>,
+            &[Request],
+            Option<&SwarmEvent<BehaviourEvent>>,
+        ) -> Option<T>,
     ) -> Option<T> {
-        if let Some(t) = done(&self.swarm, None) {
+        if let Some(t) = done(&self.swarm, &self.heard, None) {
             return Some(t);
         }
         let deadline = tokio::time::sleep(ANSWER_DEADLINE);
@@ -222,9 +249,15 @@ impl Peer {
                     {
                         let answer = answer(&request).encode();
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
+                        if let Ok(request) = Request::decode(&request) {
+                            self.heard.push(request);
+                        }
+                        if let Some(t) = done(&self.swarm, &self.heard, None) {
+                            return Some(t);
+                        }
                         continue;
                     }
-                    if let Some(t) = done(&self.swarm, Some(&ev)) {
+                    if let Some(t) = done(&self.swarm, &self.heard, Some(&ev)) {
                         return Some(t);
                     }
                 }

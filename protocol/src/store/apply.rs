@@ -140,7 +140,7 @@ pub fn apply<T: Txn>(
             feed: h.feed,
             author: h.author,
             author_state: h.author_state,
-            audience: h.audience.codes(),
+            audience: h.audience.clone(),
             head: Head {
                 seq: h.seq,
                 id: r.id,

@@ -16,9 +16,9 @@ use crate::{
     store::FeedInfo,
     sync::{
         Action, Config, Context, FeedHead, MAX_HEADS, MAX_ROUND_MS, Offences, Request, Response,
-        Verdict, digest,
+        Verdict, digest, key_state, may_take,
         session::{PageDone, Round, Sessions},
-        shared_heads, shares, shares_header,
+        shared_heads, shares_header,
     },
 };
 
@@ -68,7 +68,7 @@ impl Held {
                         feed: r.header.feed,
                         author: r.header.author,
                         author_state: r.header.author_state,
-                        audience: r.header.audience.codes(),
+                        audience: r.header.audience.clone(),
                         head,
                     },
                 );
@@ -77,11 +77,9 @@ impl Held {
     }
 }
 
-/// The state of `peer`: from the roster, or `OAS` for the anchor key (so that a node with no
-/// roster yet can fetch one from the coordinator).
+/// The state of `peer` ([`key_state`]).
 fn peer_state(m: &Membership, peer: &PublicKey) -> Option<StateCode> {
-    m.state_of(peer)
-        .or_else(|| (*peer == m.anchor_key()).then(StateCode::coordinator))
+    key_state(m, peer)
 }
 
 /// Records grouped by feed, each group in the given order.
@@ -294,7 +292,7 @@ impl Replicator {
                 continue;
             }
             let seq = self.held.seq(&feed);
-            news.push((FeedHead { feed, seq }, &rs[0].header));
+            news.push((FeedHead::of(&rs[0].header, seq), &rs[0].header));
         }
         for peer in self.sessions.peers.keys() {
             if *peer == from || self.offences.is_banned(peer, cx.now_ms) {
@@ -306,14 +304,12 @@ impl Replicator {
             let heads: Vec<FeedHead> = news
                 .iter()
                 .filter(|(_, h)| h.author != *peer && shares_header(m, m.own_state(), ps, h))
-                .map(|(head, _)| *head)
+                .map(|(head, _)| head.clone())
                 .collect();
-            for chunk in heads.chunks(MAX_HEADS) {
+            for heads in FeedHead::chunks(heads) {
                 out.push(Action::Send {
                     peer: *peer,
-                    request: Request::Announce {
-                        heads: chunk.to_vec(),
-                    },
+                    request: Request::Announce { heads },
                 });
             }
         }
@@ -486,20 +482,17 @@ impl Replicator {
     }
 
     /// `peer` (of state `ps`) holds `h`: note it if this node is behind and may take the
-    /// feed from that peer. With no roster yet, only the roster's feed is taken.
+    /// feed from that peer ([`may_take`], which looks only at what the head names, so that
+    /// a feed held but not shared with the peer and a feed not held look the same to it).
+    /// With no roster yet, only the roster's feed is taken.
     fn consider(&mut self, peer: PublicKey, ps: StateCode, h: FeedHead, cx: &Context<'_>) {
         let m = cx.membership;
         if m.roster().is_none() && h.feed != m.roster_feed() {
             self.sessions.open(peer).rerun = true;
             return;
         }
-        let have = match self.held.get(&h.feed) {
-            Some(f) if !shares(m, m.own_state(), ps, f) => return,
-            Some(f) => f.head.seq,
-            None => 0,
-        };
-        if h.seq > have {
-            self.sessions.open(peer).want(h.feed, h.seq);
+        if may_take(m, m.own_state(), ps, &h) && h.seq > self.held.seq(&h.feed) {
+            self.sessions.open(peer).want(h);
         }
     }
 
@@ -513,8 +506,12 @@ impl Replicator {
             max_records: page_records,
             max_bytes: page_bytes,
         };
-        let held = &self.held;
-        self.sessions.pump(|feed| held.seq(feed), fetch, out);
+        let (held, m) = (&self.held, cx.membership);
+        // Consents may have changed since a want was noted: check again before asking.
+        let may = |peer: &PublicKey, h: &FeedHead| {
+            peer_state(m, peer).is_some_and(|ps| may_take(m, m.own_state(), ps, h))
+        };
+        self.sessions.pump(|feed| held.seq(feed), may, fetch, out);
         let mut again = Vec::new();
         for (peer, s) in self.sessions.peers.iter_mut() {
             let Some(round) = s.round else { continue };

@@ -8,8 +8,8 @@
 use sha2::{Digest as _, Sha256};
 
 use crate::{
-    FeedId, Membership, StateCode,
-    record::{Audience, FEDERATION, Header},
+    FeedId, Membership, PublicKey, StateCode,
+    record::{Audience, Header},
     store::FeedInfo,
     sync::FeedHead,
 };
@@ -29,16 +29,14 @@ pub const DIGEST_DOMAIN: &[u8] = b"tipx/digest/v1";
 /// * A feed whose author key is revoked goes to nobody: no peer would accept a record of
 ///   it any more, whatever its date.
 pub fn shares(membership: &Membership, local: StateCode, peer: StateCode, feed: &FeedInfo) -> bool {
-    let federation = feed.audience.len() == 1 && feed.audience[0] == FEDERATION;
-    let in_audience = feed.audience.iter().any(|c| c == peer.as_str());
     membership.revocation(&feed.author).is_none()
         && allowed(
             membership,
             local,
             peer,
             feed.author_state,
-            federation,
-            in_audience,
+            feed.audience == Audience::Federation,
+            feed.audience.contains(peer),
         )
 }
 
@@ -58,6 +56,55 @@ pub fn shares_header(
             h.author_state,
             federation,
             h.audience.contains(peer),
+        )
+}
+
+/// The state of `key`: from the roster, or `OAS` for the anchor key (so that a node with no
+/// roster yet can take the roster from the coordinator).
+pub fn key_state(membership: &Membership, key: &PublicKey) -> Option<StateCode> {
+    membership
+        .state_of(key)
+        .or_else(|| (*key == membership.anchor_key()).then(StateCode::coordinator))
+}
+
+/// Whether a node of state `local` may take the feed `head` names from a peer of state
+/// `peer`: the head is consistent (its feed id is its author's and audience's), and the
+/// feed is one each of the two may send the other — so the answer depends only on what
+/// the head says and on the membership, never on whether the node holds the feed. A node
+/// without a roster takes only the roster.
+pub fn may_take(
+    membership: &Membership,
+    local: StateCode,
+    peer: StateCode,
+    head: &FeedHead,
+) -> bool {
+    if !head.is_consistent() {
+        return false;
+    }
+    if head.feed == membership.roster_feed() || membership.roster().is_none() {
+        return head.feed == membership.roster_feed();
+    }
+    let Some(author_state) = key_state(membership, &head.author) else {
+        return false;
+    };
+    let federation = head.audience == Audience::Federation;
+    let contains = |s| head.audience.contains(s);
+    membership.revocation(&head.author).is_none()
+        && allowed(
+            membership,
+            local,
+            peer,
+            author_state,
+            federation,
+            contains(peer),
+        )
+        && allowed(
+            membership,
+            peer,
+            local,
+            author_state,
+            federation,
+            contains(local),
         )
 }
 
@@ -90,12 +137,9 @@ pub fn shared_heads<'a>(
     let mut out: Vec<FeedHead> = feeds
         .into_iter()
         .filter(|f| shares(membership, local, peer, f))
-        .map(|f| FeedHead {
-            feed: f.feed,
-            seq: f.head.seq,
-        })
+        .map(FeedHead::held)
         .collect();
-    out.sort_unstable();
+    out.sort_unstable_by_key(|h| h.feed);
     out
 }
 
@@ -128,7 +172,7 @@ mod tests {
             feed: r.header.feed,
             author: r.header.author,
             author_state: r.header.author_state,
-            audience: r.header.audience.codes(),
+            audience: r.header.audience.clone(),
             head: Head { seq: 1, id: r.id },
         }
     }

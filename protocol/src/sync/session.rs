@@ -13,7 +13,7 @@ use std::{
 
 use crate::{
     FeedId, PublicKey,
-    sync::{Action, MAX_FETCHES_PER_PEER, MAX_HEADS, Request},
+    sync::{Action, FeedHead, MAX_FETCHES_PER_PEER, MAX_HEADS, Request},
 };
 
 /// Most pages of one feed handed to the node and not yet stored when the next page is
@@ -43,8 +43,8 @@ pub(super) struct Session {
     pub(super) round: Option<Round>,
     /// When the last round started, ms.
     pub(super) last_round_ms: Option<u64>,
-    /// Feeds the peer is ahead on: feed → the seq it holds.
-    pub(super) wants: BTreeMap<FeedId, u64>,
+    /// Feeds the peer is ahead on: feed → its head there.
+    pub(super) wants: BTreeMap<FeedId, FeedHead>,
     /// Feeds being fetched from the peer: feed → the first seq of the page asked for (or
     /// to be asked for once stores catch up).
     pub(super) inflight: BTreeMap<FeedId, u64>,
@@ -81,12 +81,12 @@ pub(super) enum PageDone {
 }
 
 impl Session {
-    /// Notes that the peer holds `feed` up to `seq`.
-    pub(super) fn want(&mut self, feed: FeedId, seq: u64) {
-        if let Some(t) = self.wants.get_mut(&feed) {
-            *t = (*t).max(seq);
+    /// Notes that the peer holds `head.feed` up to `head.seq`.
+    pub(super) fn want(&mut self, head: FeedHead) {
+        if let Some(t) = self.wants.get_mut(&head.feed) {
+            t.seq = t.seq.max(head.seq);
         } else if self.wants.len() < MAX_WANTS {
-            self.wants.insert(feed, seq);
+            self.wants.insert(head.feed, head);
         }
     }
 
@@ -236,10 +236,11 @@ impl Sessions {
     /// Starts the fetches that may start: per peer up to [`MAX_FETCHES_PER_PEER`], for
     /// feeds no fetch is under way for and not settling (pages or pushes not stored yet, so
     /// the head is stale). Each starts after the seq held (`held_seq`); a want already
-    /// covered is dropped.
+    /// covered, or that the node may no longer take from its peer (`may`), is dropped.
     pub(super) fn pump(
         &mut self,
         held_seq: impl Fn(&FeedId) -> u64,
+        may: impl Fn(&PublicKey, &FeedHead) -> bool,
         fetch: impl Fn(FeedId, u64) -> Request,
         out: &mut Vec<Action>,
     ) {
@@ -254,13 +255,15 @@ impl Sessions {
                 let next = s
                     .wants
                     .range((cursor, Bound::Unbounded))
-                    .map(|(f, t)| (*f, *t))
-                    .find(|(f, _)| !fetching.contains_key(f) && !settling.contains(f));
-                let Some((feed, target)) = next else { break };
+                    .map(|(f, _)| *f)
+                    .find(|f| !fetching.contains_key(f) && !settling.contains(f));
+                let Some(feed) = next else { break };
                 cursor = Bound::Excluded(feed);
-                s.wants.remove(&feed);
+                let Some(want) = s.wants.remove(&feed) else {
+                    break;
+                };
                 let have = held_seq(&feed);
-                if have >= target {
+                if have >= want.seq || !may(peer, &want) {
                     continue;
                 }
                 fetching.insert(feed, *peer);

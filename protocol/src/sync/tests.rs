@@ -6,6 +6,7 @@
 //! member but nobody's partner.
 
 mod lossy;
+mod probing;
 
 use super::{sim::*, *};
 use crate::{
@@ -270,16 +271,10 @@ fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
     assert!(denied(&asked));
     assert_eq!(asked, unknown);
     let mut to_pe = vec![
-        FeedHead {
-            feed: for_pe.header.feed,
-            seq: 1,
-        },
-        FeedHead {
-            feed: grant.header.feed,
-            seq: 1,
-        },
+        FeedHead::of(&for_pe.header, 1),
+        FeedHead::of(&grant.header, 1),
     ];
-    to_pe.sort();
+    to_pe.sort_by_key(|h| h.feed);
     assert_eq!(
         sim.ask("MX", "PE", Request::Heads).reply,
         Reply::Respond(Response::Heads { heads: to_pe })
@@ -301,10 +296,7 @@ fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
     assert_eq!(
         sim.ask("MX", "BR", Request::Heads).reply,
         Reply::Respond(Response::Heads {
-            heads: vec![FeedHead {
-                feed: grant.header.feed,
-                seq: 1
-            }]
+            heads: vec![FeedHead::of(&grant.header, 1)]
         })
     );
 }
@@ -484,14 +476,14 @@ fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
             request: Request::Heads
         }]
     );
+    let other = Author::new("MX").publish(&["MX", "PE"], alert("Not yet"), NOW_MS);
     let heads = vec![
-        FeedHead {
-            feed: FeedId([1; 32]),
-            seq: 4,
-        },
+        FeedHead::of(&other.header, 4),
         FeedHead {
             feed: m.roster_feed(),
             seq: 2,
+            author: m.anchor_key(),
+            audience: crate::Audience::Federation,
         },
     ];
     let acts = rep.on_response(oas, &Request::Heads, Response::Heads { heads }, &cx);
@@ -544,10 +536,7 @@ fn a_page_that_is_refused_ends_the_fetch_instead_of_asking_again() {
     };
     assert_eq!(*heads, Request::Heads, "MX shares nothing with CO yet");
     let offered = Response::Heads {
-        heads: vec![FeedHead {
-            feed: r.header.feed,
-            seq: 2,
-        }],
+        heads: vec![FeedHead::of(&r.header, 2)],
     };
     let acts = sim.at("MX", |rep, cx| rep.on_response(co, heads, offered, cx));
     let [Action::Send { request: fetch, .. }] = &acts[..] else {
@@ -634,9 +623,9 @@ fn an_announce_from_a_state_that_is_not_a_partner_is_ignored() {
     let mut sim = Sim::new(&["MX", "BR"]);
     let unknown = Author::new("CO").publish(&["CO", "MX"], alert("Not BR's to tell"), NOW_MS);
     let (held, _) = sim.publish("MX", &["CO", "MX"], alert("MX holds this"));
-    for feed in [unknown.header.feed, held.header.feed] {
+    for r in [&unknown, &held] {
         let announce = Request::Announce {
-            heads: vec![FeedHead { feed, seq: 9 }],
+            heads: vec![FeedHead::of(&r.header, 9)],
         };
         let handled = sim.ask("MX", "BR", announce);
         assert_eq!(handled.reply, Reply::Respond(Response::ack(0, 0)));
@@ -649,12 +638,10 @@ fn an_announce_from_a_state_that_is_not_a_partner_is_ignored() {
     assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
     // Control: a federation feed (BR's consents), which every member holds, is taken from
     // anyone.
-    let consents = crate::FeedId::of(&key_of("BR").public(), &crate::Audience::Federation);
+    let grant = Author::new("BR").publish(&["*"], consent("MX", ConsentAction::Grant), NOW_MS);
+    let consents = grant.header.feed;
     let announce = Request::Announce {
-        heads: vec![FeedHead {
-            feed: consents,
-            seq: 1,
-        }],
+        heads: vec![FeedHead::of(&grant.header, 1)],
     };
     let handled = sim.ask("MX", "BR", announce);
     assert!(

@@ -6,7 +6,7 @@ use prost::Message;
 use tipx_proto::v1 as pb;
 
 use crate::{
-    FeedId,
+    Audience, FeedId, PublicKey,
     sync::{
         DecodeError, FeedHead, MAX_HEADS, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request,
         Response,
@@ -44,6 +44,8 @@ fn heads_to_pb(heads: &[FeedHead]) -> Vec<pb::FeedHead> {
         .map(|h| pb::FeedHead {
             feed: h.feed.0.to_vec(),
             seq: h.seq,
+            author: h.author.as_bytes().to_vec(),
+            audience: h.audience.codes(),
         })
         .collect()
 }
@@ -55,10 +57,19 @@ fn heads_from_pb(
     at_most(heads, MAX_HEADS, what)?
         .into_iter()
         .map(|h| {
-            Ok(FeedHead {
+            let bad = |why: String| DecodeError::BadHead { what, why };
+            let head = FeedHead {
                 feed: feed(&h.feed, what)?,
                 seq: h.seq,
-            })
+                author: PublicKey::from_bytes(&h.author)
+                    .map_err(|e| bad(format!("names no author key: {e}")))?,
+                audience: Audience::from_wire(&h.audience)
+                    .map_err(|e| bad(format!("names no audience: {e}")))?,
+            };
+            if !head.is_consistent() {
+                return Err(bad("whose feed id is not sha256(author ‖ audience)".into()));
+            }
+            Ok(head)
         })
         .collect()
 }
@@ -174,23 +185,29 @@ pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
 #[cfg(test)]
 mod tests {
     use crate::{
-        FeedId,
+        Audience, FeedId,
         sync::{
             DecodeError, FeedHead, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request, Response,
         },
+        testkit::{key_of, st},
     };
 
     #[test]
     fn every_message_survives_the_wire_and_oversized_or_malformed_bytes_do_not_decode() {
+        let (author, audience) = (key_of("MX").public(), Audience::Federation);
         let head = FeedHead {
-            feed: FeedId([3; 32]),
+            feed: FeedId::of(&author, &audience),
             seq: 9,
+            author,
+            audience,
         };
         let requests = [
             Request::Push {
                 records: vec![vec![1, 2], vec![3]],
             },
-            Request::Announce { heads: vec![head] },
+            Request::Announce {
+                heads: vec![head.clone()],
+            },
             Request::Digest {
                 digest: [5; 32],
                 feeds: 2,
@@ -210,7 +227,9 @@ mod tests {
             Response::ack(3, 1),
             Response::denied("no"),
             Response::InSync,
-            Response::Heads { heads: vec![head] },
+            Response::Heads {
+                heads: vec![head.clone()],
+            },
             Response::Records {
                 records: vec![vec![9; 40]],
                 more: true,
@@ -245,5 +264,51 @@ mod tests {
             Response::decode(&too_many.encode()),
             Err(DecodeError::TooMany { .. })
         ));
+    }
+
+    #[test]
+    fn a_head_naming_another_feeds_author_or_audience_does_not_decode() {
+        let author = key_of("MX").public();
+        let shared = Audience::states([st("MX"), st("PE")]);
+        let other = Audience::states([st("CO"), st("MX")]);
+        let lie = FeedHead {
+            feed: FeedId::of(&author, &other),
+            seq: 3,
+            author,
+            audience: shared,
+        };
+        assert!(matches!(
+            Request::decode(&Request::Announce { heads: vec![lie] }.encode()),
+            Err(DecodeError::BadHead { .. })
+        ));
+    }
+
+    #[test]
+    fn heads_with_the_largest_audiences_are_split_into_messages_that_decode() {
+        // Every two-letter code: the largest audience a header can name.
+        let letters = || (b'A'..=b'Z').map(char::from);
+        let all: Vec<_> = letters()
+            .flat_map(|a| letters().map(move |b| st(&format!("{a}{b}"))))
+            .collect();
+        let heads: Vec<FeedHead> = (0..1_500u32)
+            .map(|i| {
+                let author = key_of(&format!("K{i}")).public();
+                let audience = Audience::states(all.iter().copied());
+                FeedHead {
+                    feed: FeedId::of(&author, &audience),
+                    seq: u64::from(i),
+                    author,
+                    audience,
+                }
+            })
+            .collect();
+        let chunks = FeedHead::chunks(heads.clone());
+        assert!(chunks.len() > 1);
+        assert_eq!(chunks.concat(), heads);
+        for heads in chunks {
+            let bytes = Response::Heads { heads }.encode();
+            assert!(bytes.len() <= MAX_MESSAGE_BYTES, "{} bytes", bytes.len());
+            assert!(Response::decode(&bytes).is_ok());
+        }
     }
 }

@@ -79,11 +79,17 @@ pub fn records() -> Vec<(&'static str, Record)> {
 /// One request and one response of each kind.
 fn sync_messages() -> Vec<Seed> {
     let records: Vec<Vec<u8>> = records().iter().map(|(_, r)| r.encode()).collect();
-    let feed = FeedId::of(
-        &key_of("CO").public(),
-        &Audience::states([st("CO"), st("MX")]),
+    let (author, audience) = (
+        key_of("CO").public(),
+        Audience::states([st("CO"), st("MX")]),
     );
-    let heads = vec![FeedHead { feed, seq: 2 }];
+    let feed = FeedId::of(&author, &audience);
+    let heads = vec![FeedHead {
+        feed,
+        seq: 2,
+        author,
+        audience,
+    }];
     let requests = [
         (
             "push",

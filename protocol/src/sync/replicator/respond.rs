@@ -93,18 +93,18 @@ impl Replicator {
                 digest: theirs,
                 feeds,
             } => {
-                let mut heads = shared_heads(m, m.own_state(), ps, self.held.all());
+                let heads = shared_heads(m, m.own_state(), ps, self.held.all());
                 let ours = digest(heads.iter().map(|h| (h.feed, h.seq)));
                 if ours == theirs && heads.len() == feeds as usize {
                     Reply::Respond(Response::InSync)
                 } else {
-                    heads.truncate(MAX_HEADS);
+                    let heads = FeedHead::first_chunk(heads);
                     Reply::Respond(Response::Heads { heads })
                 }
             }
             Request::Heads => {
-                let mut heads = shared_heads(m, m.own_state(), ps, self.held.all());
-                heads.truncate(MAX_HEADS);
+                let heads =
+                    FeedHead::first_chunk(shared_heads(m, m.own_state(), ps, self.held.all()));
                 Reply::Respond(Response::Heads { heads })
             }
             Request::Fetch {
@@ -152,17 +152,17 @@ impl Replicator {
     /// A push from `peer` that starts beyond this node's head + 1 cannot be stored: fetch
     /// the gap (and the pushed records) from the pusher instead, once the push is stored.
     fn want_gaps(&mut self, peer: PublicKey, ps: StateCode, headers: &[Header], cx: &Context<'_>) {
-        let mut span: BTreeMap<FeedId, (u64, u64)> = BTreeMap::new();
+        let mut span: BTreeMap<FeedId, (u64, u64, &Header)> = BTreeMap::new();
         for h in headers {
-            let (first, last) = span.entry(h.feed).or_insert((h.seq, h.seq));
+            let (first, last, _) = span.entry(h.feed).or_insert((h.seq, h.seq, h));
             *first = (*first).min(h.seq);
             *last = (*last).max(h.seq);
         }
-        for (feed, (first, last)) in span {
+        for (feed, (first, last, header)) in span {
             self.sessions.open(peer).settling.insert(feed);
             let have = self.held.seq(&feed);
             if first > have + 1 {
-                self.consider(peer, ps, FeedHead { feed, seq: last }, cx);
+                self.consider(peer, ps, FeedHead::of(header, last), cx);
             }
         }
     }
