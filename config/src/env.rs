@@ -70,6 +70,10 @@ impl Config {
             "exchange.sync_interval_secs" => self.exchange.sync_interval_secs = number(value)?,
             "exchange.page_max_records" => self.exchange.page_max_records = number(value)?,
             "exchange.page_max_bytes" => self.exchange.page_max_bytes = number(value)?,
+            "exchange.daily_records_per_author" => {
+                self.exchange.daily_records_per_author = number(value)?
+            }
+            "exchange.daily_mib_per_author" => self.exchange.daily_mib_per_author = number(value)?,
             "log.format" => {
                 self.log.format = value.parse::<LogFormat>().map_err(|e| e.to_string())?
             }

@@ -43,6 +43,8 @@ pub const KEYS: &[&str] = &[
     "exchange.sync_interval_secs",
     "exchange.page_max_records",
     "exchange.page_max_bytes",
+    "exchange.daily_records_per_author",
+    "exchange.daily_mib_per_author",
     "log.format",
     "log.level",
 ];
@@ -282,6 +284,16 @@ pub struct Exchange {
     /// Default: 1048576 (1 MiB): four records of the largest size fit, and one response
     /// never holds more than this in memory.
     pub page_max_bytes: usize,
+    /// Most records this node takes from peers per author (signing key) per day, counted
+    /// on arrival; the rest waits for the next day.
+    ///
+    /// Default: 2000000 — a 1,000,000-record import by a partner, or a rebuild from
+    /// partners, passes in a day; a member flooding the federation does not.
+    pub daily_records_per_author: u64,
+    /// Most MiB of records this node takes from peers per author per day.
+    ///
+    /// Default: 8192 (8 GiB).
+    pub daily_mib_per_author: u64,
 }
 
 impl Default for Exchange {
@@ -291,6 +303,8 @@ impl Default for Exchange {
             sync_interval_secs: 60,
             page_max_records: 256,
             page_max_bytes: 1024 * 1024,
+            daily_records_per_author: tipx_protocol::quota::DEFAULT_RECORDS_PER_AUTHOR_DAY,
+            daily_mib_per_author: tipx_protocol::quota::DEFAULT_BYTES_PER_AUTHOR_DAY >> 20,
         }
     }
 }
@@ -299,6 +313,14 @@ impl Exchange {
     /// [`sync_interval_secs`](Self::sync_interval_secs) as a duration.
     pub fn sync_interval(&self) -> Duration {
         Duration::from_secs(self.sync_interval_secs)
+    }
+
+    /// The daily quotas per author.
+    pub fn quota_limits(&self) -> tipx_protocol::quota::Limits {
+        tipx_protocol::quota::Limits {
+            records: self.daily_records_per_author,
+            bytes: self.daily_mib_per_author.saturating_mul(1024 * 1024),
+        }
     }
 }
 

@@ -157,7 +157,8 @@ mod tests {
         assert_eq!(
             text,
             "exchange.partner (line 5): unknown key — did you mean `partners`? ([exchange] takes: \
-             partners, sync_interval_secs, page_max_records, page_max_bytes)"
+             partners, sync_interval_secs, page_max_records, page_max_bytes, \
+             daily_records_per_author, daily_mib_per_author)"
         );
     }
 

@@ -86,6 +86,10 @@ sync_interval_secs = {sync}
 page_max_records = {page_records}
 # Most bytes of records in one sync page; at least store.max_record_bytes.
 page_max_bytes = {page_bytes}
+# Most records taken from peers per author per day (the rest waits a day).
+daily_records_per_author = {daily_records}
+# Most MiB of records taken from peers per author per day.
+daily_mib_per_author = {daily_mib}
 
 [log]
 # Log format: text for a terminal, json for a log collector.
@@ -112,6 +116,8 @@ level = {level}
             sync = ex.sync_interval_secs,
             page_records = ex.page_max_records,
             page_bytes = ex.page_max_bytes,
+            daily_records = ex.daily_records_per_author,
+            daily_mib = ex.daily_mib_per_author,
             format = quote(log.format.as_str()),
             level = quote(&log.level),
         )

@@ -62,6 +62,11 @@ impl Config {
         )?;
 
         let ex = &self.exchange;
+        positive(
+            "exchange.daily_records_per_author",
+            ex.daily_records_per_author,
+        )?;
+        positive("exchange.daily_mib_per_author", ex.daily_mib_per_author)?;
         for (i, partner) in ex.partners.iter().enumerate() {
             if *partner == state {
                 return Err(Error::invalid(

@@ -105,6 +105,7 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
+    node.limit_per_author(config.exchange.quota_limits());
     node.guard_space(crate::core::SpaceGuard {
         dir: dd.store_dir(),
         min_free: config.store.min_free_mib.saturating_mul(1024 * 1024),

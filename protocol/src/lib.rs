@@ -13,6 +13,7 @@
 //! - [`validate`]: every rule a received record must pass, and [`Rejection`].
 //! - [`feed`]: continuity of a feed, forks.
 //! - [`membership`]: the roster and partners.
+//! - [`quota`]: per-author daily quotas on what a node takes from peers.
 //! - [`store`]: the `Store` trait, the insert algorithm, an in-memory store.
 //! - [`sync`]: replication — who may be sent which feed, the sync messages, and the
 //!   state machine whose actions the node carries out.
@@ -24,6 +25,7 @@ pub mod feed;
 pub mod ids;
 pub mod keys;
 pub mod membership;
+pub mod quota;
 pub mod record;
 pub mod signature;
 pub mod state_code;

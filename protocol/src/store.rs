@@ -19,6 +19,7 @@ use crate::{
     body::{Body, ConsentAction},
     feed::{ForkEvidence, Head},
     membership::ConsentState,
+    quota::Quotas,
     record::{Kind, Record},
     validate::{Rejection, Verified},
 };
@@ -242,6 +243,18 @@ pub trait Store {
         batch: &[Verified],
         source: &Source,
         now_ms: u64,
+    ) -> Result<Vec<Inserted>, Self::Error> {
+        self.insert_counted(batch, source, now_ms, &mut Quotas::unlimited())
+    }
+
+    /// As [`Store::insert`], counting each record stored (and each fork's evidence kept)
+    /// against its author's daily [`Quotas`]: a record over a quota is refused.
+    fn insert_counted(
+        &self,
+        batch: &[Verified],
+        source: &Source,
+        now_ms: u64,
+        quotas: &mut Quotas,
     ) -> Result<Vec<Inserted>, Self::Error>;
 
     /// A record by id (its body is `None` once erased).

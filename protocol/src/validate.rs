@@ -107,6 +107,15 @@ pub enum Rejection {
         /// Where.
         seq: u64,
     },
+    /// The author has reached a daily quota at this node ([`crate::quota`]): taken again
+    /// the next day.
+    #[error("over quota: the author sent its {limit} {what} for today; the rest is taken tomorrow")]
+    OverQuota {
+        /// What is counted.
+        what: &'static str,
+        /// The day's limit.
+        limit: u64,
+    },
 }
 
 impl Rejection {
@@ -130,6 +139,7 @@ impl Rejection {
             Self::BadRetraction(_) => "bad-retraction",
             Self::Gap { .. } => "gap",
             Self::Fork { .. } => "fork",
+            Self::OverQuota { .. } => "over-quota",
         }
     }
 
@@ -141,7 +151,8 @@ impl Rejection {
     /// nothing wrong: the fork is kept as evidence and flagged against the author), nor an
     /// unpinned key (the coordinator signed that roster, not the relay), nor a record from
     /// the future (the author's clock may be ahead, or this node's behind: no node can tell
-    /// which; the record is fetched again once its time has come).
+    /// which; the record is fetched again once its time has come), nor a record over its
+    /// author's daily quota (a relay carries what the author signed).
     pub fn is_offence(&self) -> bool {
         !matches!(
             self,
@@ -151,6 +162,7 @@ impl Rejection {
                 | Self::Fork { .. }
                 | Self::UnpinnedKey { .. }
                 | Self::FromTheFuture { .. }
+                | Self::OverQuota { .. }
         )
     }
 }

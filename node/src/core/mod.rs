@@ -118,6 +118,8 @@ pub struct Node {
     /// Changes to this state's keys made by rosters applied since start, in words: each
     /// is a warning in `tipx status`.
     own_key_changes: RwLock<Vec<String>>,
+    /// Today's counts per author of what was taken from peers, against the daily quotas.
+    quotas: Mutex<tipx_protocol::quota::Quotas>,
 }
 
 impl Node {
@@ -160,6 +162,7 @@ impl Node {
             farthest_ahead_ms: Default::default(),
             configured_partners: Default::default(),
             own_key_changes: Default::default(),
+            quotas: Default::default(),
         };
         Ok((node, rx))
     }

@@ -54,6 +54,13 @@ struct Checked {
 }
 
 impl Node {
+    /// Counts what this node takes from peers against these daily quotas per author
+    /// (`exchange.daily_records_per_author`, `exchange.daily_mib_per_author`) from now on.
+    pub fn limit_per_author(&self, limits: tipx_protocol::quota::Limits) {
+        let mut q = self.quotas.lock().unwrap_or_else(|p| p.into_inner());
+        *q = tipx_protocol::quota::Quotas::new(limits);
+    }
+
     /// Validates and stores records received from a peer (a push or a page of a feed), in
     /// one atomic write and one flush.
     pub fn receive(&self, records: &[Vec<u8>], from: PublicKey) -> Result<Received, Error> {
@@ -132,9 +139,12 @@ impl Node {
         }
         let mut stored = Vec::new();
         if !verified.is_empty() {
-            let out = self
-                .store
-                .insert(&verified, &Source::Peer(from.peer_id()), now)?;
+            let out = self.store.insert_counted(
+                &verified,
+                &Source::Peer(from.peer_id()),
+                now,
+                &mut self.quotas.lock().unwrap_or_else(|p| p.into_inner()),
+            )?;
             self.store.flush()?;
             let mut membership_changed = false;
             for ((slot, v), o) in slots.into_iter().zip(verified).zip(out) {

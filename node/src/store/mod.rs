@@ -34,6 +34,7 @@ use tipx_protocol::{
     FeedId, Kind, RecordId, StateCode,
     feed::{ForkEvidence, Head},
     membership::ConsentState,
+    quota::Quotas,
     record::Record,
     store::{AuditEntry, FeedInfo, Index, Inserted, Source, Store, apply},
     validate::Verified,
@@ -340,15 +341,16 @@ pub(crate) fn decode_json<V: serde::de::DeserializeOwned>(
 impl Store for SledStore {
     type Error = Error;
 
-    fn insert(
+    fn insert_counted(
         &self,
         batch: &[Verified],
         source: &Source,
         now_ms: u64,
+        quotas: &mut Quotas,
     ) -> Result<Vec<Inserted>, Error> {
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut txn = txn::BatchTxn::new(self);
-        let out = apply::apply(&mut txn, batch, source, now_ms)?;
+        let out = apply::apply(&mut txn, batch, source, now_ms, quotas)?;
         let (entries, wipes) = txn.commit()?;
         self.index
             .write()

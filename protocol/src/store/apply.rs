@@ -6,6 +6,7 @@ use crate::{
     FeedId, RecordId, StateCode,
     feed::{self, Continuity, ForkEvidence, Head},
     membership::ConsentState,
+    quota::Quotas,
     record::Record,
     store::{
         AuditEntry, AuditEvent, Effects, FeedInfo, Inserted, Source, check_retraction, effects,
@@ -58,6 +59,7 @@ pub fn apply<T: Txn>(
     batch: &[Verified],
     source: &Source,
     now_ms: u64,
+    quotas: &mut Quotas,
 ) -> Result<Vec<Inserted>, T::Error> {
     let (event, peer) = match source {
         Source::Local => (AuditEvent::Published, None),
@@ -94,6 +96,11 @@ pub fn apply<T: Txn>(
                 continue;
             }
             Continuity::Fork { existing } => {
+                let refused = Inserted::Refused(c.rejection(h.seq).expect("a fork is refused"));
+                if !quotas.take_fork(h.author, now_ms) {
+                    out.push(refused);
+                    continue;
+                }
                 let ev = ForkEvidence {
                     feed: h.feed,
                     seq: h.seq,
@@ -116,9 +123,7 @@ pub fn apply<T: Txn>(
                         ),
                     )
                 })?;
-                out.push(Inserted::Refused(
-                    c.rejection(h.seq).expect("a fork is refused"),
-                ));
+                out.push(refused);
                 continue;
             }
             Continuity::Gap { .. } => {
@@ -135,6 +140,10 @@ pub fn apply<T: Txn>(
                 out.push(Inserted::Refused(rej));
                 continue;
             }
+        }
+        if let Err(rej) = quotas.take(r, head.is_none(), now_ms) {
+            out.push(Inserted::Refused(rej));
+            continue;
         }
         let info = FeedInfo {
             feed: h.feed,

@@ -10,6 +10,7 @@ use crate::{
     FeedId, RecordId, StateCode,
     feed::{ForkEvidence, Head},
     membership::ConsentState,
+    quota::Quotas,
     record::Record,
     store::{
         AuditEntry, FeedInfo, Index, Inserted, Source, Store,
@@ -121,13 +122,14 @@ impl Txn for Inner {
 impl Store for MemStore {
     type Error = Infallible;
 
-    fn insert(
+    fn insert_counted(
         &self,
         batch: &[Verified],
         source: &Source,
         now_ms: u64,
+        quotas: &mut Quotas,
     ) -> Result<Vec<Inserted>, Infallible> {
-        apply(&mut *self.lock(), batch, source, now_ms)
+        apply(&mut *self.lock(), batch, source, now_ms, quotas)
     }
 
     fn get(&self, id: &RecordId) -> Result<Option<Record>, Infallible> {
