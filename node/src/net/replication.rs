@@ -26,9 +26,26 @@ use super::{
 };
 use crate::core::{Intake, Node, PageKind, Received, now_ms};
 
+/// How long a `busy` answer to a push is held back (answers go out on the next replication
+/// tick after this, so 1–2 s): well under the requester's `REQUEST_TIMEOUT`.
+const BUSY_ANSWER_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Most `busy` answers held back at once (each is a response channel, a few bytes); beyond
+/// that they go out at once. Bounded anyway by connections × `MAX_STREAMS`.
+const MAX_HELD_BACK: usize = 4096;
+
+/// A `busy` answer waiting for its time.
+struct HeldBack {
+    due: std::time::Instant,
+    channel: ResponseChannel<Vec<u8>>,
+    peer: PeerId,
+}
+
 /// The daemon's replication state, owned by the event loop.
 pub(super) struct Replication {
     replicator: Replicator,
+    /// `busy` answers to pushes, held back until their time ([`BUSY_ANSWER_DELAY`]).
+    held_back: std::collections::VecDeque<HeldBack>,
     /// Requests sent and not answered yet.
     outbound: HashMap<OutboundRequestId, (PublicKey, Request)>,
     /// Peers refused until a time (ms since the Unix epoch).
@@ -45,6 +62,7 @@ impl Replication {
         let feeds = node.feeds()?;
         Ok(Self {
             replicator: Replicator::new(config, feeds),
+            held_back: std::collections::VecDeque::new(),
             outbound: HashMap::new(),
             bans: HashMap::new(),
             intake: Intake::start(node)?,
@@ -86,6 +104,7 @@ impl Replication {
 
     /// The timer: cooling-off periods that are over, rounds that are due.
     pub(super) fn on_tick(&mut self, sh: &mut Shared) {
+        self.release_held_back(sh);
         let now = now_ms();
         let expired: Vec<PeerId> = self
             .bans
@@ -125,8 +144,8 @@ impl Replication {
         let _span = tracing::debug_span!("sync request", peer = %peer).entered();
         if Request::looks_like_push(&bytes) && self.intake.is_full(&key) {
             // Refused before the records are even decoded: a flood costs a read.
-            let reason = crate::core::Error::Busy.to_string();
-            sh.respond(channel, peer, Response::Denied { reason });
+            drop(bytes);
+            self.busy(sh, channel, peer);
             return;
         }
         let request = match Request::decode(&bytes) {
@@ -253,11 +272,10 @@ impl Replication {
         let pid = peer_id(&peer);
         if let Some((channel, pid)) = ack {
             let not_stored = total - stored.len();
-            let response = match busy {
-                Some(reason) => Response::Denied { reason },
-                None => Response::ack(stored.len(), not_stored),
-            };
-            sh.respond(channel, pid, response);
+            match busy {
+                Some(_) => self.busy(sh, channel, pid),
+                None => sh.respond(channel, pid, Response::ack(stored.len(), not_stored)),
+            }
         }
         if let Some(p) = sh.peers.get_mut(&pid) {
             p.received += stored.len() as u64;
@@ -266,6 +284,33 @@ impl Replication {
         self.replicate(sh, |rep, cx| {
             rep.on_received(peer, page, &stored, &refused, cx)
         });
+    }
+
+    /// Answers a push from `peer` that was refused unread as `busy` — after
+    /// [`BUSY_ANSWER_DELAY`], so that a peer that waits for its answers (every libp2p
+    /// requester does, up to its stream limit) cannot push faster than this node takes
+    /// its records, and a flood costs the node a few reads a second instead of thousands.
+    fn busy(&mut self, sh: &mut Shared, channel: ResponseChannel<Vec<u8>>, peer: PeerId) {
+        if self.held_back.len() >= MAX_HELD_BACK {
+            let reason = crate::core::Error::Busy.to_string();
+            sh.respond(channel, peer, Response::Denied { reason });
+            return;
+        }
+        self.held_back.push_back(HeldBack {
+            due: std::time::Instant::now() + BUSY_ANSWER_DELAY,
+            channel,
+            peer,
+        });
+    }
+
+    /// Sends the held-back `busy` answers whose time has come.
+    fn release_held_back(&mut self, sh: &mut Shared) {
+        let now = std::time::Instant::now();
+        while self.held_back.front().is_some_and(|h| h.due <= now) {
+            let h = self.held_back.pop_front().expect("just looked");
+            let reason = crate::core::Error::Busy.to_string();
+            sh.respond(h.channel, h.peer, Response::Denied { reason });
+        }
     }
 
     /// A message from `peer` did not decode: audited, and counted as an offence.
