@@ -8,6 +8,7 @@
 //!   environment.
 //! - [`process`]: [`run_with_deadline`] runs a command; its [`Outcome`] (exit status,
 //!   stdout, stderr) has assertions whose failure messages show all of it.
+//! - [`faketime`]: a wall clock shifted for one node (`LD_PRELOAD` of a shim built here).
 //! - [`fuzz`]: the bodies of the fuzz targets in `fuzz/`, one function per target, which
 //!   `tests/fuzz_corpus.rs` also runs over the committed corpus.
 //! - [`federation`]: a [`federation::Federation`] of nodes on 127.0.0.1 with a roster and
@@ -23,6 +24,7 @@
 
 pub mod bench;
 pub mod binary;
+pub mod faketime;
 pub mod federation;
 pub mod fuzz;
 pub mod node;

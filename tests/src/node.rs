@@ -58,6 +58,8 @@ pub struct Node {
     pub p2p_port: u16,
     /// The peer id `tipx init` printed.
     pub peer_id: String,
+    /// Variables set for every `tipx` it runs (e.g. [`crate::faketime::env`]).
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -112,6 +114,7 @@ impl Node {
             api_port,
             p2p_port,
             peer_id,
+            env: Vec::new(),
             child: None,
         };
         (node, out)
@@ -142,6 +145,7 @@ impl Node {
     pub fn command(&self) -> Command {
         let mut cmd = tipx_command();
         cmd.current_dir(&self.dir).arg("--data-dir").arg(&self.dir);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
