@@ -106,6 +106,11 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
         config.store.max_record_bytes,
     )?;
     node.limit_per_author(config.exchange.quota_limits());
+    match node.shortfall_warning() {
+        Ok(Some(w)) => tracing::error!("{w}"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "the store could not be compared with its floor"),
+    }
     node.guard_space(crate::core::SpaceGuard {
         dir: dd.store_dir(),
         min_free: config.store.min_free_mib.saturating_mul(1024 * 1024),
@@ -122,7 +127,15 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
     let partners = config.exchange.partners.clone();
     let n = node.clone();
     let configured =
-        tokio::task::spawn_blocking(move || n.apply_configured_partners(&partners)).await??;
+        match tokio::task::spawn_blocking(move || n.apply_configured_partners(&partners)).await? {
+            Ok(c) => c,
+            // This state's consents come back from partners with the rest of its feeds.
+            Err(e @ crate::core::Error::Incomplete(_)) => {
+                tracing::warn!(reason = %e, "exchange.partners not applied at this start");
+                Default::default()
+            }
+            Err(e) => return Err(e.into()),
+        };
     let join = |states: &[StateCode]| {
         states
             .iter()

@@ -48,7 +48,7 @@ impl From<core::Error> for Failure {
             core::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             core::Error::NotFound(_) => StatusCode::NOT_FOUND,
             core::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            core::Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            core::Error::Busy | core::Error::Incomplete(_) => StatusCode::SERVICE_UNAVAILABLE,
             core::Error::DiskFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
@@ -91,6 +91,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/records/{id}/retract", post(retract))
         .route("/v1/audit", get(audit))
         .route("/v1/store/check", post(check))
+        .route("/v1/store/accept-loss", post(accept_loss))
         .route("/v1/partners", get(partners))
         .route("/v1/partners/{state}/{action}", post(consent))
         .route("/v1/roster", get(roster))
@@ -194,6 +195,10 @@ async fn audit(
 
 async fn check(State(api): State<Api>) -> Reply<super::types::Check> {
     blocking(&api, |n| n.check_store()).await
+}
+
+async fn accept_loss(State(api): State<Api>) -> Reply<usize> {
+    blocking(&api, |n| n.accept_loss()).await
 }
 
 async fn partners(State(api): State<Api>) -> Reply<Vec<super::types::PartnerView>> {

@@ -143,8 +143,13 @@ pub enum ConfigCommand {
 /// `tipx store …`
 #[derive(Subcommand, Debug)]
 pub enum StoreCommand {
-    /// Re-verify every stored record: signature, body hash, feed continuity, indexes.
+    /// Re-verify every stored record: signature, body hash, feed continuity, indexes, and
+    /// that nothing the store once made durable is missing.
     Check(JsonFlag),
+    /// Accept the store as it is after it lost records no partner can give back: the
+    /// missing records are given up and publishing resumes. Only when `store check` shows
+    /// records missing and partners have had time to send them back.
+    AcceptLoss,
 }
 
 /// `tipx records …`
@@ -341,6 +346,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
+        Command::Store(StoreCommand::AcceptLoss) => show::accept_loss(&dd).await,
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,
         Command::Demo { check, keep } => {
             let _ = tracing_subscriber::fmt()

@@ -264,3 +264,39 @@ pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
         anyhow::bail!("{} problems found in the store", report.problems.len())
     }
 }
+
+/// `store accept-loss`: through the daemon if it runs, otherwise on the store directly.
+pub(super) async fn accept_loss(dd: &DataDir) -> anyhow::Result<()> {
+    let via_api = match super::client(dd) {
+        Ok(c) => match c.post::<usize, _>("/v1/store/accept-loss", &()).await {
+            Ok(n) => Some(n),
+            Err(client::Error::Unreachable(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        Err(e) => return Err(e),
+    };
+    let short = match via_api {
+        Some(n) => n,
+        None => {
+            let config = dd.config()?;
+            let dir = dd.store_dir();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+                let store =
+                    crate::store::SledStore::open(&dir, config.store.cache_capacity_bytes())?;
+                let short = store.shortfall()?.len();
+                store.accept_shortfall(crate::core::now_ms())?;
+                Ok(short)
+            })
+            .await??
+        }
+    };
+    if short == 0 {
+        outln!("nothing was missing: the store is unchanged");
+    } else {
+        outln!(
+            "accepted the store as it is: the records missing from {short} feed(s) are given up, \
+             and publishing resumes"
+        );
+    }
+    Ok(())
+}

@@ -7,6 +7,7 @@ use std::{
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
+mod complete;
 mod federation;
 mod parallel;
 mod query;
@@ -75,6 +76,12 @@ pub enum Error {
     /// not read. The peer may send it again later.
     #[error("busy: too many records from this peer are waiting to be stored")]
     Busy,
+    /// This state's own feeds are held less far than the store once held them: publishing
+    /// now could sign a seq already signed.
+    #[error(
+        "publishing is refused: the store lost records of this state's own feeds that it had          made durable ({0}). Signing now could give a seq its partners already hold a second          content. The records come back from partners at each sync round (`tipx status` and          `tipx store check` show what is still missing); if no partner holds them,          `tipx store accept-loss` accepts the store as it is"
+    )]
+    Incomplete(String),
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -120,6 +127,8 @@ pub struct Node {
     own_key_changes: RwLock<Vec<String>>,
     /// Today's counts per author of what was taken from peers, against the daily quotas.
     quotas: Mutex<tipx_protocol::quota::Quotas>,
+    /// This state's own feeds were found whole since start ([`complete`]).
+    complete: std::sync::atomic::AtomicBool,
 }
 
 impl Node {
@@ -163,6 +172,7 @@ impl Node {
             configured_partners: Default::default(),
             own_key_changes: Default::default(),
             quotas: Default::default(),
+            complete: Default::default(),
         };
         Ok((node, rx))
     }
@@ -355,6 +365,7 @@ impl Node {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let _guard = self.publishing.lock().expect("not poisoned");
+        self.check_complete()?;
         let unsigned = self.prepare(&drafts)?;
         let bytes = unsigned
             .iter()

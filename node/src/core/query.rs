@@ -135,6 +135,12 @@ impl Node {
         let mut warnings = self.own_key_changes.read().expect("not poisoned").clone();
         warnings.extend(self.roster_warnings(m, own));
         warnings.extend(self.clock_warning());
+        match self.shortfall_warning() {
+            Ok(w) => warnings.extend(w),
+            Err(e) => warnings.push(format!(
+                "the store could not be compared with its floor: {e}"
+            )),
+        }
         warnings
     }
 

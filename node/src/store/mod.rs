@@ -15,13 +15,17 @@
 
 mod bodies;
 mod error;
+mod floor;
 mod index;
 mod keys;
 mod migrate;
+mod shortfall;
 mod txn;
 
 pub use error::Error;
 use error::files;
+pub use floor::Mark;
+pub use shortfall::Shortfall;
 
 use std::{
     os::unix::fs::{DirBuilderExt, PermissionsExt},
@@ -61,6 +65,10 @@ pub struct SledStore {
     /// Serialises inserts: each reads feed heads, then writes one batch.
     writer: Mutex<()>,
     index: RwLock<index::Indexes>,
+    /// What the store must hold at least ([`floor`]).
+    floor: Mutex<floor::Floor>,
+    /// Heads moved by inserts since the last flush, for the floor.
+    moved: Mutex<std::collections::BTreeMap<FeedId, Mark>>,
 }
 
 impl SledStore {
@@ -87,7 +95,8 @@ impl SledStore {
                 _ => Error::Sled(e),
             })?;
         let bodies = bodies::Bodies::open(&dir.join(BODIES_DIR)).map_err(files("opening"))?;
-        let store = Self::with_db(db, bodies, None)?;
+        let floor = floor::Floor::open(dir).map_err(files("reading the floor file"))?;
+        let store = Self::with_db(db, bodies, floor, None)?;
         restrict(dir).map_err(files("restricting the store's files to this user"))?;
         Ok(store)
     }
@@ -101,12 +110,14 @@ impl SledStore {
             .path(dir.path().join("db"))
             .cache_capacity(16 << 20)
             .open()?;
-        Self::with_db(db, bodies, Some(dir))
+        let floor = floor::Floor::open(dir.path()).map_err(files("reading the floor file"))?;
+        Self::with_db(db, bodies, floor, Some(dir))
     }
 
     fn with_db(
         db: sled::Db,
         bodies: bodies::Bodies,
+        floor: floor::Floor,
         temporary: Option<tempfile::TempDir>,
     ) -> Result<Self, Error> {
         let tree = db.open_tree("tipx")?;
@@ -140,6 +151,8 @@ impl SledStore {
             _temporary: temporary,
             writer: Mutex::new(()),
             index: RwLock::new(idx),
+            floor: Mutex::new(floor),
+            moved: Mutex::new(std::collections::BTreeMap::new()),
         };
         // Erasures a crash interrupted: their batch is durable, the zeroing may not be.
         let pending: Vec<bodies::Loc> = store
@@ -352,6 +365,21 @@ impl Store for SledStore {
         let mut txn = txn::BatchTxn::new(self);
         let out = apply::apply(&mut txn, batch, source, now_ms, quotas)?;
         let (entries, wipes) = txn.commit()?;
+        {
+            let mut moved = self.moved.lock().unwrap_or_else(|p| p.into_inner());
+            for (v, o) in batch.iter().zip(&out) {
+                let h = &v.record.header;
+                if *o == Inserted::Stored && moved.get(&h.feed).is_none_or(|m| m.seq < h.seq) {
+                    let mark = Mark {
+                        seq: h.seq,
+                        id: v.record.id,
+                        state: h.author_state,
+                        at_ms: now_ms,
+                    };
+                    moved.insert(h.feed, mark);
+                }
+            }
+        }
         self.index
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -504,7 +532,14 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), Error> {
+        // Taken before sled's flush, which makes durable everything written before it.
+        let moved = std::mem::take(&mut *self.moved.lock().unwrap_or_else(|p| p.into_inner()));
         self.db.flush()?;
+        self.floor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(&moved)
+            .map_err(files("writing the floor file"))?;
         Ok(())
     }
 
@@ -541,6 +576,9 @@ impl Store for SledStore {
         if !idx.consistent() {
             problems.push("the time, kind and state indexes disagree with the id index".into());
         }
+        drop(idx);
+        problems.extend(self.floor_damaged());
+        problems.extend(self.shortfall()?.iter().map(ToString::to_string));
         Ok(problems)
     }
 }

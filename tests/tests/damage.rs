@@ -1,0 +1,255 @@
+//! A store whose file was damaged on disk: the node must notice that it holds less than it
+//! acknowledged, never call such a store "clean", and say what is missing.
+
+use serde_json::json;
+use tipx_tests::{
+    Node, alone_running,
+    federation::{DELIVERY_DEADLINE, Federation, eventually},
+    write_jsonl,
+};
+
+/// Records acknowledged before the damage.
+const ACKNOWLEDGED: usize = 200;
+
+/// Publishes `n` alerts for `audience` on `node` in one import; they are acknowledged when
+/// it returns.
+fn publish_alerts(node: &Node, n: usize, audience: &[&str]) {
+    let file = node.dir.join("alerts.jsonl");
+    let lines: Vec<_> = (0..n)
+        .map(|i| {
+            let mut line =
+                json!({"kind": "alert", "title": format!("alert {i}"), "severity": "low"});
+            if !audience.is_empty() {
+                line["audience"] = json!(audience);
+            }
+            line
+        })
+        .collect();
+    write_jsonl(&file, &lines);
+    node.tipx(["publish", "--file", file.to_str().unwrap()])
+        .ok();
+}
+
+/// Flips one byte in every 97 of 4 KiB of `file`, from a third of it on: a bad disk.
+fn damage(file: &std::path::Path) {
+    let mut bytes = std::fs::read(file).expect("reading the store file");
+    let start = bytes.len() / 3;
+    for i in (start..(start + 4096).min(bytes.len())).step_by(97) {
+        bytes[i] ^= 0xff;
+    }
+    std::fs::write(file, bytes).expect("writing the damaged store file");
+}
+
+#[test]
+fn a_store_that_lost_acknowledged_records_is_never_called_clean() {
+    let (_dir, mut node) = alone_running("MX");
+    publish_alerts(&node, ACKNOWLEDGED, &[]);
+    assert!(node.stop().success());
+    damage(&node.dir.join("store").join("db"));
+
+    let check = node.tipx(["store", "check", "--json"]);
+    let Ok(report) = serde_json::from_str::<serde_json::Value>(&check.stdout) else {
+        // sled noticed: the check must fail with the damage in words.
+        assert!(
+            !check.status.success() && check.stderr.contains("damaged"),
+            "`store check` neither reported nor refused the damaged store:\n{check}"
+        );
+        return;
+    };
+    let records = report["records"].as_u64().unwrap_or(0) as usize;
+    let problems = report["problems"].as_array().cloned().unwrap_or_default();
+    if records < ACKNOWLEDGED {
+        assert!(
+            !problems.is_empty() && !check.status.success(),
+            "`store check` passed over a store holding {records} of {ACKNOWLEDGED} acknowledged records:\n{check}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.contains("missing"))),
+            "the problems do not say what is missing: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_node_refuses_to_publish_until_its_partner_gives_back_its_feeds_and_never_forks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let co = fed.member("CO");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || {
+            co.tipx(["status", "--json"]).json()["partners"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|c| c == "MX"))
+        }),
+        "CO never became MX's partner"
+    );
+    let mx = fed.member("MX");
+    publish_alerts(mx, ACKNOWLEDGED, &["CO"]);
+    let alerts_at = |n: &Node| n.records(&["--state", "MX", "--kind", "alert"]).len();
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
+            == ACKNOWLEDGED),
+        "CO never received MX's alerts"
+    );
+
+    // MX's disk goes bad while CO is down: nobody can give MX its feeds back at first.
+    assert!(fed.members[1].stop().success());
+    let mx = &mut fed.members[0];
+    assert!(mx.stop().success());
+    damage(&mx.dir.join("store").join("db"));
+    mx.start();
+    let mx = fed.member("MX");
+    let left = alerts_at(mx);
+    assert!(
+        left < ACKNOWLEDGED,
+        "the damage cost MX nothing: this test shows nothing"
+    );
+    let refused = mx.tipx([
+        "publish",
+        "alert",
+        "--title",
+        "Too early",
+        "--severity",
+        "low",
+        "--audience",
+        "CO",
+    ]);
+    assert!(
+        !refused.status.success() && refused.stderr.contains("publishing is refused"),
+        "MX published over a store missing its own records:\n{refused}"
+    );
+    assert!(
+        refused.stderr.contains("1..=200 missing"),
+        "the refusal does not say what is missing:\n{refused}"
+    );
+    let warnings = mx.tipx(["status", "--json"]).json()["warnings"].to_string();
+    assert!(warnings.contains("missing"), "{warnings}");
+
+    // CO is back: MX takes its feeds back from CO, then publishes seq 201.
+    fed.members[1].start();
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(mx) == ACKNOWLEDGED),
+        "MX never got its alerts back from CO (holds {}); log:\n{}",
+        alerts_at(mx),
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx
+            .tipx([
+                "publish",
+                "alert",
+                "--title",
+                "After",
+                "--audience",
+                "CO",
+                "--severity",
+                "low"
+            ])
+            .status
+            .success()),
+        "MX still refuses to publish once whole again; log:\n{}",
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(co) == ACKNOWLEDGED + 1),
+        "CO never received MX's next alert"
+    );
+    let forks = co.tipx(["status", "--json"]).json()["forks"].clone();
+    assert!(
+        forks.as_u64() == Some(0) || forks.as_array().is_some_and(|f| f.is_empty()),
+        "CO saw MX fork its feed: {forks}"
+    );
+}
+
+/// What `store check` made of one damaged copy of the store.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    /// Clean, with every acknowledged record.
+    Whole,
+    /// Problems listed (records missing, or records that fail their checks).
+    Problems,
+    /// Refused to open the store, with the damage in words.
+    Refused,
+}
+
+/// Copies the files of `from` into `to` (a store directory: flat, plus `bodies/`).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing() {
+    const POSITIONS: usize = 20;
+    let (_dir, mut node) = alone_running("MX");
+    publish_alerts(&node, ACKNOWLEDGED, &[]);
+    assert!(node.stop().success());
+    let store = node.dir.join("store");
+    let pristine = node.dir.join("store.pristine");
+    copy_dir(&store, &pristine);
+    let len = std::fs::metadata(store.join("db")).unwrap().len() as usize;
+
+    let mut verdicts = Vec::new();
+    let mut held = Vec::new();
+    for k in 0..POSITIONS {
+        std::fs::remove_dir_all(&store).unwrap();
+        copy_dir(&pristine, &store);
+        let at = len * (2 * k + 1) / (2 * POSITIONS);
+        let db = store.join("db");
+        let mut bytes = std::fs::read(&db).unwrap();
+        for b in &mut bytes[at..(at + 16).min(len)] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&db, bytes).unwrap();
+
+        let check = node.tipx(["store", "check", "--json"]);
+        let verdict = match serde_json::from_str::<serde_json::Value>(&check.stdout) {
+            Ok(report) => {
+                let records = report["records"].as_u64().unwrap_or(0) as usize;
+                let problems = report["problems"].as_array().map_or(0, Vec::len);
+                assert!(
+                    problems > 0 || records == ACKNOWLEDGED,
+                    "16 bytes damaged at {at} of {len}: `store check` is clean with {records} of {ACKNOWLEDGED} records:\n{check}"
+                );
+                assert_eq!(problems > 0, !check.status.success(), "{check}");
+                held.push(records);
+                if problems > 0 {
+                    Verdict::Problems
+                } else {
+                    Verdict::Whole
+                }
+            }
+            Err(_) => {
+                assert!(
+                    !check.status.success()
+                        && check.stderr.contains("damaged")
+                        && !check.stderr.contains("backtrace"),
+                    "16 bytes damaged at {at} of {len}: neither a report nor the damage in words:\n{check}"
+                );
+                Verdict::Refused
+            }
+        };
+        verdicts.push((at, verdict));
+    }
+    let count = |v: Verdict| verdicts.iter().filter(|(_, x)| *x == v).count();
+    println!(
+        "byte-flip sweep over {len} bytes of store/db, {POSITIONS} positions: {} whole and clean, \
+         {} with problems listed, {} refused with the damage in words; records left where \
+         sled opened: {:?}",
+        count(Verdict::Whole),
+        count(Verdict::Problems),
+        count(Verdict::Refused),
+        held
+    );
+}
