@@ -256,6 +256,8 @@ fn a_partition_heals_and_every_node_ends_with_exactly_what_its_audiences_allow()
 
 /// Records in each batch of the throttle test.
 const BATCH: usize = 2_000;
+/// Records published for CO while a page for PE crawls through the throttled link.
+const LATE: usize = 200;
 
 #[test]
 fn a_throttled_link_slows_only_the_partner_behind_it() {
@@ -302,7 +304,25 @@ fn a_throttled_link_slows_only_the_partner_behind_it() {
         pe_then < BATCH,
         "PE had all its records through a {TRICKLE} B/s link before CO had its own"
     );
-    let trickled = chaos.proxy.bytes("MX", "PE") - to_pe_before;
+    // Seconds into the trickle (a page for PE still crawling through), CO is served at once.
+    let trickled = || chaos.proxy.bytes("MX", "PE") - to_pe_before;
+    assert!(
+        eventually(DELIVERY_DEADLINE, || trickled() >= 4 * TRICKLE),
+        "only {} bytes trickled MX→PE",
+        trickled()
+    );
+    let late = alerts(dir.path(), "late-co", LATE, &["CO"]);
+    let start = Instant::now();
+    import(&late);
+    assert!(
+        eventually(DELIVERY_DEADLINE, || count(co, "late-co") == LATE),
+        "CO got {} of {LATE} records published while MX→PE crawled",
+        count(co, "late-co")
+    );
+    let late_took = start.elapsed();
+    let pe_before_lift = count(pe, "for-pe");
+    assert!(pe_before_lift < BATCH, "PE completed through the trickle");
+    let trickled = trickled();
 
     // Lifted: PE completes.
     chaos.proxy.set("MX", "PE", Fault::Pass);
@@ -318,8 +338,9 @@ fn a_throttled_link_slows_only_the_partner_behind_it() {
     assert_eq!(count(co, "for-pe"), 0, "CO holds records for PE");
     eprintln!(
         "{BATCH} records to CO: {baseline:?} with no fault, {throttled:?} with MX↔PE at \
-         {TRICKLE} B/s (PE then held {pe_then} of its {BATCH}; {trickled} bytes had trickled \
-         MX→PE); PE complete {pe_after:?} after the throttle was lifted"
+         {TRICKLE} B/s (PE then held {pe_then} of its {BATCH}); {LATE} more to CO once \
+         {trickled} bytes had trickled MX→PE: {late_took:?} (PE then held {pe_before_lift}); \
+         PE complete {pe_after:?} after the throttle was lifted"
     );
 }
 
