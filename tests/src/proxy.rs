@@ -233,9 +233,11 @@ async fn serve(client: TcpStream, from: usize, to: usize, shared: Arc<Shared>) {
             pump(sr, cw, rx.clone(), key, down)
         );
     };
+    // The cut is polled first: once it is set, no byte is forwarded.
     tokio::select! {
-        () = work => {}
+        biased;
         () = until_cut(rx.clone(), key) => {}
+        () = work => {}
     }
 }
 
@@ -260,7 +262,9 @@ async fn pump(
         let mut rest = &buf[..n];
         while !rest.is_empty() {
             let piece = match fault_of(&rx, key) {
-                Fault::Pass | Fault::Cut => rest.len(),
+                // `serve` drops the connection; nothing more may cross meanwhile.
+                Fault::Cut => return,
+                Fault::Pass => rest.len(),
                 Fault::BlackHole => {
                     if rx.changed().await.is_err() {
                         return;

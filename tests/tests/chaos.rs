@@ -198,6 +198,15 @@ fn a_partition_heals_and_every_node_ends_with_exactly_what_its_audiences_allow()
             );
         }
     }
+    // A partition is not a refusal: no node tells its operator it is out of the roster.
+    for state in everyone {
+        let status = chaos.node(state).tipx(["status", "--json"]).json();
+        assert!(
+            !status["warnings"].to_string().contains("not in the roster"),
+            "{state} misreads the partition: {}",
+            status["warnings"]
+        );
+    }
     assert_eq!(
         crossing(&chaos),
         bytes_at_cut,
