@@ -9,7 +9,8 @@
 //!
 //! Faults: [`Fault::Pass`]; [`Fault::Cut`] closes the link's open connections and closes
 //! new ones at once; [`Fault::BlackHole`] accepts connections but forwards nothing, holding
-//! what it read (as TCP would retransmit it) until the fault is lifted; [`Fault::Delay`]
+//! what it read (as TCP would retransmit it) until the fault is lifted; [`Fault::HalfOpen`]
+//! does that to the connections open when it is set and lets new ones pass; [`Fault::Delay`]
 //! waits before forwarding each chunk read; [`Fault::Throttle`] caps each direction of each
 //! connection at a number of bytes per second.
 
@@ -48,6 +49,9 @@ pub enum Fault {
     Cut,
     /// Keep connections open, forward nothing.
     BlackHole,
+    /// Keep the connections open now as a black hole does, let new ones pass: a half-open
+    /// connection, as after a NAT mapping expired or a peer's address changed.
+    HalfOpen,
     /// Wait this long before forwarding each chunk read.
     Delay(Duration),
     /// At most this many bytes per second in each direction of each connection.
@@ -67,7 +71,9 @@ pub struct Endpoint {
     pub source: IpAddr,
 }
 
-type Faults = HashMap<(usize, usize), Fault>;
+/// Per link: its fault, and the sequence number of the first connection accepted after it
+/// was set.
+type Faults = HashMap<(usize, usize), (Fault, u64)>;
 
 struct Shared {
     endpoints: Vec<Endpoint>,
@@ -76,6 +82,8 @@ struct Shared {
     bytes: Vec<AtomicU64>,
     /// Connections accepted, by (dialler, dialled) node index, row-major.
     accepted: Vec<AtomicU64>,
+    /// Sequence number of the next connection accepted.
+    next_connection: AtomicU64,
 }
 
 impl Shared {
@@ -110,6 +118,7 @@ impl Proxy {
             faults: watch::Sender::new(HashMap::new()),
             bytes: (0..n * n).map(|_| AtomicU64::new(0)).collect(),
             accepted: (0..n * n).map(|_| AtomicU64::new(0)).collect(),
+            next_connection: AtomicU64::new(0),
         });
         for (to, e) in shared.endpoints.iter().enumerate() {
             let std_listener = std::net::TcpListener::bind(e.listen)
@@ -139,8 +148,9 @@ impl Proxy {
     /// open or to come).
     pub fn set(&self, a: &str, b: &str, fault: Fault) {
         let key = link(self.index(a), self.index(b));
+        let from = self.shared.next_connection.load(Ordering::SeqCst);
         self.shared.faults.send_modify(|f| {
-            f.insert(key, fault);
+            f.insert(key, (fault, from));
         });
     }
 
@@ -185,17 +195,26 @@ async fn accept_loop(listener: TcpListener, to: usize, shared: Arc<Shared>) {
             continue;
         };
         shared.accepted[shared.cell(from, to)].fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(serve(socket, from, to, shared.clone()));
+        let seq = shared.next_connection.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(serve(socket, from, to, seq, shared.clone()));
     }
 }
 
-/// The current fault of link `key`.
-fn fault_of(rx: &watch::Receiver<Faults>, key: (usize, usize)) -> Fault {
-    rx.borrow().get(&key).copied().unwrap_or(Fault::Pass)
+/// A connection: its link and its sequence number.
+type Conn = ((usize, usize), u64);
+
+/// The current fault of connection `conn`.
+fn fault_of(rx: &watch::Receiver<Faults>, (key, seq): Conn) -> Fault {
+    match rx.borrow().get(&key).copied() {
+        None => Fault::Pass,
+        Some((Fault::HalfOpen, from)) if seq >= from => Fault::Pass,
+        Some((Fault::HalfOpen, _)) => Fault::BlackHole,
+        Some((f, _)) => f,
+    }
 }
 
-/// Waits until link `key` is cut.
-async fn until_cut(mut rx: watch::Receiver<Faults>, key: (usize, usize)) {
+/// Waits until connection `conn`'s link is cut.
+async fn until_cut(mut rx: watch::Receiver<Faults>, key: Conn) {
     while fault_of(&rx, key) != Fault::Cut {
         if rx.changed().await.is_err() {
             std::future::pending::<()>().await;
@@ -205,8 +224,8 @@ async fn until_cut(mut rx: watch::Receiver<Faults>, key: (usize, usize)) {
 
 /// Carries one connection from node `from` to node `to` until either side closes it or
 /// the link is cut.
-async fn serve(client: TcpStream, from: usize, to: usize, shared: Arc<Shared>) {
-    let key = link(from, to);
+async fn serve(client: TcpStream, from: usize, to: usize, seq: u64, shared: Arc<Shared>) {
+    let key = (link(from, to), seq);
     let rx = shared.faults.subscribe();
     let work = async {
         // A black hole holds a new connection open without reaching the node.
@@ -247,7 +266,7 @@ async fn pump(
     mut read: OwnedReadHalf,
     mut write: OwnedWriteHalf,
     mut rx: watch::Receiver<Faults>,
-    key: (usize, usize),
+    key: Conn,
     counter: &AtomicU64,
 ) {
     let mut buf = vec![0u8; CHUNK];
@@ -265,7 +284,8 @@ async fn pump(
                 // `serve` drops the connection; nothing more may cross meanwhile.
                 Fault::Cut => return,
                 Fault::Pass => rest.len(),
-                Fault::BlackHole => {
+                // `fault_of` has made a half-open link's fault this connection's own.
+                Fault::BlackHole | Fault::HalfOpen => {
                     if rx.changed().await.is_err() {
                         return;
                     }

@@ -402,3 +402,41 @@ fn a_black_holed_link_stops_no_one_else_and_catches_up_when_lifted() {
         lifted.elapsed()
     );
 }
+
+/// A connection whose path died silently (a NAT mapping expired, a peer's address changed,
+/// no reset sent) while a new one would get through: MX must notice, drop it and redial.
+#[test]
+fn a_half_open_connection_is_dropped_and_the_partner_redialled() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let chaos = Chaos::start(dir.path(), &[], TRIO);
+    chaos.wait_partnered(&[("MX", 2), ("CO", 2), ("PE", 2)]);
+    assert!(chaos.connected("MX", "CO"), "MX and CO never connected");
+    let (mx, co) = (chaos.node("MX"), chaos.node("CO"));
+    let dials = || chaos.proxy.connections("MX", "CO") + chaos.proxy.connections("CO", "MX");
+    let dials_before = dials();
+
+    chaos.proxy.set("MX", "CO", Fault::HalfOpen);
+    let n = 50;
+    let start = Instant::now();
+    let file = alerts(dir.path(), "half-open", n, &["CO"]);
+    mx.tipx(["publish", "--file", file.to_str().unwrap()]).ok();
+    assert!(
+        // Three request timeouts of ~10 s each, then a redial: twice the usual deadline.
+        eventually(2 * DELIVERY_DEADLINE, || count(co, "half-open") == n),
+        "CO got {} of {n} records over a half-open connection (MX sees CO connected: {}; {} \
+         new connections between them); MX's log:\n{}",
+        count(co, "half-open"),
+        mx.connected_to(&co.peer_id),
+        dials() - dials_before,
+        mx.log()
+    );
+    assert!(
+        dials() > dials_before,
+        "the records came without a new connection"
+    );
+    eprintln!(
+        "half-open MX↔CO: CO held the {n} records {:?} after the publish",
+        start.elapsed()
+    );
+}

@@ -133,6 +133,22 @@ fn a_black_hole_holds_everything_until_lifted() {
 }
 
 #[test]
+fn half_open_silences_the_open_connections_and_lets_new_ones_pass() {
+    let (rt, proxy, b) = setup();
+    rt.block_on(async {
+        let mut old = dial(b).await;
+        round_trip(&mut old, b"before").await;
+        proxy.set("A", "B", Fault::HalfOpen);
+        old.write_all(b"held").await.unwrap();
+        let mut buf = [0; 4];
+        let read = tokio::time::timeout(SILENCE, old.read_exact(&mut buf)).await;
+        assert!(read.is_err(), "the open connection still carries data");
+        let mut new = dial(b).await;
+        round_trip(&mut new, b"fresh").await;
+    });
+}
+
+#[test]
 fn a_cut_closes_open_connections_and_refuses_new_ones() {
     let (rt, proxy, b) = setup();
     rt.block_on(async {
