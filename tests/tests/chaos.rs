@@ -1,8 +1,8 @@
 //! Proof under faults: real `tipx run` processes, each in a network namespace of its own,
 //! reaching each other only through the test's fault-injecting proxy
-//! (`tipx_tests::chaos`). The proxy cuts, black-holes or throttles links; each test checks
-//! what every node ends up holding, and prints how long it took. Needs root (network
-//! namespaces), as CI has.
+//! (`tipx_tests::chaos`). The proxy cuts, black-holes, throttles or half-opens links; each
+//! test checks what every node ends up holding, and prints how long it took. Needs root
+//! (network namespaces), as CI has.
 //!
 //! The tests run one at a time (a lock): each starts four debug nodes, and their timings
 //! are the figures in docs/BENCHMARKS.md.
