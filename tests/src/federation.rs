@@ -31,15 +31,32 @@ pub fn configure_external(
     partners: &[&str],
     external: &[&str],
 ) {
+    let bootstrap = anchor.map(|a| (a, format!("/ip4/127.0.0.1/tcp/{}", a.p2p_port)));
+    write_config(
+        node,
+        "127.0.0.1",
+        bootstrap.as_ref().map(|(a, addr)| (*a, addr.as_str())),
+        partners,
+        external,
+    );
+}
+
+/// Writes `node`'s configuration: listen for peers on `host` (its p2p port, TCP only), pin
+/// the anchor's key and bootstrap from it at `anchor.1` (a multiaddr without `/p2p/…`),
+/// announce `external` (if any, instead of the listen address), grant `partners`.
+pub fn write_config(
+    node: &Node,
+    host: &str,
+    anchor: Option<(&Node, &str)>,
+    partners: &[&str],
+    external: &[&str],
+) {
     let mut text = format!(
-        "[node]\nstate = \"{}\"\n\n[network]\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\n",
+        "[node]\nstate = \"{}\"\n\n[network]\nlisten = [\"/ip4/{host}/tcp/{}\"]\n",
         node.state, node.p2p_port
     );
-    if let Some(a) = anchor {
-        text += &format!(
-            "bootstrap = [\"/ip4/127.0.0.1/tcp/{}/p2p/{}\"]\n",
-            a.p2p_port, a.peer_id
-        );
+    if let Some((a, addr)) = anchor {
+        text += &format!("bootstrap = [\"{addr}/p2p/{}\"]\n", a.peer_id);
     }
     if !external.is_empty() {
         let list: Vec<String> = external.iter().map(|e| format!("\"{e}\"")).collect();
@@ -49,7 +66,7 @@ pub fn configure_external(
         "redial_max_backoff_secs = 2\n\n[api]\nlisten = \"127.0.0.1:{}\"\n\n",
         node.api_port
     );
-    if let Some(a) = anchor {
+    if let Some((a, _)) = anchor {
         text += &format!("[federation]\nanchor = \"{}\"\n\n", a.peer_id);
     }
     let partners: Vec<String> = partners.iter().map(|p| format!("\"{p}\"")).collect();
@@ -163,7 +180,12 @@ impl Node {
     /// On the coordinator: `tipx roster add` for `member`, with its address.
     #[track_caller]
     pub fn roster_add(&self, member: &Node) {
-        let addr = format!("/ip4/127.0.0.1/tcp/{}", member.p2p_port);
+        self.roster_add_at(member, &format!("/ip4/127.0.0.1/tcp/{}", member.p2p_port));
+    }
+
+    /// On the coordinator: `tipx roster add` for `member`, with the address `addr`.
+    #[track_caller]
+    pub fn roster_add_at(&self, member: &Node, addr: &str) {
         self.tipx([
             "roster",
             "add",
@@ -174,7 +196,7 @@ impl Node {
             "--peer-id",
             &member.peer_id,
             "--addr",
-            &addr,
+            addr,
         ])
         .ok();
     }

@@ -16,6 +16,10 @@
 //! - [`node`]: a [`Node`] is one data directory and, while started, its `tipx run` daemon:
 //!   `init`, `start`, `stop` (SIGTERM), `kill9`, and [`Node::tipx`] to run any command
 //!   against it.
+//! - [`netns`], [`proxy`], [`chaos`]: fault tests (root only): each node of a
+//!   [`chaos::Chaos`] federation runs in a network namespace of its own and reaches the
+//!   others only through a tokio TCP proxy that cuts, black-holes, delays or throttles
+//!   links on the test's command.
 //! - [`peer`]: a hand-driven member ([`peer::Peer`]): a swarm with a real roster key that
 //!   pushes hand-made records over `/tipx/sync/1`.
 //!
@@ -24,12 +28,15 @@
 
 pub mod bench;
 pub mod binary;
+pub mod chaos;
 pub mod faketime;
 pub mod federation;
 pub mod fuzz;
+pub mod netns;
 pub mod node;
 pub mod peer;
 pub mod process;
+pub mod proxy;
 
 use std::{fs, path::Path};
 

@@ -60,6 +60,8 @@ pub struct Node {
     pub peer_id: String,
     /// Variables set for every `tipx` it runs (e.g. [`crate::faketime::env`]).
     pub env: Vec<(String, String)>,
+    /// The network namespace its daemon and commands run in (see [`Node::enter`]).
+    netns: Option<String>,
     child: Option<Child>,
 }
 
@@ -115,6 +117,7 @@ impl Node {
             p2p_port,
             peer_id,
             env: Vec::new(),
+            netns: None,
             child: None,
         };
         (node, out)
@@ -141,9 +144,36 @@ impl Node {
         self.child.as_ref().map(Child::id)
     }
 
-    /// A `tipx --data-dir DIR` command, run from inside the data directory.
+    /// From now on, runs the daemon and every command inside the network namespace `ns`
+    /// (`ip netns exec NS tipx …`, which needs root): its admin API on 127.0.0.1 is then
+    /// that namespace's loopback, reachable only from inside.
+    pub fn enter(&mut self, ns: &str) {
+        assert!(self.child.is_none(), "{} is running", self.state);
+        self.netns = Some(ns.to_string());
+    }
+
+    /// A `tipx --data-dir DIR` command, run from inside the data directory (and inside its
+    /// network namespace, if it has one).
     pub fn command(&self) -> Command {
-        let mut cmd = tipx_command();
+        let mut cmd = match &self.netns {
+            None => tipx_command(),
+            Some(ns) => {
+                // `ip netns exec` execs the program (no fork), so the child's pid is the
+                // daemon's and killing it kills the node.
+                let plain = tipx_command();
+                let mut cmd = Command::new("ip");
+                cmd.args(["netns", "exec", ns])
+                    .arg(plain.get_program())
+                    .stdin(std::process::Stdio::null());
+                for (k, v) in plain.get_envs() {
+                    match v {
+                        Some(v) => cmd.env(k, v),
+                        None => cmd.env_remove(k),
+                    };
+                }
+                cmd
+            }
+        };
         cmd.current_dir(&self.dir).arg("--data-dir").arg(&self.dir);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd

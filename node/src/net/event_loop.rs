@@ -38,6 +38,12 @@ const DONE_QUEUE: usize = 1024;
 /// Connections in a row that the bootstrap node closes before identify after which the node
 /// tells its operator that its key is not in the coordinator's roster.
 const REFUSALS_BEFORE_NOTICE: u32 = 2;
+/// Sync requests to a peer in a row that time out, with no answer in between, after which
+/// its connection is taken for dead, closed and the peer dialled again. A connection whose
+/// path died without a reset (an expired NAT mapping, a changed address) otherwise stays
+/// open for as long as the kernel retransmits (many minutes), and the node never redials a
+/// peer it believes connected. Three: one slow answer is not a dead connection.
+const TIMEOUTS_BEFORE_REDIAL: u32 = 3;
 
 /// The one owner of the swarm. Its parts — [`Replication`] and discovery's
 /// [`DiscoveryState`] — keep their own state and borrow the [`Shared`] parts per event.
@@ -272,6 +278,7 @@ impl EventLoop {
         let p = self.shared.peers.entry(peer).or_default();
         p.connected = true;
         p.identified = false;
+        p.timeouts_in_a_row = 0;
         p.next_dial = None;
         if self.bootstrap_peers().contains(&peer) {
             self.discover();
@@ -464,6 +471,24 @@ impl EventLoop {
         }
     }
 
+    /// A sync request to `peer` timed out: after [`TIMEOUTS_BEFORE_REDIAL`] in a row, its
+    /// connections are closed, and `on_disconnected` schedules the redial.
+    fn on_timeout(&mut self, peer: PeerId) {
+        let Some(p) = self.shared.peers.get_mut(&peer) else {
+            return;
+        };
+        p.timeouts_in_a_row += 1;
+        if p.timeouts_in_a_row >= TIMEOUTS_BEFORE_REDIAL {
+            p.timeouts_in_a_row = 0;
+            tracing::info!(
+                peer = %peer,
+                timeouts = TIMEOUTS_BEFORE_REDIAL,
+                "the peer stopped answering: closing its connection to dial it again"
+            );
+            let _ = self.shared.swarm.disconnect_peer_id(peer);
+        }
+    }
+
     pub(super) fn handle_sync_event(&mut self, e: request_response::Event<Vec<u8>, Vec<u8>>) {
         match e {
             request_response::Event::Message {
@@ -486,6 +511,9 @@ impl EventLoop {
                     },
                 ..
             } => {
+                if let Some(p) = self.shared.peers.get_mut(&peer) {
+                    p.timeouts_in_a_row = 0;
+                }
                 self.replication
                     .on_response(&mut self.shared, peer, request_id, response);
             }
@@ -497,6 +525,9 @@ impl EventLoop {
             } => {
                 tracing::debug!(peer = %peer, %error, "sync request failed");
                 self.replication.on_failure(&mut self.shared, request_id);
+                if matches!(error, request_response::OutboundFailure::Timeout) {
+                    self.on_timeout(peer);
+                }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(peer = %peer, %error, "sync answer failed");

@@ -43,6 +43,8 @@ pub(super) struct Peer {
     pub(super) identified: bool,
     /// Connections in a row that the peer closed before identify: its gate refuses us.
     pub(super) refused_in_a_row: u32,
+    /// Sync requests to it in a row that timed out, with no answer from it in between.
+    pub(super) timeouts_in_a_row: u32,
 }
 
 /// Work that left the loop because it touches the disk, coming back to it.
