@@ -119,12 +119,7 @@ impl DataDir {
             reason: e.to_string(),
         })?;
         write_private(&key_path, &*secret)?;
-        let mut token = [0u8; 24];
-        getrandom::getrandom(&mut token).map_err(|e| Error::NoRandomness(e.to_string()))?;
-        write_private(
-            &self.dir.join(Config::default().api.token_file),
-            hex::encode(token).as_bytes(),
-        )?;
+        self.new_token(&self.dir.join(Config::default().api.token_file))?;
         if !self.config_path.exists() {
             fs::write(&self.config_path, config.to_template())
                 .map_err(io("writing", &self.config_path))?;
@@ -141,6 +136,13 @@ impl DataDir {
             path,
             reason: e.to_string(),
         })
+    }
+
+    /// Writes a new random API token to `path`.
+    pub fn new_token(&self, path: &Path) -> Result<(), Error> {
+        let mut token = [0u8; 24];
+        getrandom::getrandom(&mut token).map_err(|e| Error::NoRandomness(e.to_string()))?;
+        write_private(path, hex::encode(token).as_bytes())
     }
 
     /// Reads the API token.

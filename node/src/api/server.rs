@@ -92,6 +92,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/audit", get(audit))
         .route("/v1/store/check", post(check))
         .route("/v1/store/accept-loss", post(accept_loss))
+        .route("/v1/backup", post(backup))
         .route("/v1/partners", get(partners))
         .route("/v1/partners/{state}/{action}", post(consent))
         .route("/v1/roster", get(roster))
@@ -199,6 +200,13 @@ async fn check(State(api): State<Api>) -> Reply<super::types::Check> {
 
 async fn accept_loss(State(api): State<Api>) -> Reply<usize> {
     blocking(&api, |n| n.accept_loss()).await
+}
+
+async fn backup(
+    State(api): State<Api>,
+    Json(req): Json<super::types::BackupRequest>,
+) -> Reply<crate::store::BackupStats> {
+    blocking(&api, move |n| n.backup(&req.out, &req.files)).await
 }
 
 async fn partners(State(api): State<Api>) -> Reply<Vec<super::types::PartnerView>> {

@@ -44,6 +44,16 @@ pub type AuditLog = Vec<AuditView>;
 /// The result of `store check`.
 pub type Check = CheckReport;
 
+/// `POST /v1/backup`: where to write the backup, and the files to put in it beside the
+/// store (the configuration; the key if asked).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupRequest {
+    /// The file to create (absolute).
+    pub out: std::path::PathBuf,
+    /// (name in the data directory, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
 /// An error body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiError {

@@ -4,6 +4,7 @@
 #[macro_use]
 pub(crate) mod output;
 
+mod backup;
 mod demo;
 mod federation;
 pub mod publish;
@@ -97,9 +98,25 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-    /// Check the store.
+    /// The store: check it, or accept what a damaged store lost.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// Write a consistent copy of this node (store and configuration) to a new file, while
+    /// it runs. The key is left out unless --include-key.
+    Backup {
+        /// The file to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Also copy the node's secret key into the backup.
+        #[arg(long)]
+        include_key: bool,
+    },
+    /// Restore a backup into the data directory (--data-dir), which must hold no store. The
+    /// first start then syncs with every partner before publishing.
+    Restore {
+        /// The backup file.
+        file: std::path::PathBuf,
+    },
     /// Consent: which states this one exchanges with.
     #[command(subcommand)]
     Partners(federation::PartnersCommand),
@@ -347,6 +364,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
         Command::Store(StoreCommand::AcceptLoss) => show::accept_loss(&dd).await,
+        Command::Backup { out, include_key } => backup::backup(&dd, &out, include_key).await,
+        Command::Restore { file } => backup::restore(&dd, &file),
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,
         Command::Demo { check, keep } => {
             let _ = tracing_subscriber::fmt()

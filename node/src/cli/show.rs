@@ -219,30 +219,30 @@ pub(super) async fn audit(c: &Client, limit: usize, json: bool) -> anyhow::Resul
     Ok(())
 }
 
-/// `store check`: through the daemon if it runs (it holds the store's lock), otherwise on
-/// the store directly.
+/// Runs a store command through the daemon if it runs (`route` of its API: the daemon
+/// holds the store's lock), otherwise with `direct` on the store opened here.
+async fn on_store<T: serde::de::DeserializeOwned + Send + 'static>(
+    dd: &DataDir,
+    route: &str,
+    direct: impl FnOnce(&crate::store::SledStore) -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    match super::client(dd)?.post::<T, _>(route, &()).await {
+        Ok(r) => return Ok(r),
+        Err(client::Error::Unreachable(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let config = dd.config()?;
+    let dir = dd.store_dir();
+    tokio::task::spawn_blocking(move || {
+        let store = crate::store::SledStore::open(&dir, config.store.cache_capacity_bytes())?;
+        direct(&store)
+    })
+    .await?
+}
+
+/// `store check`: through the daemon if it runs, otherwise on the store directly.
 pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
-    let via_api = match super::client(dd) {
-        Ok(c) => match c.post::<Check, _>("/v1/store/check", &()).await {
-            Ok(r) => Some(r),
-            Err(client::Error::Unreachable(_)) => None,
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) => return Err(e),
-    };
-    let report = match via_api {
-        Some(r) => r,
-        None => {
-            let config = dd.config()?;
-            let dir = dd.store_dir();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<Check> {
-                let store =
-                    crate::store::SledStore::open(&dir, config.store.cache_capacity_bytes())?;
-                Ok(store.check()?)
-            })
-            .await??
-        }
-    };
+    let report: Check = on_store(dd, "/v1/store/check", |s| Ok(s.check()?)).await?;
     if json {
         print_json(&report)?;
     } else {
@@ -267,29 +267,12 @@ pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
 
 /// `store accept-loss`: through the daemon if it runs, otherwise on the store directly.
 pub(super) async fn accept_loss(dd: &DataDir) -> anyhow::Result<()> {
-    let via_api = match super::client(dd) {
-        Ok(c) => match c.post::<usize, _>("/v1/store/accept-loss", &()).await {
-            Ok(n) => Some(n),
-            Err(client::Error::Unreachable(_)) => None,
-            Err(e) => return Err(e.into()),
-        },
-        Err(e) => return Err(e),
-    };
-    let short = match via_api {
-        Some(n) => n,
-        None => {
-            let config = dd.config()?;
-            let dir = dd.store_dir();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
-                let store =
-                    crate::store::SledStore::open(&dir, config.store.cache_capacity_bytes())?;
-                let short = store.shortfall()?.len();
-                store.accept_shortfall(crate::core::now_ms())?;
-                Ok(short)
-            })
-            .await??
-        }
-    };
+    let short: usize = on_store(dd, "/v1/store/accept-loss", |s| {
+        let short = s.shortfall()?.len();
+        s.accept_shortfall(crate::core::now_ms())?;
+        Ok(short)
+    })
+    .await?;
     if short == 0 {
         outln!("nothing was missing: the store is unchanged");
     } else {

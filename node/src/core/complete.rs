@@ -4,6 +4,10 @@
 //! kept beside the store (`store::floor`) says what it held; the records come back from
 //! partners by ordinary anti-entropy, and publishing resumes by itself once this state's own
 //! feeds are whole again. If no partner can give them back, the operator accepts the loss.
+//!
+//! A store restored from a backup brings its old floor with it, so it looks whole while its
+//! partners may hold later records of its own feeds: it is *unproven* until a sync round
+//! with every partner has ended (each round fetches what the partner holds further).
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -25,6 +29,27 @@ impl Node {
         if self.complete.load(Relaxed) {
             return Ok(());
         }
+        if self.store.unproven()? {
+            let partners = self.membership().partners();
+            let synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+            let waiting: Vec<String> = partners
+                .iter()
+                .filter(|p| !synced.contains(p))
+                .map(ToString::to_string)
+                .collect();
+            if partners.is_empty() || !waiting.is_empty() {
+                let who = if partners.is_empty() {
+                    "no partner is known yet".to_string()
+                } else {
+                    format!("waiting for a sync round with {}", waiting.join(", "))
+                };
+                return Err(Error::Incomplete(format!(
+                    "this store was restored from a backup and may lack records of this \
+                     state's own feeds that partners hold; {who}"
+                )));
+            }
+            self.store.set_proven()?;
+        }
         let own: Vec<Shortfall> = self
             .shortfall()?
             .into_iter()
@@ -43,13 +68,41 @@ impl Node {
     pub fn accept_loss(&self) -> Result<usize, Error> {
         let short = self.shortfall()?.len();
         self.store.accept_shortfall(now_ms())?;
+        self.store.set_proven()?;
         self.complete.store(false, Relaxed);
         Ok(short)
+    }
+
+    /// A sync round with `peer` ended with both sides in step: a restored store is proven
+    /// once that has happened with every partner.
+    pub fn note_synced(&self, peer: &tipx_protocol::PublicKey) {
+        if let Some(state) = self.membership().state_of(peer) {
+            let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+            synced.insert(state);
+        }
+    }
+
+    /// Writes a consistent copy of the store to `out` (a new file), with `extra` files
+    /// beside it (the configuration; the key if the operator asked).
+    pub fn backup(
+        &self,
+        out: &std::path::Path,
+        extra: &[(String, Vec<u8>)],
+    ) -> Result<crate::store::BackupStats, Error> {
+        Ok(self.store.backup(out, extra)?)
     }
 
     /// The warning `status` gives while feeds are short, if any are.
     pub(crate) fn shortfall_warning(&self) -> Result<Option<String>, Error> {
         let short = self.shortfall()?;
+        if short.is_empty() && self.store.unproven()? {
+            return Ok(Some(
+                "this store was restored from a backup: publishing waits until a sync round \
+                 with every partner has given back what they hold further of this state's \
+                 own feeds"
+                    .into(),
+            ));
+        }
         Ok((!short.is_empty()).then(|| {
             format!(
                 "the store holds less than it once made durable — {}. Partners that hold these \

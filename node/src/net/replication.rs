@@ -456,6 +456,7 @@ impl Effects for Daemon<'_> {
     }
 
     fn synced(&mut self, peer: PublicKey) {
+        self.sh.node.note_synced(&peer);
         if let Some(p) = self.sh.peers.get_mut(&peer_id(&peer)) {
             p.last_sync_ms = Some(now_ms());
         }

@@ -13,6 +13,8 @@
 //! lock; readers never wait for disk writes. A record is acknowledged only after
 //! [`Store::flush`]. Why this layout: `docs/DECISIONS.md`.
 
+mod audit;
+mod backup;
 mod bodies;
 mod error;
 mod floor;
@@ -22,6 +24,7 @@ mod migrate;
 mod shortfall;
 mod txn;
 
+pub use backup::{BackupStats, restore};
 pub use error::Error;
 use error::files;
 pub use floor::Mark;
@@ -56,6 +59,8 @@ const SCAN_CHUNK: usize = 256;
 
 /// The sled store.
 pub struct SledStore {
+    /// The store's directory.
+    dir: std::path::PathBuf,
     db: sled::Db,
     tree: sled::Tree,
     /// Bodies of best practices and alerts ([`bodies`]).
@@ -96,7 +101,7 @@ impl SledStore {
             })?;
         let bodies = bodies::Bodies::open(&dir.join(BODIES_DIR)).map_err(files("opening"))?;
         let floor = floor::Floor::open(dir).map_err(files("reading the floor file"))?;
-        let store = Self::with_db(db, bodies, floor, None)?;
+        let store = Self::with_db(dir, db, bodies, floor, None)?;
         restrict(dir).map_err(files("restricting the store's files to this user"))?;
         Ok(store)
     }
@@ -111,10 +116,12 @@ impl SledStore {
             .cache_capacity(16 << 20)
             .open()?;
         let floor = floor::Floor::open(dir.path()).map_err(files("reading the floor file"))?;
-        Self::with_db(db, bodies, floor, Some(dir))
+        let path = dir.path().to_path_buf();
+        Self::with_db(&path, db, bodies, floor, Some(dir))
     }
 
     fn with_db(
+        dir: &Path,
         db: sled::Db,
         bodies: bodies::Bodies,
         floor: floor::Floor,
@@ -145,6 +152,7 @@ impl SledStore {
             idx.add(&index::decode_page(&page?)?);
         }
         let store = Self {
+            dir: dir.to_path_buf(),
             db,
             tree,
             bodies,
@@ -212,26 +220,6 @@ impl SledStore {
             },
         };
         Ok(r)
-    }
-
-    /// Deletes the audit entries older than `before_ms`, oldest first, a page at a time (a
-    /// page holds the entries of one write, so it goes once its newest entry is that old);
-    /// returns how many entries went. The audit log is kept for a bounded time:
-    /// `store.audit_retention_days`.
-    pub fn prune_audit(&self, before_ms: u64) -> Result<usize, Error> {
-        let mut gone = sled::Batch::default();
-        let mut entries = 0;
-        for kv in self.tree.scan_prefix([Space::Audit as u8]) {
-            let (k, v) = kv?;
-            let page: Vec<AuditEntry> = decode_json("audit page", &v)?;
-            if page.iter().any(|e| e.at_ms >= before_ms) {
-                break;
-            }
-            entries += page.len();
-            gone.remove(k);
-        }
-        self.tree.apply_batch(gone)?;
-        Ok(entries)
     }
 
     /// Whether a record with this id is held (a look at the in-memory index).
@@ -585,33 +573,7 @@ impl Store for SledStore {
 
 #[cfg(test)]
 mod tests {
-    use tipx_protocol::store::{AuditEntry, AuditEvent, Store};
-
     use super::SledStore;
-
-    #[test]
-    fn audit_entries_older_than_the_retention_are_pruned_and_newer_ones_kept() {
-        let s = SledStore::temporary().unwrap();
-        let day = 86_400_000;
-        for d in [1u64, 2, 400, 401, 402] {
-            let at = d * day;
-            s.audit(&[AuditEntry::new(at, AuditEvent::Sent, format!("day {d}"))])
-                .unwrap();
-        }
-        assert_eq!(s.prune_audit(400 * day).unwrap(), 2);
-        let left: Vec<u64> = s
-            .audit_log(100)
-            .unwrap()
-            .iter()
-            .map(|e| e.at_ms / day)
-            .collect();
-        assert_eq!(left, [400, 401, 402]);
-        assert_eq!(
-            s.prune_audit(400 * day).unwrap(),
-            0,
-            "nothing more to prune"
-        );
-    }
 
     tipx_protocol::store_conformance!(|| SledStore::temporary().expect("temporary store"));
 }

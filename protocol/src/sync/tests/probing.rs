@@ -4,6 +4,7 @@
 //! it holds a feed it does not share with that peer or does not hold it, and no message may
 //! carry a seq of a feed to a peer outside its audience or consent.
 
+use super::consent;
 use crate::{
     Record,
     body::ConsentAction,
@@ -138,5 +139,43 @@ fn a_fetch_waiting_its_turn_is_not_sent_once_consent_is_withdrawn() {
             .iter()
             .any(|a| matches!(a, Action::Send { peer, .. } if *peer == pe)),
         "CO still asks PE after revoking: {after:?}"
+    );
+}
+
+#[test]
+fn an_announce_from_a_state_that_is_not_a_partner_is_ignored() {
+    // BR is a member but nobody's partner: what it announces must not make MX fetch (a
+    // fetch, or its absence, would tell BR which feeds MX holds).
+    let mut sim = Sim::new(&["MX", "BR"]);
+    let unknown = Author::new("CO").publish(&["CO", "MX"], alert("Not BR's to tell"), NOW_MS);
+    let (held, _) = sim.publish("MX", &["CO", "MX"], alert("MX holds this"));
+    for r in [&unknown, &held] {
+        let announce = Request::Announce {
+            heads: vec![FeedHead::of(&r.header, 9)],
+        };
+        let handled = sim.ask("MX", "BR", announce);
+        assert_eq!(handled.reply, Reply::Respond(Response::ack(0, 0)));
+        assert!(
+            handled.actions.is_empty(),
+            "MX acted on BR's announce: {:?}",
+            handled.actions
+        );
+    }
+    assert_eq!(sim.node("MX").rep.fetches_in_flight(), 0);
+    // Control: a federation feed (BR's consents), which every member holds, is taken from
+    // anyone.
+    let grant = Author::new("BR").publish(&["*"], consent("MX", ConsentAction::Grant), NOW_MS);
+    let consents = grant.header.feed;
+    let announce = Request::Announce {
+        heads: vec![FeedHead::of(&grant.header, 1)],
+    };
+    let handled = sim.ask("MX", "BR", announce);
+    assert!(
+        matches!(
+            &handled.actions[..],
+            [Action::Send { request: Request::Fetch { feed, .. }, .. }] if *feed == consents
+        ),
+        "{:?}",
+        handled.actions
     );
 }

@@ -1,0 +1,59 @@
+//! Keeping the audit log to `store.audit_retention_days`: whole pages (one per write) are
+//! deleted oldest first once their newest entry is older than the retention.
+
+use tipx_protocol::store::AuditEntry;
+
+use super::{Error, SledStore, decode_json, keys::Space};
+
+impl SledStore {
+    /// Deletes the audit entries older than `before_ms`, oldest first, a page at a time (a
+    /// page holds the entries of one write, so it goes once its newest entry is that old);
+    /// returns how many entries went. The audit log is kept for a bounded time:
+    /// `store.audit_retention_days`.
+    pub fn prune_audit(&self, before_ms: u64) -> Result<usize, Error> {
+        let mut gone = sled::Batch::default();
+        let mut entries = 0;
+        for kv in self.tree.scan_prefix([Space::Audit as u8]) {
+            let (k, v) = kv?;
+            let page: Vec<AuditEntry> = decode_json("audit page", &v)?;
+            if page.iter().any(|e| e.at_ms >= before_ms) {
+                break;
+            }
+            entries += page.len();
+            gone.remove(k);
+        }
+        self.tree.apply_batch(gone)?;
+        Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tipx_protocol::store::{AuditEntry, AuditEvent, Store};
+
+    use super::SledStore;
+
+    #[test]
+    fn audit_entries_older_than_the_retention_are_pruned_and_newer_ones_kept() {
+        let s = SledStore::temporary().unwrap();
+        let day = 86_400_000;
+        for d in [1u64, 2, 400, 401, 402] {
+            let at = d * day;
+            s.audit(&[AuditEntry::new(at, AuditEvent::Sent, format!("day {d}"))])
+                .unwrap();
+        }
+        assert_eq!(s.prune_audit(400 * day).unwrap(), 2);
+        let left: Vec<u64> = s
+            .audit_log(100)
+            .unwrap()
+            .iter()
+            .map(|e| e.at_ms / day)
+            .collect();
+        assert_eq!(left, [400, 401, 402]);
+        assert_eq!(
+            s.prune_audit(400 * day).unwrap(),
+            0,
+            "nothing more to prune"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Backups and restores on real processes: a backup taken while the node publishes holds
+//! everything acknowledged before it began, and a node restored from an old backup catches
+//! up its own feeds from its partner before it publishes again — no fork.
+
+use serde_json::json;
+use tipx_tests::{
+    Node, alone_running,
+    federation::{DELIVERY_DEADLINE, Federation, eventually},
+    write_jsonl,
+};
+
+/// Publishes `n` alerts for `audience` (none: local) in one import, numbered from `from`.
+fn publish_alerts(node: &Node, from: usize, n: usize, audience: &[&str]) {
+    let file = node.dir.join(format!("alerts-{from}.jsonl"));
+    let lines: Vec<_> = (from..from + n)
+        .map(|i| {
+            let mut line =
+                json!({"kind": "alert", "title": format!("alert {i}"), "severity": "low"});
+            if !audience.is_empty() {
+                line["audience"] = json!(audience);
+            }
+            line
+        })
+        .collect();
+    write_jsonl(&file, &lines);
+    node.tipx(["publish", "--file", file.to_str().unwrap()])
+        .ok();
+}
+
+fn alerts_of(node: &Node, state: &str) -> usize {
+    node.records(&["--state", state, "--kind", "alert"]).len()
+}
+
+#[test]
+fn a_backup_taken_while_the_node_publishes_restores_everything_acknowledged_before_it() {
+    let (dir, mut node) = alone_running("MX");
+    let file = dir.path().join("mx.backup");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let before = std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                publish_alerts(&node, i, 50, &[]);
+                i += 50;
+            }
+        });
+        assert!(
+            eventually(DELIVERY_DEADLINE, || alerts_of(&node, "MX") >= 200),
+            "the node never got past 200 records"
+        );
+        let acknowledged: Vec<String> = node
+            .records(&["--all"])
+            .iter()
+            .filter_map(|r| r["id"].as_str().map(String::from))
+            .collect();
+        let out = node.tipx(["backup", "--out", file.to_str().unwrap(), "--include-key"]);
+        assert!(
+            out.stderr.contains("secret key"),
+            "no warning about the key:\n{out}"
+        );
+        let out = out.ok();
+        assert!(out.stdout.contains("backup written"), "{out}");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().expect("the publishing thread");
+        acknowledged
+    });
+
+    // Put back on a new machine: the data directory moved aside, the backup restored.
+    assert!(node.stop().success());
+    std::fs::rename(&node.dir, node.dir.with_extension("replaced")).unwrap();
+    std::fs::create_dir(&node.dir).unwrap();
+    node.tipx(["restore", file.to_str().unwrap()]).ok();
+    let restored = &mut node;
+    let check = restored.tipx(["store", "check", "--json"]).json();
+    assert_eq!(check["problems"], json!([]), "{check}");
+    restored.start();
+    let held: std::collections::BTreeSet<String> = restored
+        .records(&["--all"])
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(String::from))
+        .collect();
+    let lost: Vec<&String> = before.iter().filter(|id| !held.contains(*id)).collect();
+    assert!(
+        lost.is_empty(),
+        "{} records acknowledged before the backup are not in it",
+        lost.len()
+    );
+}
+
+#[test]
+fn a_node_restored_from_an_old_backup_takes_its_feeds_back_from_its_partner_before_publishing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let co = fed.member("CO");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || {
+            co.tipx(["status", "--json"]).json()["partners"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|c| c == "MX"))
+        }),
+        "CO never became MX's partner"
+    );
+    let mx = fed.member("MX");
+    publish_alerts(mx, 0, 100, &["CO"]);
+    let file = dir.path().join("mx-at-100.backup");
+    mx.tipx(["backup", "--out", file.to_str().unwrap(), "--include-key"])
+        .ok();
+    publish_alerts(mx, 100, 200, &["CO"]);
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(fed.member("CO"), "MX")
+            == 300),
+        "CO never received MX's 300 alerts"
+    );
+
+    // MX's machine is replaced: the old backup goes back, CO is down at first.
+    assert!(fed.members[1].stop().success());
+    let mx = &mut fed.members[0];
+    assert!(mx.stop().success());
+    let old = mx.dir.with_extension("replaced");
+    std::fs::rename(&mx.dir, &old).unwrap();
+    std::fs::create_dir(&mx.dir).unwrap();
+    let out = mx.tipx(["restore", file.to_str().unwrap()]).ok();
+    assert!(out.stdout.contains("syncs with its partners"), "{out}");
+    mx.start();
+    let mx = fed.member("MX");
+    assert_eq!(alerts_of(mx, "MX"), 100, "the backup holds the first 100");
+    let refused = mx.tipx([
+        "publish",
+        "alert",
+        "--title",
+        "Too early",
+        "--severity",
+        "low",
+        "--audience",
+        "CO",
+    ]);
+    assert!(
+        !refused.status.success() && refused.stderr.contains("restored from a backup"),
+        "MX published seq 101 over a partner that holds 300:\n{refused}"
+    );
+
+    fed.members[1].start();
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(mx, "MX") == 300),
+        "MX never took its alerts 101..300 back from CO; log:\n{}",
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx
+            .tipx([
+                "publish",
+                "alert",
+                "--title",
+                "After",
+                "--audience",
+                "CO",
+                "--severity",
+                "low"
+            ])
+            .status
+            .success()),
+        "MX still refuses to publish after syncing with CO; log:\n{}",
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(co, "MX") == 301),
+        "CO never received MX's alert 301"
+    );
+    assert_eq!(
+        co.tipx(["status", "--json"]).json()["forks"],
+        0,
+        "CO saw a fork"
+    );
+}
