@@ -253,3 +253,77 @@ fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing(
         held
     );
 }
+
+#[test]
+fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_partner() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    let co = fed.member("CO");
+    assert!(
+        eventually(DELIVERY_DEADLINE, || {
+            co.tipx(["status", "--json"]).json()["partners"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|c| c == "MX"))
+        }),
+        "CO never became MX's partner"
+    );
+    publish_alerts(fed.member("MX"), ACKNOWLEDGED, &["CO"]);
+    let alerts_at = |n: &Node| n.records(&["--state", "MX", "--kind", "alert"]).len();
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
+            == ACKNOWLEDGED),
+        "CO never received MX's alerts"
+    );
+
+    let mx = &mut fed.members[0];
+    assert!(mx.stop().success());
+    damage(&mx.dir.join("store").join("db"));
+    let out = mx.tipx(["store", "recover"]).ok();
+    assert!(out.stdout.contains("damaged store is kept in"), "{out}");
+    let aside: Vec<_> = std::fs::read_dir(&mx.dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("store.damaged-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged store is not kept aside");
+    mx.start();
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(mx) == ACKNOWLEDGED),
+        "the recovered MX never took its alerts back from CO (holds {}); log:\n{}",
+        alerts_at(mx),
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || mx
+            .tipx([
+                "publish",
+                "alert",
+                "--title",
+                "After",
+                "--audience",
+                "CO",
+                "--severity",
+                "low"
+            ])
+            .status
+            .success()),
+        "the recovered MX refuses to publish; log:\n{}",
+        mx.log()
+    );
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_at(co) == ACKNOWLEDGED + 1),
+        "CO never received MX's next alert"
+    );
+    assert_eq!(
+        co.tipx(["status", "--json"]).json()["forks"],
+        0,
+        "CO saw a fork"
+    );
+    let check = mx.tipx(["store", "check", "--json"]).json();
+    assert_eq!(check["problems"], serde_json::json!([]), "{check}");
+}

@@ -105,3 +105,41 @@ pub(super) fn restore(dd: &DataDir, file: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// `tipx store recover`: with the node stopped, moves the damaged store aside (kept until
+/// the operator deletes it) and starts a fresh one that keeps only the old floor, so that
+/// the next `tipx run` takes back from partners everything they share with this node and
+/// publishes nothing until this state's own feeds are whole again.
+pub(super) async fn recover(dd: &DataDir) -> anyhow::Result<()> {
+    match super::client(dd)?
+        .get::<crate::api::types::Status, _>("/v1/status", &())
+        .await
+    {
+        Err(client::Error::Unreachable(_)) => {}
+        Ok(_) => anyhow::bail!("the node is running: stop `tipx run` first, then recover"),
+        Err(e) => return Err(e.into()),
+    }
+    let store = dd.store_dir();
+    if !store.exists() {
+        anyhow::bail!("{} holds no store to recover", dd.dir.display());
+    }
+    let stamp = crate::time::rfc3339(crate::core::now_ms()).replace(':', "-");
+    let aside = dd.dir.join(format!("store.damaged-{stamp}"));
+    std::fs::rename(&store, &aside)
+        .map_err(|e| anyhow::anyhow!("moving {} aside: {e}", store.display()))?;
+    crate::store::start_from_floor(&aside, &store)?;
+    outln!("the damaged store is kept in {}", aside.display());
+    outln!(
+        "a fresh store is in its place, with the old store's record of what it held: start the \
+         node (`tipx run`) and it takes back from its partners every record they share with it; \
+         it publishes nothing until this state's own feeds are whole. `tipx status` and \
+         `tipx store check` show what is still missing (records only this node held cannot \
+         come back)."
+    );
+    outln!(
+        "Delete {} once the node holds everything again: it is a copy of records that no \
+         erasure reaches.",
+        aside.display()
+    );
+    Ok(())
+}

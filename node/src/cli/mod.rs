@@ -167,6 +167,10 @@ pub enum StoreCommand {
     /// missing records are given up and publishing resumes. Only when `store check` shows
     /// records missing and partners have had time to send them back.
     AcceptLoss,
+    /// With the node stopped: move a damaged store aside and start a fresh one that the
+    /// next `tipx run` fills from partners (publishing waits until this state's own feeds
+    /// are whole again).
+    Recover,
 }
 
 /// `tipx records …`
@@ -364,6 +368,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
         Command::Store(StoreCommand::AcceptLoss) => show::accept_loss(&dd).await,
+        Command::Store(StoreCommand::Recover) => backup::recover(&dd).await,
         Command::Backup { out, include_key } => backup::backup(&dd, &out, include_key).await,
         Command::Restore { file } => backup::restore(&dd, &file),
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,

@@ -203,6 +203,21 @@ impl<R: Read> Read for Hashed<R> {
     }
 }
 
+/// Starts a fresh store in `new` that keeps only the floor of the damaged store in `old`
+/// (`tipx store recover`): the node then knows what it must take back from its partners,
+/// and publishes nothing until this state's own feeds are whole.
+pub fn start_from_floor(old: &Path, new: &Path) -> Result<(), Error> {
+    fs::create_dir_all(new).map_err(files("creating the fresh store"))?;
+    match fs::copy(old.join(floor::FILE), new.join(floor::FILE)) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(files("copying the floor into the fresh store")(e)),
+    }
+    // Opening it creates sled's files and the body packs, private to this user.
+    drop(SledStore::open(new, 16 << 20)?);
+    Ok(())
+}
+
 /// Restores the backup `file` into the empty data directory `dir`: files go to their
 /// place under it, the tree into a new store in `dir/store`, which is marked unproven.
 /// Nothing is left in `dir` unless the whole backup reads back and its checksum matches.

@@ -24,7 +24,7 @@ mod migrate;
 mod shortfall;
 mod txn;
 
-pub use backup::{BackupStats, restore};
+pub use backup::{BackupStats, restore, start_from_floor};
 pub use error::Error;
 use error::files;
 pub use floor::Mark;
