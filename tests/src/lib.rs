@@ -23,6 +23,9 @@
 //! - [`peer`]: a hand-driven member ([`peer::Peer`]): a swarm with a real roster key that
 //!   pushes hand-made records over `/tipx/sync/1`.
 //!
+//! - [`steps`]: steps several multi-node tests share (a consent arrived, a batch of alerts,
+//!   publishing again with no fork at the partner).
+//!
 //! Every wait has a deadline, and a [`Node`] kills its daemon when dropped, so a failing
 //! test neither hangs nor leaves processes behind.
 
@@ -37,6 +40,7 @@ pub mod node;
 pub mod peer;
 pub mod process;
 pub mod proxy;
+pub mod steps;
 
 use std::{fs, path::Path};
 

@@ -4,32 +4,12 @@
 
 use serde_json::json;
 use tipx_tests::{
-    Node, alone_running,
+    alone_running,
     federation::{DELIVERY_DEADLINE, Federation, eventually},
-    write_jsonl,
+    steps::{
+        alerts_of, await_partner, publish_alerts, publishes_again_without_fork, publishing_refused,
+    },
 };
-
-/// Publishes `n` alerts for `audience` (none: local) in one import, numbered from `from`.
-fn publish_alerts(node: &Node, from: usize, n: usize, audience: &[&str]) {
-    let file = node.dir.join(format!("alerts-{from}.jsonl"));
-    let lines: Vec<_> = (from..from + n)
-        .map(|i| {
-            let mut line =
-                json!({"kind": "alert", "title": format!("alert {i}"), "severity": "low"});
-            if !audience.is_empty() {
-                line["audience"] = json!(audience);
-            }
-            line
-        })
-        .collect();
-    write_jsonl(&file, &lines);
-    node.tipx(["publish", "--file", file.to_str().unwrap()])
-        .ok();
-}
-
-fn alerts_of(node: &Node, state: &str) -> usize {
-    node.records(&["--state", state, "--kind", "alert"]).len()
-}
 
 #[test]
 fn a_backup_taken_while_the_node_publishes_restores_everything_acknowledged_before_it() {
@@ -91,15 +71,7 @@ fn a_backup_taken_while_the_node_publishes_restores_everything_acknowledged_befo
 fn a_node_restored_from_an_old_backup_takes_its_feeds_back_from_its_partner_before_publishing() {
     let dir = tempfile::tempdir().unwrap();
     let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    let co = fed.member("CO");
-    assert!(
-        eventually(DELIVERY_DEADLINE, || {
-            co.tipx(["status", "--json"]).json()["partners"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|c| c == "MX"))
-        }),
-        "CO never became MX's partner"
-    );
+    await_partner(fed.member("CO"), "MX");
     let mx = fed.member("MX");
     publish_alerts(mx, 0, 100, &["CO"]);
     let file = dir.path().join("mx-at-100.backup");
@@ -124,20 +96,8 @@ fn a_node_restored_from_an_old_backup_takes_its_feeds_back_from_its_partner_befo
     mx.start();
     let mx = fed.member("MX");
     assert_eq!(alerts_of(mx, "MX"), 100, "the backup holds the first 100");
-    let refused = mx.tipx([
-        "publish",
-        "alert",
-        "--title",
-        "Too early",
-        "--severity",
-        "low",
-        "--audience",
-        "CO",
-    ]);
-    assert!(
-        !refused.status.success() && refused.stderr.contains("restored from a backup"),
-        "MX published seq 101 over a partner that holds 300:\n{refused}"
-    );
+    // Seq 101 would fork CO's copy of MX's feed, which holds 300.
+    publishing_refused(mx, "CO", "restored from a backup");
 
     fed.members[1].start();
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
@@ -146,30 +106,5 @@ fn a_node_restored_from_an_old_backup_takes_its_feeds_back_from_its_partner_befo
         "MX never took its alerts 101..300 back from CO; log:\n{}",
         mx.log()
     );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx
-            .tipx([
-                "publish",
-                "alert",
-                "--title",
-                "After",
-                "--audience",
-                "CO",
-                "--severity",
-                "low"
-            ])
-            .status
-            .success()),
-        "MX still refuses to publish after syncing with CO; log:\n{}",
-        mx.log()
-    );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_of(co, "MX") == 301),
-        "CO never received MX's alert 301"
-    );
-    assert_eq!(
-        co.tipx(["status", "--json"]).json()["forks"],
-        0,
-        "CO saw a fork"
-    );
+    publishes_again_without_fork(mx, co, 301);
 }

@@ -148,15 +148,7 @@ fn a_relay_cannot_strip_the_content_of_an_alert() {
     let br_key = admit(&fed, "BR", mx);
     let (mx_peer, _) = address(mx);
     // CO's records reach MX only once MX knows CO's consent.
-    let partner_of_co = || {
-        mx.tipx(["status", "--json"]).json()["partners"]
-            .as_array()
-            .is_some_and(|p| p.iter().any(|c| c == "CO"))
-    };
-    assert!(
-        eventually(DELIVERY_DEADLINE, partner_of_co),
-        "MX never became CO's partner"
-    );
+    tipx_tests::steps::await_partner(mx, "CO");
     // CO signs; BR, in the audience and MX's partner, relays.
     let mut signed_by_co = Author::new("CO");
     signed_by_co.key = co.key();

@@ -1,34 +1,16 @@
 //! A store whose file was damaged on disk: the node must notice that it holds less than it
 //! acknowledged, never call such a store "clean", and say what is missing.
 
-use serde_json::json;
 use tipx_tests::{
-    Node, alone_running,
+    alone_running,
     federation::{DELIVERY_DEADLINE, Federation, eventually},
-    write_jsonl,
+    steps::{
+        alerts_of, await_partner, publish_alerts, publishes_again_without_fork, publishing_refused,
+    },
 };
 
 /// Records acknowledged before the damage.
 const ACKNOWLEDGED: usize = 200;
-
-/// Publishes `n` alerts for `audience` on `node` in one import; they are acknowledged when
-/// it returns.
-fn publish_alerts(node: &Node, n: usize, audience: &[&str]) {
-    let file = node.dir.join("alerts.jsonl");
-    let lines: Vec<_> = (0..n)
-        .map(|i| {
-            let mut line =
-                json!({"kind": "alert", "title": format!("alert {i}"), "severity": "low"});
-            if !audience.is_empty() {
-                line["audience"] = json!(audience);
-            }
-            line
-        })
-        .collect();
-    write_jsonl(&file, &lines);
-    node.tipx(["publish", "--file", file.to_str().unwrap()])
-        .ok();
-}
 
 /// Flips one byte in every 97 of 4 KiB of `file`, from a third of it on: a bad disk.
 fn damage(file: &std::path::Path) {
@@ -43,7 +25,7 @@ fn damage(file: &std::path::Path) {
 #[test]
 fn a_store_that_lost_acknowledged_records_is_never_called_clean() {
     let (_dir, mut node) = alone_running("MX");
-    publish_alerts(&node, ACKNOWLEDGED, &[]);
+    publish_alerts(&node, 0, ACKNOWLEDGED, &[]);
     assert!(node.stop().success());
     damage(&node.dir.join("store").join("db"));
 
@@ -76,18 +58,10 @@ fn a_store_that_lost_acknowledged_records_is_never_called_clean() {
 fn a_damaged_node_refuses_to_publish_until_its_partner_gives_back_its_feeds_and_never_forks_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    let co = fed.member("CO");
-    assert!(
-        eventually(DELIVERY_DEADLINE, || {
-            co.tipx(["status", "--json"]).json()["partners"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|c| c == "MX"))
-        }),
-        "CO never became MX's partner"
-    );
+    await_partner(fed.member("CO"), "MX");
     let mx = fed.member("MX");
-    publish_alerts(mx, ACKNOWLEDGED, &["CO"]);
-    let alerts_at = |n: &Node| n.records(&["--state", "MX", "--kind", "alert"]).len();
+    publish_alerts(mx, 0, ACKNOWLEDGED, &["CO"]);
+    let alerts_at = |n: &tipx_tests::Node| alerts_of(n, "MX");
     assert!(
         eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
             == ACKNOWLEDGED),
@@ -106,24 +80,7 @@ fn a_damaged_node_refuses_to_publish_until_its_partner_gives_back_its_feeds_and_
         left < ACKNOWLEDGED,
         "the damage cost MX nothing: this test shows nothing"
     );
-    let refused = mx.tipx([
-        "publish",
-        "alert",
-        "--title",
-        "Too early",
-        "--severity",
-        "low",
-        "--audience",
-        "CO",
-    ]);
-    assert!(
-        !refused.status.success() && refused.stderr.contains("publishing is refused"),
-        "MX published over a store missing its own records:\n{refused}"
-    );
-    assert!(
-        refused.stderr.contains("1..=200 missing"),
-        "the refusal does not say what is missing:\n{refused}"
-    );
+    publishing_refused(mx, "CO", "1..=200 missing");
     let warnings = mx.tipx(["status", "--json"]).json()["warnings"].to_string();
     assert!(warnings.contains("missing"), "{warnings}");
 
@@ -136,32 +93,7 @@ fn a_damaged_node_refuses_to_publish_until_its_partner_gives_back_its_feeds_and_
         alerts_at(mx),
         mx.log()
     );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx
-            .tipx([
-                "publish",
-                "alert",
-                "--title",
-                "After",
-                "--audience",
-                "CO",
-                "--severity",
-                "low"
-            ])
-            .status
-            .success()),
-        "MX still refuses to publish once whole again; log:\n{}",
-        mx.log()
-    );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_at(co) == ACKNOWLEDGED + 1),
-        "CO never received MX's next alert"
-    );
-    let forks = co.tipx(["status", "--json"]).json()["forks"].clone();
-    assert!(
-        forks.as_u64() == Some(0) || forks.as_array().is_some_and(|f| f.is_empty()),
-        "CO saw MX fork its feed: {forks}"
-    );
+    publishes_again_without_fork(mx, co, ACKNOWLEDGED + 1);
 }
 
 /// What `store check` made of one damaged copy of the store.
@@ -193,7 +125,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing() {
     const POSITIONS: usize = 20;
     let (_dir, mut node) = alone_running("MX");
-    publish_alerts(&node, ACKNOWLEDGED, &[]);
+    publish_alerts(&node, 0, ACKNOWLEDGED, &[]);
     assert!(node.stop().success());
     let store = node.dir.join("store");
     let pristine = node.dir.join("store.pristine");
@@ -258,17 +190,9 @@ fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing(
 fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_partner() {
     let dir = tempfile::tempdir().unwrap();
     let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    let co = fed.member("CO");
-    assert!(
-        eventually(DELIVERY_DEADLINE, || {
-            co.tipx(["status", "--json"]).json()["partners"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|c| c == "MX"))
-        }),
-        "CO never became MX's partner"
-    );
-    publish_alerts(fed.member("MX"), ACKNOWLEDGED, &["CO"]);
-    let alerts_at = |n: &Node| n.records(&["--state", "MX", "--kind", "alert"]).len();
+    await_partner(fed.member("CO"), "MX");
+    publish_alerts(fed.member("MX"), 0, ACKNOWLEDGED, &["CO"]);
+    let alerts_at = |n: &tipx_tests::Node| alerts_of(n, "MX");
     assert!(
         eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
             == ACKNOWLEDGED),
@@ -298,32 +222,7 @@ fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_part
         alerts_at(mx),
         mx.log()
     );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || mx
-            .tipx([
-                "publish",
-                "alert",
-                "--title",
-                "After",
-                "--audience",
-                "CO",
-                "--severity",
-                "low"
-            ])
-            .status
-            .success()),
-        "the recovered MX refuses to publish; log:\n{}",
-        mx.log()
-    );
-    assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_at(co) == ACKNOWLEDGED + 1),
-        "CO never received MX's next alert"
-    );
-    assert_eq!(
-        co.tipx(["status", "--json"]).json()["forks"],
-        0,
-        "CO saw a fork"
-    );
+    publishes_again_without_fork(mx, co, ACKNOWLEDGED + 1);
     let check = mx.tipx(["store", "check", "--json"]).json();
     assert_eq!(check["problems"], serde_json::json!([]), "{check}");
 }

@@ -16,15 +16,7 @@ const QUOTA: usize = 40;
 fn an_author_over_its_daily_quota_waits_and_its_partner_keeps_exchanging() {
     let dir = tempfile::tempdir().unwrap();
     let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    let partner_of = |node: &tipx_tests::Node, other: &str| {
-        node.tipx(["status", "--json"]).json()["partners"]
-            .as_array()
-            .is_some_and(|p| p.iter().any(|c| c == other))
-    };
-    assert!(
-        eventually(DELIVERY_DEADLINE, || partner_of(fed.member("CO"), "MX")),
-        "CO never became MX's partner"
-    );
+    tipx_tests::steps::await_partner(fed.member("CO"), "MX");
     // CO restarts with a small quota (today's counts start again with the process).
     let co = &mut fed.members[1];
     co.stop();

@@ -59,7 +59,10 @@ impl Node {
             self.complete.store(true, Relaxed);
             return Ok(());
         }
-        Err(Error::Incomplete(describe(&own)))
+        Err(Error::Incomplete(format!(
+            "the store lost records of this state's own feeds that it had made durable ({})",
+            describe(&own)
+        )))
     }
 
     /// Accepts what the store holds as complete (`tipx store accept-loss`): the records

@@ -33,10 +33,14 @@ pub enum Error {
     /// not read. The peer may send it again later.
     #[error("busy: too many records from this peer are waiting to be stored")]
     Busy,
-    /// This state's own feeds are held less far than the store once held them: publishing
-    /// now could sign a seq already signed.
+    /// This state's own feeds are held less far than the store once held them, or the store
+    /// was restored and has not synced with its partners: publishing now could sign a seq
+    /// already signed.
     #[error(
-        "publishing is refused: the store lost records of this state's own feeds that it had          made durable ({0}). Signing now could give a seq its partners already hold a second          content. The records come back from partners at each sync round (`tipx status` and          `tipx store check` show what is still missing); if no partner holds them,          `tipx store accept-loss` accepts the store as it is"
+        "publishing is refused: {0}. Signing now could give a seq its partners already hold \
+         a second content. The records come back from partners at each sync round \
+         (`tipx status` and `tipx store check` show what is still missing); if no partner \
+         holds them, `tipx store accept-loss` accepts the store as it is"
     )]
     Incomplete(String),
 }
