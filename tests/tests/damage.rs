@@ -12,6 +12,19 @@ use tipx_tests::{
 /// Records acknowledged before the damage.
 const ACKNOWLEDGED: usize = 200;
 
+/// MX and CO, partners; MX has published its alerts for CO, and CO holds them all.
+fn mx_with_alerts_at_co(dir: &std::path::Path) -> Federation {
+    let fed = Federation::start(dir, &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    await_partner(fed.member("CO"), "MX");
+    publish_alerts(fed.member("MX"), 0, ACKNOWLEDGED, &["CO"]);
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(fed.member("CO"), "MX")
+            == ACKNOWLEDGED),
+        "CO never received MX's alerts"
+    );
+    fed
+}
+
 /// Flips one byte in every 97 of 4 KiB of `file`, from a third of it on: a bad disk.
 fn damage(file: &std::path::Path) {
     let mut bytes = std::fs::read(file).expect("reading the store file");
@@ -57,16 +70,8 @@ fn a_store_that_lost_acknowledged_records_is_never_called_clean() {
 #[test]
 fn a_damaged_node_refuses_to_publish_until_its_partner_gives_back_its_feeds_and_never_forks_them() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    await_partner(fed.member("CO"), "MX");
-    let mx = fed.member("MX");
-    publish_alerts(mx, 0, ACKNOWLEDGED, &["CO"]);
+    let mut fed = mx_with_alerts_at_co(dir.path());
     let alerts_at = |n: &tipx_tests::Node| alerts_of(n, "MX");
-    assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
-            == ACKNOWLEDGED),
-        "CO never received MX's alerts"
-    );
 
     // MX's disk goes bad while CO is down: nobody can give MX its feeds back at first.
     assert!(fed.members[1].stop().success());
@@ -189,15 +194,8 @@ fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing(
 #[test]
 fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_partner() {
     let dir = tempfile::tempdir().unwrap();
-    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
-    await_partner(fed.member("CO"), "MX");
-    publish_alerts(fed.member("MX"), 0, ACKNOWLEDGED, &["CO"]);
+    let mut fed = mx_with_alerts_at_co(dir.path());
     let alerts_at = |n: &tipx_tests::Node| alerts_of(n, "MX");
-    assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_at(fed.member("CO"))
-            == ACKNOWLEDGED),
-        "CO never received MX's alerts"
-    );
 
     let mx = &mut fed.members[0];
     assert!(mx.stop().success());

@@ -14,6 +14,7 @@
 use std::{
     fs,
     io::{self, BufReader, BufWriter, Read, Write},
+    os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
 };
 
@@ -87,7 +88,7 @@ impl SledStore {
         let file = fs::OpenOptions::new()
             .create_new(true)
             .write(true)
-            .mode_private()
+            .mode(0o600)
             .open(out)
             .map_err(files("creating the backup file"))?;
         let mut w = Hashing {
@@ -103,7 +104,7 @@ impl SledStore {
                 put_file(&mut w, name, &bytes[..], bytes.len() as u64)?;
                 stats.files += 1;
             }
-            let dir = self.dir.clone();
+            let dir = &self.dir;
             let mut packs: Vec<PathBuf> = match fs::read_dir(dir.join(BODIES_DIR)) {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
@@ -113,7 +114,7 @@ impl SledStore {
             for p in packs.iter().chain([dir.join(floor::FILE)].iter()) {
                 let Ok(f) = fs::File::open(p) else { continue };
                 let len = f.metadata()?.len();
-                let name = p.strip_prefix(&dir).unwrap_or(p).display().to_string();
+                let name = p.strip_prefix(dir).unwrap_or(p).display().to_string();
                 put_file(&mut w, &format!("store/{name}"), f, len)?;
                 stats.files += 1;
             }
@@ -155,18 +156,6 @@ impl SledStore {
         self.tree.remove(key(Space::Meta, &[UNPROVEN_KEY]))?;
         self.db.flush()?;
         Ok(())
-    }
-}
-
-/// Opens files private to this user.
-trait Private {
-    fn mode_private(&mut self) -> &mut Self;
-}
-
-impl Private for fs::OpenOptions {
-    fn mode_private(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
     }
 }
 
@@ -270,7 +259,7 @@ pub fn restore(file: &Path, dir: &Path) -> Result<Vec<String>, Error> {
                 let mut out = fs::OpenOptions::new()
                     .create_new(true)
                     .write(true)
-                    .mode_private()
+                    .mode(0o600)
                     .open(&target)
                     .map_err(files("writing a restored file"))?;
                 let copied = io::copy(&mut (&mut r).take(len), &mut out).map_err(reading)?;

@@ -11,7 +11,7 @@ mod respond;
 use std::collections::BTreeMap;
 
 use crate::{
-    FeedId, Membership, PublicKey, Record, StateCode,
+    FeedId, PublicKey, Record, StateCode,
     feed::Head,
     store::FeedInfo,
     sync::{
@@ -75,11 +75,6 @@ impl Held {
             }
         }
     }
-}
-
-/// The state of `peer` ([`key_state`]).
-fn peer_state(m: &Membership, peer: &PublicKey) -> Option<StateCode> {
-    key_state(m, peer)
 }
 
 /// Records grouped by feed, each group in the given order.
@@ -198,7 +193,7 @@ impl Replicator {
             if self.offences.is_banned(peer, cx.now_ms) {
                 continue;
             }
-            let Some(ps) = peer_state(m, peer) else {
+            let Some(ps) = key_state(m, peer) else {
                 continue;
             };
             for rs in groups.values() {
@@ -298,7 +293,7 @@ impl Replicator {
             if *peer == from || self.offences.is_banned(peer, cx.now_ms) {
                 continue;
             }
-            let Some(ps) = peer_state(m, peer) else {
+            let Some(ps) = key_state(m, peer) else {
                 continue;
             };
             let heads: Vec<FeedHead> = news
@@ -332,7 +327,7 @@ impl Replicator {
             }
             (Request::Digest { .. } | Request::Heads, Response::Heads { heads }) => {
                 self.round_answered(&peer, false);
-                if let Some(ps) = peer_state(cx.membership, &peer)
+                if let Some(ps) = key_state(cx.membership, &peer)
                     && self.sessions.peers.contains_key(&peer)
                 {
                     for h in heads.into_iter().take(MAX_HEADS) {
@@ -437,7 +432,7 @@ impl Replicator {
         if self.offences.is_banned(&peer, cx.now_ms) {
             return;
         }
-        let Some(ps) = peer_state(m, &peer) else {
+        let Some(ps) = key_state(m, &peer) else {
             return;
         };
         let heads = shared_heads(m, m.own_state(), ps, self.held.all());
@@ -509,7 +504,7 @@ impl Replicator {
         let (held, m) = (&self.held, cx.membership);
         // Consents may have changed since a want was noted: check again before asking.
         let may = |peer: &PublicKey, h: &FeedHead| {
-            peer_state(m, peer).is_some_and(|ps| may_take(m, m.own_state(), ps, h))
+            key_state(m, peer).is_some_and(|ps| may_take(m, m.own_state(), ps, h))
         };
         self.sessions.pump(|feed| held.seq(feed), may, fetch, out);
         let mut again = Vec::new();

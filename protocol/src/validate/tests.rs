@@ -543,34 +543,6 @@ fn body_bytes_that_do_not_decode_as_their_kind_are_a_bad_body() {
 }
 
 #[test]
-fn records_that_are_never_erased_must_carry_their_body() {
-    // A retraction, consent or roster takes effect through its body, and none of them can
-    // be retracted, so none may arrive without it: one stored bodiless would turn the
-    // real one into a duplicate that never takes effect.
-    let mut co = Author::new("CO");
-    let first = co.publish(&["CO", "MX"], alert("Wrong"), NOW_MS);
-    let retraction = Body::Retraction(Retraction {
-        target: first.id,
-        reason: "Sent in error".into(),
-        erase: true,
-    });
-    let records = [
-        (co.publish(&["CO", "MX"], retraction, NOW_MS), "CO"),
-        (co.publish(&["*"], consent("MX"), NOW_MS), "CO"),
-        (
-            Author::new("OAS").publish(&["*"], Body::Roster(roster(2, STATES)), NOW_MS),
-            "OAS",
-        ),
-    ];
-    for (r, sender) in records {
-        assert!(at_mx(&r, peer(sender)).is_ok(), "{r:?}");
-        assert_refused!(at_mx(&r.erased(), peer(sender)), Rejection::BadBody(_));
-    }
-}
-
-mod membership;
-
-#[test]
 fn a_roster_listing_an_unpinned_key_for_the_own_state_is_refused() {
     let extra = stranger(7);
     let mut with_extra = roster(2, STATES);
@@ -601,3 +573,4 @@ fn a_roster_listing_an_unpinned_key_for_the_own_state_is_refused() {
 }
 
 mod erasure;
+mod membership;

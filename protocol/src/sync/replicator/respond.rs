@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{Replicator, peer_state};
+use super::Replicator;
 use crate::{
     FeedId, PublicKey, Record, StateCode,
     record::{Audience, Header},
     sync::{
         Context, FeedHead, Handled, MAX_HEADS, MAX_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Page,
-        Reply, Request, Response, digest, shared_heads, shares,
+        Reply, Request, Response, digest, key_state, shared_heads, shares,
     },
 };
 
@@ -50,7 +50,7 @@ impl Replicator {
         if self.offences.is_banned(&peer, cx.now_ms) {
             return respond(Response::denied(COOLING_OFF));
         }
-        let Some(ps) = peer_state(m, &peer) else {
+        let Some(ps) = key_state(m, &peer) else {
             return respond(Response::denied(NOT_A_MEMBER));
         };
         let reply = match request {

@@ -1,5 +1,6 @@
 //! Rule 15a: a best practice or alert without its body is taken only with the retraction
-//! that erased it (a relay cannot strip an alert's content).
+//! that erased it (a relay cannot strip an alert's content), and the kinds that are never
+//! erased must always carry theirs.
 
 use super::*;
 
@@ -61,4 +62,30 @@ fn a_record_arriving_erased_passes_with_the_retraction_that_erased_it() {
     let mut both = a.clone();
     both.erased_by = Some(erasing.encode());
     assert_refused!(at_mx(&both, peer("CO")), Rejection::Malformed(_));
+}
+
+#[test]
+fn records_that_are_never_erased_must_carry_their_body() {
+    // A retraction, consent or roster takes effect through its body, and none of them can
+    // be retracted, so none may arrive without it: one stored bodiless would turn the
+    // real one into a duplicate that never takes effect.
+    let mut co = Author::new("CO");
+    let first = co.publish(&["CO", "MX"], alert("Wrong"), NOW_MS);
+    let retraction = Body::Retraction(Retraction {
+        target: first.id,
+        reason: "Sent in error".into(),
+        erase: true,
+    });
+    let records = [
+        (co.publish(&["CO", "MX"], retraction, NOW_MS), "CO"),
+        (co.publish(&["*"], consent("MX"), NOW_MS), "CO"),
+        (
+            Author::new("OAS").publish(&["*"], Body::Roster(roster(2, STATES)), NOW_MS),
+            "OAS",
+        ),
+    ];
+    for (r, sender) in records {
+        assert!(at_mx(&r, peer(sender)).is_ok(), "{r:?}");
+        assert_refused!(at_mx(&r.erased(), peer(sender)), Rejection::BadBody(_));
+    }
 }
