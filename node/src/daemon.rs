@@ -30,6 +30,13 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The store's files are damaged.
+    #[error(
+        "{0}. `tipx run --recover` moves the damaged store aside and starts a fresh one that \
+         takes back from partners what they share with this node (or, with the node stopped, \
+         `tipx store recover`)"
+    )]
+    Damaged(crate::store::Error),
     /// The core failed.
     #[error(transparent)]
     Core(#[from] crate::core::Error),
@@ -46,14 +53,15 @@ pub enum Error {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// Runs the daemon until a signal.
-pub async fn run(dd: &DataDir) -> Result<(), Error> {
+/// Runs the daemon until a signal; with `recover`, a damaged store is first moved aside
+/// for a fresh one filled from partners.
+pub async fn run(dd: &DataDir, recover: bool) -> Result<(), Error> {
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
-    run_until(dd, stop_rx).await
+    run_until(dd, stop_rx, recover).await
 }
 
 /// What `tipx run` needs before it opens anything: the configuration, the state, the key
@@ -86,8 +94,12 @@ pub fn preflight(dd: &DataDir) -> Result<Preflight, Error> {
     })
 }
 
-/// Runs the daemon until `stop` turns true.
-pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), Error> {
+/// Runs the daemon until `stop` turns true (`recover`: as for [`run`]).
+pub async fn run_until(
+    dd: &DataDir,
+    stop: watch::Receiver<bool>,
+    recover: bool,
+) -> Result<(), Error> {
     let Preflight {
         config,
         state,
@@ -96,7 +108,29 @@ pub async fn run_until(dd: &DataDir, stop: watch::Receiver<bool>) -> Result<(), 
     } = preflight(dd)?;
     let store_dir = dd.store_dir();
     let cache = config.store.cache_capacity_bytes();
-    let store = tokio::task::spawn_blocking(move || SledStore::open(&store_dir, cache)).await??;
+    let owner = key.public();
+    let store = tokio::task::spawn_blocking(move || -> Result<SledStore, Error> {
+        let store = match SledStore::open(&store_dir, cache) {
+            Err(e) if e.is_damage() && recover => {
+                tracing::error!(error = %e, "the store is damaged");
+                let aside = crate::store::set_aside(&store_dir)?;
+                tracing::warn!(
+                    "the damaged store is kept in {} (delete it once the node holds everything \
+                     again: no erasure reaches it); a fresh store takes back from partners what \
+                     they share with this node",
+                    aside.display()
+                );
+                SledStore::open(&store_dir, cache)?
+            }
+            Err(e) if e.is_damage() => return Err(Error::Damaged(e)),
+            r => r?,
+        };
+        if let Some(doubt) = store.claim(&owner)? {
+            tracing::warn!("{doubt}: the node syncs with every partner before it publishes");
+        }
+        Ok(store)
+    })
+    .await??;
     let (node, events) = Node::new(
         store,
         key,

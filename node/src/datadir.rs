@@ -44,6 +44,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The store could not be created.
+    #[error("creating the store: {0}")]
+    Store(#[from] crate::store::Error),
     /// The system has no randomness for a key or token.
     #[error("no system randomness: {0}")]
     NoRandomness(String),
@@ -119,6 +122,8 @@ impl DataDir {
             reason: e.to_string(),
         })?;
         write_private(&key_path, &*secret)?;
+        // A new key has signed nothing: the store is complete for it (`store::provenance`).
+        crate::store::SledStore::open(&self.store_dir(), 16 << 20)?.set_owner(&key.public())?;
         self.new_token(&self.dir.join(Config::default().api.token_file))?;
         if !self.config_path.exists() {
             fs::write(&self.config_path, config.to_template())

@@ -206,6 +206,12 @@ impl Node {
     /// answers; fails with the log if it does not within [`START_DEADLINE`].
     #[track_caller]
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// [`start`](Self::start), with more arguments to `tipx run`.
+    #[track_caller]
+    pub fn start_with(&mut self, args: &[&str]) {
         assert!(self.child.is_none(), "{} is already running", self.state);
         let log = OpenOptions::new()
             .create(true)
@@ -214,6 +220,7 @@ impl Node {
             .expect("opening the node log");
         let mut cmd = self.command();
         cmd.arg("run")
+            .args(args)
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log);
         self.child = Some(cmd.spawn().expect("spawning `tipx run`"));

@@ -27,7 +27,7 @@ pub fn await_partner(node: &Node, other: &str) {
     );
 }
 
-/// Publishes alerts numbered `from..from + n` for `audience` (empty: kept local) in one
+/// Publishes alerts numbered `from..from + n` for `audience` (empty: the node's partners) in one
 /// import: they are acknowledged when this returns.
 pub fn publish_alerts(node: &Node, from: usize, n: usize, audience: &[&str]) {
     let file = node.dir.join(format!("alerts-{from}.jsonl"));

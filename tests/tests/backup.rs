@@ -1,6 +1,7 @@
 //! Backups and restores on real processes: a backup taken while the node publishes holds
 //! everything acknowledged before it began, and a node restored from an old backup catches
-//! up its own feeds from its partner before it publishes again — no fork.
+//! up its own feeds from its partner before it publishes again — no fork; so does a node
+//! whose key was carried to a new machine with an empty store.
 
 use serde_json::json;
 use tipx_tests::{
@@ -107,4 +108,43 @@ fn a_node_restored_from_an_old_backup_takes_its_feeds_back_from_its_partner_befo
         mx.log()
     );
     publishes_again_without_fork(mx, co, 301);
+}
+
+#[test]
+fn a_key_carried_to_a_new_machine_takes_its_feeds_back_from_its_partner_before_publishing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = Federation::start(dir.path(), &[], &[("MX", &["CO"]), ("CO", &["MX"])]);
+    await_partner(fed.member("CO"), "MX");
+    publish_alerts(fed.member("MX"), 0, 100, &["CO"]);
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(fed.member("CO"), "MX")
+            == 100),
+        "CO never received MX's 100 alerts"
+    );
+
+    // A new machine: only the key, the configuration and the API token are carried over;
+    // the store starts empty. CO is down at first.
+    assert!(fed.members[1].stop().success());
+    let mx = &mut fed.members[0];
+    assert!(mx.stop().success());
+    let old = mx.dir.with_extension("old-machine");
+    std::fs::rename(&mx.dir, &old).unwrap();
+    std::fs::create_dir(&mx.dir).unwrap();
+    for name in ["node.key", "tipx.toml", "api.token"] {
+        std::fs::copy(old.join(name), mx.dir.join(name)).unwrap();
+    }
+    mx.start();
+    let mx = fed.member("MX");
+    assert_eq!(alerts_of(mx, "MX"), 0, "the new machine's store is empty");
+    // Seq 1 would fork CO's copy of MX's feed, which holds 100.
+    publishing_refused(mx, "CO", "key carried over from another machine");
+
+    fed.members[1].start();
+    let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(mx, "MX") == 100),
+        "MX never took its alerts back from CO; log:\n{}",
+        mx.log()
+    );
+    publishes_again_without_fork(mx, co, 101);
 }

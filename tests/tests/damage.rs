@@ -191,10 +191,14 @@ fn a_sweep_of_byte_flips_never_leaves_a_store_called_clean_with_records_missing(
     );
 }
 
+/// Alerts MX addressed to PE only, which is no partner: no other node holds them.
+const LOCAL: usize = 5;
+
 #[test]
-fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_partner() {
+fn store_recover_rebuilds_from_the_partner_and_reports_what_only_this_node_held() {
     let dir = tempfile::tempdir().unwrap();
     let mut fed = mx_with_alerts_at_co(dir.path());
+    publish_alerts(fed.member("MX"), ACKNOWLEDGED, LOCAL, &["PE"]);
     let alerts_at = |n: &tipx_tests::Node| alerts_of(n, "MX");
 
     let mx = &mut fed.members[0];
@@ -213,14 +217,63 @@ fn store_recover_moves_a_damaged_store_aside_and_the_node_rebuilds_from_its_part
         .collect();
     assert_eq!(aside.len(), 1, "the damaged store is not kept aside");
     mx.start();
+
+    // Followed on the running node: CO gives back what it holds, the alerts for PE cannot
+    // come back, and the report says which feed lacks which records.
     let (mx, co) = (fed.member("MX"), fed.member("CO"));
+    let out = mx.tipx(["store", "recover"]);
     assert!(
-        eventually(DELIVERY_DEADLINE, || alerts_at(mx) == ACKNOWLEDGED),
-        "the recovered MX never took its alerts back from CO (holds {}); log:\n{}",
-        alerts_at(mx),
+        !out.status.success()
+            && out.stdout.contains(&format!("{LOCAL} of "))
+            && out.stdout.contains("could not be recovered")
+            && out.stdout.contains(&format!("records 1..={LOCAL} missing"))
+            && out.stderr.contains("accept-loss"),
+        "`store recover` did not report the local alerts as lost:\n{out}\nlog:\n{}",
         mx.log()
     );
+    assert_eq!(
+        alerts_at(mx),
+        ACKNOWLEDGED,
+        "not all of CO's copies came back"
+    );
+    publishing_refused(mx, "CO", "missing");
+
+    // The operator gives the alerts for PE up; publishing resumes with no fork at CO.
+    mx.tipx(["store", "accept-loss"]).ok();
     publishes_again_without_fork(mx, co, ACKNOWLEDGED + 1);
     let check = mx.tipx(["store", "check", "--json"]).json();
     assert_eq!(check["problems"], serde_json::json!([]), "{check}");
+}
+
+#[test]
+fn a_store_sled_refuses_as_damaged_is_recovered_by_run_recover_with_its_progress_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fed = mx_with_alerts_at_co(dir.path());
+
+    // sled keeps a checksummed configuration file: damaged, sled refuses the whole store.
+    let mx = &mut fed.members[0];
+    assert!(mx.stop().success());
+    let conf = mx.dir.join("store").join("conf");
+    let mut bytes = std::fs::read(&conf).expect("sled's conf file");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&conf, bytes).unwrap();
+
+    let refused = mx.tipx(["run"]);
+    assert!(
+        !refused.status.success()
+            && refused.stderr.contains("damaged")
+            && refused.stderr.contains("tipx run --recover"),
+        "`tipx run` did not refuse the damaged store with what to do:\n{refused}"
+    );
+    mx.start_with(&["--recover"]);
+    let mx = fed.member("MX");
+    let out = mx.tipx(["store", "recover"]).ok();
+    assert!(
+        out.stdout.contains("the store is whole again"),
+        "`store recover` did not follow the store back to whole:\n{out}\nlog:\n{}",
+        mx.log()
+    );
+    assert_eq!(alerts_of(mx, "MX"), ACKNOWLEDGED);
+    publishes_again_without_fork(mx, fed.member("CO"), ACKNOWLEDGED + 1);
 }

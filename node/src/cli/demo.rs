@@ -263,7 +263,7 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
     let start = |n: &DemoNode| {
         let dd = DataDir::new(&n.dd.dir, None);
         let stop = stop_rx.clone();
-        tokio::spawn(async move { crate::daemon::run_until(&dd, stop).await })
+        tokio::spawn(async move { crate::daemon::run_until(&dd, stop, false).await })
     };
     // The coordinator signs the roster before the members start, so that each member is
     // admitted on its first connection.

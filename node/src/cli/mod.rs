@@ -8,6 +8,7 @@ mod backup;
 mod demo;
 mod federation;
 pub mod publish;
+mod recover;
 mod retract;
 mod show;
 
@@ -71,7 +72,13 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Run the node (until Ctrl-C or SIGTERM).
-    Run,
+    Run {
+        /// If the store's files are damaged, move the store aside (kept until you delete
+        /// it) and start with a fresh one that takes back from partners everything they
+        /// share with this node; `tipx store recover` then follows the progress.
+        #[arg(long)]
+        recover: bool,
+    },
     /// Show the node's state: records, feeds, partners, roster.
     Status(JsonFlag),
     /// Publish a best practice or an alert, or import records from a file.
@@ -167,9 +174,11 @@ pub enum StoreCommand {
     /// missing records are given up and publishing resumes. Only when `store check` shows
     /// records missing and partners have had time to send them back.
     AcceptLoss,
-    /// With the node stopped: move a damaged store aside and start a fresh one that the
-    /// next `tipx run` fills from partners (publishing waits until this state's own feeds
-    /// are whole again).
+    /// With the node stopped: move a damaged store aside (kept until you delete it) and
+    /// start a fresh one that the next `tipx run` fills from partners; publishing waits
+    /// until this state's own feeds are whole again. With the node running: follow the
+    /// store coming back from partners, with a progress bar, and report what no partner
+    /// could give back.
     Recover,
 }
 
@@ -349,10 +358,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Run => {
+        Command::Run { recover } => {
             let config = dd.config()?;
             crate::logging::init(&config.log)?;
-            Ok(crate::daemon::run(&dd).await?)
+            Ok(crate::daemon::run(&dd, recover).await?)
         }
         Command::Status(j) => show::status(&client(&dd)?, j.json).await,
         Command::Publish(args) => publish::run(&client(&dd)?, args).await,
@@ -368,7 +377,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { limit, json } => show::audit(&client(&dd)?, limit, json.json).await,
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
         Command::Store(StoreCommand::AcceptLoss) => show::accept_loss(&dd).await,
-        Command::Store(StoreCommand::Recover) => backup::recover(&dd).await,
+        Command::Store(StoreCommand::Recover) => recover::recover(&dd).await,
         Command::Backup { out, include_key } => backup::backup(&dd, &out, include_key).await,
         Command::Restore { file } => backup::restore(&dd, &file),
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,

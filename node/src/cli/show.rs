@@ -97,6 +97,19 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
     if s.forks > 0 {
         outln!("forks      {} (see `tipx audit`)", s.forks);
     }
+    if let Some(r) = &s.recovery {
+        let waiting: Vec<String> = r.waiting.iter().map(ToString::to_string).collect();
+        outln!(
+            "recovery   {} of {} records back from partners{} (`tipx store recover` follows it)",
+            r.missing_at_start.saturating_sub(r.missing),
+            r.missing_at_start.max(r.missing),
+            if waiting.is_empty() {
+                String::new()
+            } else {
+                format!("; waiting for a sync round with {}", waiting.join(", "))
+            }
+        );
+    }
     for w in &s.warnings {
         outln!("WARNING    {w}");
     }

@@ -6,13 +6,54 @@
 //! feeds are whole again. If no partner can give them back, the operator accepts the loss.
 //!
 //! A store restored from a backup brings its old floor with it, so it looks whole while its
-//! partners may hold later records of its own feeds: it is *unproven* until a sync round
-//! with every partner has ended (each round fetches what the partner holds further).
+//! partners may hold later records of its own feeds; so does a new store under a key
+//! carried over from another machine (`store::provenance`). Such a store is *unproven*
+//! until a sync round with every partner has ended (each round fetches what the partner
+//! holds further).
 
 use std::sync::atomic::Ordering::Relaxed;
 
+use serde::{Deserialize, Serialize};
+use tipx_protocol::StateCode;
+
 use super::{Error, Node, now_ms};
-use crate::store::Shortfall;
+use crate::store::{Doubt, Shortfall};
+
+/// How far a store that lacks records, or is unproven, has come back (`tipx status`,
+/// `tipx store recover` on a running node).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovery {
+    /// Records the store lacked against its floor when the node started.
+    pub missing_at_start: u64,
+    /// Records it lacks now.
+    pub missing: u64,
+    /// Each feed still short, in words (what is missing, since when).
+    pub feeds: Vec<String>,
+    /// Why the store is unproven, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doubt: Option<String>,
+    /// Partners a sync round has ended with since start.
+    pub synced: Vec<StateCode>,
+    /// Partners no sync round has ended with yet.
+    pub waiting: Vec<StateCode>,
+}
+
+impl Recovery {
+    /// Every partner has given what it holds, and records are still missing: no partner
+    /// can give them back (only this node held them, or their authors' partners are gone).
+    pub fn stalled(&self) -> bool {
+        self.waiting.is_empty() && self.missing > 0
+    }
+}
+
+/// Records missing in `short` (a feed holding another record at the floor's seq counts
+/// one).
+pub(crate) fn missing(short: &[Shortfall]) -> u64 {
+    short
+        .iter()
+        .map(|s| s.floor.seq.saturating_sub(s.held).max(1))
+        .sum()
+}
 
 /// Feeds named in a refusal to publish or a status warning; the rest are counted.
 const NAMED: usize = 3;
@@ -29,26 +70,17 @@ impl Node {
         if self.complete.load(Relaxed) {
             return Ok(());
         }
-        if self.store.unproven()? {
-            let partners = self.membership().partners();
-            let synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
-            let waiting: Vec<String> = partners
-                .iter()
-                .filter(|p| !synced.contains(p))
-                .map(ToString::to_string)
-                .collect();
-            if partners.is_empty() || !waiting.is_empty() {
-                let who = if partners.is_empty() {
-                    "no partner is known yet".to_string()
-                } else {
-                    format!("waiting for a sync round with {}", waiting.join(", "))
-                };
-                return Err(Error::Incomplete(format!(
-                    "this store was restored from a backup and may lack records of this \
-                     state's own feeds that partners hold; {who}"
-                )));
-            }
-            self.store.set_proven()?;
+        if let Some((doubt, waiting)) = self.remaining_doubt()? {
+            let who = if waiting.is_empty() {
+                "no partner is known yet".to_string()
+            } else {
+                let waiting: Vec<String> = waiting.iter().map(ToString::to_string).collect();
+                format!("waiting for a sync round with {}", waiting.join(", "))
+            };
+            return Err(Error::Incomplete(format!(
+                "{doubt}, and may lack records of this state's own feeds that partners \
+                 hold; {who}"
+            )));
         }
         let own: Vec<Shortfall> = self
             .shortfall()?
@@ -63,6 +95,29 @@ impl Node {
             "the store lost records of this state's own feeds that it had made durable ({})",
             describe(&own)
         )))
+    }
+
+    /// The store's doubt, if one remains, with the partners still waited for (none: no
+    /// partner is known). A doubtful store is proven, and its doubt dropped, once a sync
+    /// round has ended with every partner.
+    fn remaining_doubt(&self) -> Result<Option<(Doubt, Vec<StateCode>)>, Error> {
+        let Some(doubt) = self.store.doubt()? else {
+            return Ok(None);
+        };
+        let partners = self.membership().partners();
+        let waiting: Vec<StateCode> = {
+            let synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+            partners
+                .iter()
+                .filter(|p| !synced.contains(p))
+                .copied()
+                .collect()
+        };
+        if partners.is_empty() || !waiting.is_empty() {
+            return Ok(Some((doubt, waiting)));
+        }
+        self.store.set_proven()?;
+        Ok(None)
     }
 
     /// Accepts what the store holds as complete (`tipx store accept-loss`): the records
@@ -95,16 +150,45 @@ impl Node {
         Ok(self.store.backup(out, extra)?)
     }
 
+    /// How far the store has come back, while it lacks records or is unproven (`None`
+    /// once whole and proven).
+    pub fn recovery(&self) -> Result<Option<Recovery>, Error> {
+        let short = self.shortfall()?;
+        let doubt = self.remaining_doubt()?.map(|(d, _)| d);
+        if short.is_empty() && doubt.is_none() {
+            return Ok(None);
+        }
+        let synced = self
+            .synced
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let (synced, waiting) = self
+            .membership()
+            .partners()
+            .into_iter()
+            .partition(|p| synced.contains(p));
+        Ok(Some(Recovery {
+            missing_at_start: self.missing_at_start,
+            missing: missing(&short),
+            feeds: short.iter().map(ToString::to_string).collect(),
+            doubt: doubt.map(|d| d.to_string()),
+            synced,
+            waiting,
+        }))
+    }
+
     /// The warning `status` gives while feeds are short, if any are.
     pub(crate) fn shortfall_warning(&self) -> Result<Option<String>, Error> {
         let short = self.shortfall()?;
-        if short.is_empty() && self.store.unproven()? {
-            return Ok(Some(
-                "this store was restored from a backup: publishing waits until a sync round \
-                 with every partner has given back what they hold further of this state's \
-                 own feeds"
-                    .into(),
-            ));
+        if short.is_empty()
+            && let Some(doubt) = self.store.doubt()?
+        {
+            return Ok(Some(format!(
+                "{doubt}: publishing waits until a sync round with every partner has given \
+                 back what they hold further of this state's own feeds (`tipx store \
+                 accept-loss` if no partner can answer)"
+            )));
         }
         Ok((!short.is_empty()).then(|| {
             format!(

@@ -16,6 +16,7 @@ mod receive;
 mod space;
 pub mod view;
 
+pub use complete::Recovery;
 pub use error::Error;
 pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
@@ -95,6 +96,8 @@ pub struct Node {
     complete: std::sync::atomic::AtomicBool,
     /// States a sync round ended with since start (a restored store waits for its partners').
     synced: Mutex<std::collections::BTreeSet<StateCode>>,
+    /// Records the store lacked against its floor when the node started ([`complete`]).
+    missing_at_start: u64,
 }
 
 impl Node {
@@ -119,6 +122,7 @@ impl Node {
         for (from, to, c) in store.consents()? {
             membership.apply_consent(from, to, c);
         }
+        let missing_at_start = complete::missing(&store.shortfall()?);
         let node = Self {
             store,
             key,
@@ -140,6 +144,7 @@ impl Node {
             quotas: Default::default(),
             complete: Default::default(),
             synced: Default::default(),
+            missing_at_start,
         };
         Ok((node, rx))
     }

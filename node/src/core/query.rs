@@ -97,6 +97,8 @@ impl Node {
 
     /// What `tipx status` shows.
     pub fn status(&self) -> Result<NodeStatus, Error> {
+        // Before the membership's lock, which `recovery` takes too.
+        let recovery = self.recovery().unwrap_or(None);
         let m = self.membership.read().expect("not poisoned");
         let uptime_secs = self.started.elapsed().as_secs();
         let started_at_ms = now_ms().saturating_sub(uptime_secs * 1000);
@@ -126,6 +128,7 @@ impl Node {
                 .received_duplicate
                 .load(std::sync::atomic::Ordering::Relaxed),
             warnings: self.warnings(&m),
+            recovery,
         })
     }
 

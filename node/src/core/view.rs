@@ -244,4 +244,8 @@ pub struct NodeStatus {
     /// from the core and the network.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// While the store lacks records it once held, or is unproven: how far it has come
+    /// back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<super::complete::Recovery>,
 }

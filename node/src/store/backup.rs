@@ -20,14 +20,12 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use super::{BODIES_DIR, Error, SledStore, files, floor, key, keys::Space};
+use super::{BODIES_DIR, Error, SledStore, files, floor};
 
 const MAGIC: &[u8] = b"tipx-backup-v1\n";
 const END: u8 = 0;
 const FILE: u8 = 1;
 const KV: u8 = 2;
-/// The meta key marking a restored store that has not yet synced with its partners.
-pub(super) const UNPROVEN_KEY: &[u8] = b"unproven";
 /// Largest name or key in a backup (a sanity bound while reading one).
 const MAX_NAME: usize = 64 * 1024;
 /// Largest value of the tree in a backup.
@@ -144,19 +142,6 @@ impl SledStore {
         finish().map_err(files("writing the backup file"))?;
         Ok(stats)
     }
-
-    /// Whether the store was restored from a backup and has not synced with its partners
-    /// since.
-    pub fn unproven(&self) -> Result<bool, Error> {
-        Ok(self.tree.contains_key(key(Space::Meta, &[UNPROVEN_KEY]))?)
-    }
-
-    /// The store has caught up with its partners (or the operator accepted it as it is).
-    pub fn set_proven(&self) -> Result<(), Error> {
-        self.tree.remove(key(Space::Meta, &[UNPROVEN_KEY]))?;
-        self.db.flush()?;
-        Ok(())
-    }
 }
 
 fn read_exact_vec(r: &mut impl Read, len: usize) -> io::Result<Vec<u8>> {
@@ -192,19 +177,24 @@ impl<R: Read> Read for Hashed<R> {
     }
 }
 
-/// Starts a fresh store in `new` that keeps only the floor of the damaged store in `old`
-/// (`tipx store recover`): the node then knows what it must take back from its partners,
-/// and publishes nothing until this state's own feeds are whole.
-pub fn start_from_floor(old: &Path, new: &Path) -> Result<(), Error> {
-    fs::create_dir_all(new).map_err(files("creating the fresh store"))?;
-    match fs::copy(old.join(floor::FILE), new.join(floor::FILE)) {
+/// Moves the damaged store in `store` aside, beside it as `store.damaged-<time>` (kept
+/// until the operator deletes it), and starts a fresh store in its place that keeps only
+/// the old floor (`tipx store recover`, `tipx run --recover`): the node then knows what it
+/// must take back from its partners, and publishes nothing until this state's own feeds
+/// are whole. Returns where the damaged store went.
+pub fn set_aside(store: &Path) -> Result<PathBuf, Error> {
+    let stamp = crate::time::rfc3339(crate::core::now_ms()).replace(':', "-");
+    let aside = store.with_file_name(format!("store.damaged-{stamp}"));
+    fs::rename(store, &aside).map_err(files("moving the damaged store aside"))?;
+    fs::create_dir_all(store).map_err(files("creating the fresh store"))?;
+    match fs::copy(aside.join(floor::FILE), store.join(floor::FILE)) {
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(files("copying the floor into the fresh store")(e)),
     }
     // Opening it creates sled's files and the body packs, private to this user.
-    drop(SledStore::open(new, 16 << 20)?);
-    Ok(())
+    SledStore::open(store, 16 << 20)?.set_doubt(super::Doubt::Recovered)?;
+    Ok(aside)
 }
 
 /// Restores the backup `file` into the empty data directory `dir`: files go to their
@@ -290,7 +280,8 @@ pub fn restore(file: &Path, dir: &Path) -> Result<Vec<String>, Error> {
         return Err(bad("is damaged: its checksum does not match".into()));
     }
     tree.apply_batch(batch)?;
-    tree.insert(key(Space::Meta, &[UNPROVEN_KEY]), &[1u8])?;
+    let (k, v) = super::Doubt::Restored.entry();
+    tree.insert(k, &v[..])?;
     db.flush()?;
     drop(tree);
     drop(db);

@@ -34,6 +34,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The store's files are damaged (as opposed to locked, full, or of another version):
+    /// what `tipx store recover` is for.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            Self::Corrupt(_)
+                | Self::Sled(sled::Error::Corruption { .. } | sled::Error::Unsupported(_))
+        )
+    }
+}
+
 /// An I/O failure of the body packs or the store's files, with what was being done.
 pub(super) fn files(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
     move |source| Error::Files { what, source }
@@ -64,6 +76,11 @@ fn describe(e: &sled::Error) -> String {
             at.lid()
         ),
         sled::Error::Corruption { at: None, .. } => "the store's files are damaged".into(),
+        // The store's files are only ever written by this build's sled: a file it cannot
+        // read is a damaged one (e.g. its settings file, whose checksum failed).
+        sled::Error::Unsupported(why) => {
+            format!("the store's files are damaged (sled cannot read them: {why})")
+        }
         other => other.to_string(),
     }
 }

@@ -21,13 +21,15 @@ mod floor;
 mod index;
 mod keys;
 mod migrate;
+mod provenance;
 mod shortfall;
 mod txn;
 
-pub use backup::{BackupStats, restore, start_from_floor};
+pub use backup::{BackupStats, restore, set_aside};
 pub use error::Error;
 use error::files;
 pub use floor::Mark;
+pub use provenance::Doubt;
 pub use shortfall::Shortfall;
 
 use std::{
