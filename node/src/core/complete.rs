@@ -59,9 +59,16 @@ pub(crate) fn missing(short: &[Shortfall]) -> u64 {
 const NAMED: usize = 3;
 
 impl Node {
-    /// Every feed held less far than the store once held it.
+    /// Every feed held less far than the store once held it. Reads only the feeds found
+    /// short at start that were not whole at the last look: nothing once all are.
     pub fn shortfall(&self) -> Result<Vec<Shortfall>, Error> {
-        Ok(self.store.shortfall()?)
+        let mut feeds = self.short.lock().unwrap_or_else(|p| p.into_inner());
+        if feeds.is_empty() {
+            return Ok(vec![]);
+        }
+        let short = self.store.shortfall_among(Some(&feeds))?;
+        *feeds = short.iter().map(|s| s.feed).collect();
+        Ok(short)
     }
 
     /// Refuses to publish while this state's own feeds are held less far than the store
@@ -126,6 +133,7 @@ impl Node {
     pub fn accept_loss(&self) -> Result<usize, Error> {
         let short = self.shortfall()?.len();
         self.store.accept_shortfall(now_ms())?;
+        self.short.lock().unwrap_or_else(|p| p.into_inner()).clear();
         self.store.set_proven()?;
         self.complete.store(false, Relaxed);
         Ok(short)

@@ -98,6 +98,8 @@ pub struct Node {
     synced: Mutex<std::collections::BTreeSet<StateCode>>,
     /// Records the store lacked against its floor when the node started ([`complete`]).
     missing_at_start: u64,
+    /// The feeds found short since start, the only ones that can still be ([`complete`]).
+    short: Mutex<std::collections::BTreeSet<tipx_protocol::FeedId>>,
 }
 
 impl Node {
@@ -122,7 +124,8 @@ impl Node {
         for (from, to, c) in store.consents()? {
             membership.apply_consent(from, to, c);
         }
-        let missing_at_start = complete::missing(&store.shortfall()?);
+        let short = store.shortfall()?;
+        let missing_at_start = complete::missing(&short);
         let node = Self {
             store,
             key,
@@ -145,6 +148,7 @@ impl Node {
             complete: Default::default(),
             synced: Default::default(),
             missing_at_start,
+            short: Mutex::new(short.iter().map(|s| s.feed).collect()),
         };
         Ok((node, rx))
     }

@@ -1,7 +1,7 @@
 //! What the store lacks against its floor ([`super::floor`]): feeds it held further than it
 //! holds now, or whose records at a seq it once held are not the same any more.
 
-use std::fmt;
+use std::{collections::BTreeSet, fmt};
 
 use tipx_protocol::{FeedId, RecordId, StateCode, store::Store as _};
 
@@ -52,28 +52,43 @@ impl fmt::Display for Shortfall {
 
 impl SledStore {
     /// The feeds held less far than the floor says the store once held them (empty for a
-    /// complete store). Takes one read per feed.
+    /// complete store). Takes one read per feed (two for a feed held beyond its mark).
     pub fn shortfall(&self) -> Result<Vec<Shortfall>, Error> {
-        let marks = self
-            .floor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .marks()
-            .clone();
+        self.shortfall_among(None)
+    }
+
+    /// [`shortfall`](Self::shortfall), looking only at `feeds` when given (those found
+    /// short before: a feed held as far as its mark stays so, as marks rise only with what
+    /// the store holds).
+    pub fn shortfall_among(
+        &self,
+        feeds: Option<&BTreeSet<FeedId>>,
+    ) -> Result<Vec<Shortfall>, Error> {
+        let marks: Vec<(FeedId, Mark)> = {
+            let floor = self.floor.lock().unwrap_or_else(|p| p.into_inner());
+            match feeds {
+                None => floor.marks().iter().map(|(f, m)| (*f, *m)).collect(),
+                Some(feeds) => feeds
+                    .iter()
+                    .filter_map(|f| floor.marks().get(f).map(|m| (*f, *m)))
+                    .collect(),
+            }
+        };
         let mut out = Vec::new();
         for (feed, mark) in marks {
-            let held = self.head(&feed)?.map_or(0, |h| h.seq);
-            let replaced = if held >= mark.seq {
-                match self.tree.get(keys::position(&feed, mark.seq))? {
-                    Some(v) => {
-                        let id = super::load_header(&v)?.id;
-                        (id != mark.id).then_some(id)
+            let head = self.head(&feed)?;
+            let held = head.as_ref().map_or(0, |h| h.seq);
+            let at_mark = match head {
+                Some(h) if h.seq == mark.seq => Some(h.id),
+                Some(h) if h.seq > mark.seq => {
+                    match self.tree.get(keys::position(&feed, mark.seq))? {
+                        Some(v) => Some(super::load_header(&v)?.id),
+                        None => continue,
                     }
-                    None => continue,
                 }
-            } else {
-                None
+                _ => None,
             };
+            let replaced = at_mark.filter(|id| *id != mark.id);
             if held < mark.seq || replaced.is_some() {
                 out.push(Shortfall {
                     feed,
