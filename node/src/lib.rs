@@ -18,5 +18,6 @@ pub mod datadir;
 pub mod logging;
 pub mod net;
 pub mod query;
+pub mod stix;
 pub mod store;
 pub mod time;

@@ -39,6 +39,11 @@ pub struct PublishArgs {
     /// `audience`, `tlp` and `handling`.
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
+    /// With --file: what the file holds — `tipx` (the format above) or `stix` (a STIX 2.1
+    /// bundle, e.g. from MISP or OpenCTI: each report, grouping or note becomes an alert;
+    /// docs/STIX.md).
+    #[arg(long, requires = "file", value_enum, default_value_t = FileFormat::Tipx)]
+    format: FileFormat,
     /// With --file: print the new records' ids, one per line, in file order.
     #[arg(long, requires = "file")]
     ids: bool,
@@ -47,6 +52,15 @@ pub struct PublishArgs {
     json: bool,
     #[command(subcommand)]
     what: Option<What>,
+}
+
+/// What an import file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// Records in the `publish --file` format.
+    Tipx,
+    /// A STIX 2.1 bundle.
+    Stix,
 }
 
 /// Fields every published record has.
@@ -237,7 +251,11 @@ fn request(what: What) -> anyhow::Result<PublishRequest> {
 pub(super) async fn run(client: &Client, args: PublishArgs) -> anyhow::Result<()> {
     match (args.file, args.what) {
         (Some(file), _) => {
-            let out = import(client, &file).await?;
+            let records = match args.format {
+                FileFormat::Tipx => read_file(&file, crate::core::now_ms())?,
+                FileFormat::Stix => read_stix(&file, crate::core::now_ms())?,
+            };
+            let out = import(client, records).await?;
             if args.json {
                 outln!("{}", serde_json::to_string_pretty(&out)?);
             } else {
@@ -479,8 +497,38 @@ fn warn(warnings: &[String]) {
     }
 }
 
-async fn import(client: &Client, path: &std::path::Path) -> anyhow::Result<Published> {
-    let records = read_file(path, crate::core::now_ms())?;
+/// The alerts a STIX 2.1 bundle gives, each checked as an import file's record; what was
+/// skipped or changed is said on standard error. Nothing when anything is wrong.
+fn read_stix(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<PublishRequest>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let name = path.display().to_string();
+    let got = crate::stix::alerts_from(&name, &bytes)?;
+    for n in &got.notes {
+        eprintln!("note: {n}");
+    }
+    for (kind, n) in &got.skipped {
+        eprintln!("skipped: {n} {kind} object(s) that no report, grouping or note refers to");
+    }
+    if got.lines.is_empty() {
+        bail!(
+            "{name}: the bundle holds no report, grouping or note to make an alert of: nothing published"
+        );
+    }
+    got.lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            parse_record(v, now_ms).map_err(|e| {
+                anyhow::anyhow!(
+                    "{name}: alert {} of the bundle: {e}; nothing published",
+                    i + 1
+                )
+            })
+        })
+        .collect()
+}
+
+async fn import(client: &Client, records: Vec<PublishRequest>) -> anyhow::Result<Published> {
     let bar = indicatif::ProgressBar::new(records.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
