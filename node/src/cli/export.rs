@@ -26,19 +26,8 @@ use crate::{
 /// JSON, and even a page of bodies at the 192 KiB limit stays under ~60 MiB.
 pub const PAGE: usize = 256;
 
-/// What an export is written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// One JSON object per line, the format `tipx publish --file` imports.
-    Jsonl,
-    /// Comma-separated values, UTF-8, with a header row.
-    Csv,
-}
-
-/// `tipx export …`
-#[derive(Args, Debug)]
-#[command(
-    after_help = "JSON lines: one record per line, each the body's fields with `kind`, \
+/// What `tipx export --help` says below the flags; a test checks the columns it lists.
+const HELP: &str = "JSON lines: one record per line, each the body's fields with `kind`, \
 `audience`, `tlp` and `handling`, as `tipx publish --file` reads them, so that another node \
 can publish them as its own. Retracted records and expired alerts are left out of it.
 
@@ -51,8 +40,20 @@ single quote in front, so that a spreadsheet does not run it as a formula. With 
 retracted records are in it, marked in the `retracted` column.
 
 Only alerts and best practices are exported; a record whose body was erased is left out \
-(its content is gone)."
-)]
+(its content is gone).";
+
+/// What an export is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line, the format `tipx publish --file` imports.
+    Jsonl,
+    /// Comma-separated values, UTF-8, with a header row.
+    Csv,
+}
+
+/// `tipx export …`
+#[derive(Args, Debug)]
+#[command(after_help = HELP)]
 pub struct ExportArgs {
     /// jsonl (what `tipx publish --file` imports) or csv (for spreadsheets).
     #[arg(long)]
@@ -236,4 +237,13 @@ fn progress() -> indicatif::ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_help_lists_the_csv_columns() {
+        let listed = format!("({})", super::CSV_COLUMNS.join(", "));
+        assert!(super::HELP.contains(&listed), "update HELP: {listed}");
+    }
 }
