@@ -1,9 +1,10 @@
 //! Record listings: the filters of `tipx records list`, applied while walking the store's
-//! most selective index, newest first.
+//! most selective index, newest first, a page at a time: a [`Cursor`] names where the
+//! previous page ended (`tipx export` walks every page this way).
 
 use serde::{Deserialize, Serialize};
 use tipx_protocol::{
-    Body, Kind, StateCode,
+    Body, Kind, RecordId, StateCode,
     body::{Pillar, Severity},
     record::Record,
     store::Index,
@@ -38,6 +39,62 @@ pub struct Filter {
     pub all: bool,
     /// At most this many (default 50).
     pub limit: Option<usize>,
+    /// Only records after this one in the listing's order (older, or as old with a smaller
+    /// id): the last record of the previous page.
+    pub after: Option<Cursor>,
+    /// Include each record's body in the listing (for exports).
+    pub bodies: bool,
+}
+
+/// A place in a listing: a record's creation time and id. Listings run newest first, by
+/// `(created_at_ms, id)` descending, so a cursor names exactly where a page ended even
+/// when many records share a millisecond. Written `MS-ID` (`1764500000000-9f3a…`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    /// Creation time, ms since the Unix epoch.
+    pub at_ms: u64,
+    /// The record's id.
+    pub id: RecordId,
+}
+
+impl Cursor {
+    /// Whether a record at `(at_ms, id)` comes after this cursor in a listing.
+    pub fn precedes(&self, at_ms: u64, id: &RecordId) -> bool {
+        (at_ms, *id) < (self.at_ms, self.id)
+    }
+}
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.at_ms, self.id)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a listing cursor: expected MS-ID");
+        let (ms, id) = s.split_once('-').ok_or_else(bad)?;
+        Ok(Self {
+            at_ms: ms.parse().map_err(|_| bad())?,
+            id: id.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Filter {

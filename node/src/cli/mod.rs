@@ -1,12 +1,15 @@
 //! The `tipx` command line: argument definitions and dispatch. Every command but `init`,
-//! `id`, `config check` and `run` is a client of the daemon's admin API.
+//! `id`, `config check`, `run` and the generated `completions` and `man` is a client of
+//! the daemon's admin API.
 
 #[macro_use]
 pub(crate) mod output;
 
 mod backup;
 mod demo;
+pub mod export;
 mod federation;
+mod generate;
 pub mod publish;
 mod recover;
 mod retract;
@@ -144,6 +147,21 @@ pub enum Command {
     /// The membership roster (edited and signed on the coordinator's node).
     #[command(subcommand)]
     Roster(federation::RosterCommand),
+    /// Export records as JSON lines (the `publish --file` format) or CSV, with the filters
+    /// of `records list`; to standard output or --out FILE.
+    Export(export::ExportArgs),
+    /// Print a shell completion script: `tipx completions bash > /etc/bash_completion.d/tipx`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write one page per command into a directory.
+    Man {
+        /// Write tipx.1 and a page per command (tipx-publish.1, …) into this directory
+        /// instead of printing tipx.1.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The data directory when neither `--data-dir` nor `TIPX_DATA_DIR` names one.
@@ -196,9 +214,21 @@ pub enum RecordsCommand {
     },
 }
 
-/// Filters of `records list`.
+/// `records list`: the filters, how many, and how to print them.
 #[derive(Args, Debug)]
 pub struct ListArgs {
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// At most this many records.
+    #[arg(long, default_value_t = crate::query::DEFAULT_LIMIT)]
+    limit: usize,
+    #[command(flatten)]
+    json: JsonFlag,
+}
+
+/// The filters of `records list` and `export`.
+#[derive(Args, Debug)]
+pub struct FilterArgs {
     /// Only this kind: best-practice, alert, retraction, consent, roster.
     #[arg(long)]
     kind: Option<Kind>,
@@ -226,15 +256,11 @@ pub struct ListArgs {
     /// Include retracted and expired records.
     #[arg(long)]
     all: bool,
-    /// At most this many records.
-    #[arg(long, default_value_t = crate::query::DEFAULT_LIMIT)]
-    limit: usize,
-    #[command(flatten)]
-    json: JsonFlag,
 }
 
-impl ListArgs {
-    fn filter(&self) -> anyhow::Result<Filter> {
+impl FilterArgs {
+    /// The API's filter, returning at most `limit` records a page.
+    fn filter(&self, limit: usize) -> anyhow::Result<Filter> {
         let now = crate::core::now_ms();
         let time = |s: &Option<String>, flag: &str| {
             s.as_deref()
@@ -251,7 +277,9 @@ impl ListArgs {
             since: time(&self.since, "since")?,
             until: time(&self.until, "until")?,
             all: self.all,
-            limit: Some(self.limit),
+            limit: Some(limit),
+            after: None,
+            bodies: false,
         })
     }
 }
@@ -366,7 +394,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Status(j) => show::status(&client(&dd)?, j.json).await,
         Command::Publish(args) => publish::run(&client(&dd)?, args).await,
         Command::Records(RecordsCommand::List(args)) => {
-            show::list(&client(&dd)?, &args.filter()?, args.json.json).await
+            let filter = args.filters.filter(args.limit)?;
+            show::list(&client(&dd)?, &filter, args.json.json).await
         }
         Command::Records(RecordsCommand::Show { id, json }) => {
             show::record(&client(&dd)?, &id, json.json).await
@@ -395,5 +424,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Peers(j) => federation::peers(&client(&dd)?, j.json).await,
         Command::Roster(cmd) => federation::roster(&client(&dd)?, cmd).await,
+        Command::Export(args) => export::run(&client(&dd)?, args).await,
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { out } => generate::man(out.as_deref()),
     }
 }

@@ -7,16 +7,18 @@ use super::{Error, Node, NodeStatus, RecordCounts, RecordView, RetractionView, n
 use crate::query::Filter;
 
 impl Node {
-    /// Lists records matching `filter`, newest first.
+    /// Lists records matching `filter`, newest first: a page of at most `filter.limit()`,
+    /// after `filter.after` when given.
     pub fn list(&self, filter: &Filter) -> Result<Vec<RecordView>, Error> {
         let now = now_ms();
         let limit = filter.limit();
         let mut out = Vec::new();
         let mut failure = None;
+        let until = filter.until.unwrap_or(u64::MAX);
         self.store.scan(
             filter.index(),
             filter.since.unwrap_or(0),
-            filter.until.unwrap_or(u64::MAX),
+            filter.after.map_or(until, |c| c.at_ms.min(until)),
             &mut |id| {
                 match self.view_if(&id, filter, now) {
                     Ok(Some(v)) => out.push(v),
@@ -41,7 +43,11 @@ impl Node {
         let Some(r) = self.store.get(id)? else {
             return Ok(None);
         };
-        if !filter.header_matches(&r) {
+        if !filter.header_matches(&r)
+            || filter
+                .after
+                .is_some_and(|c| !c.precedes(r.header.created_at_ms, id))
+        {
             return Ok(None);
         }
         let retracted_by = self.store.retraction_of(id)?;
@@ -52,7 +58,7 @@ impl Node {
         if !filter.matches(&r, body.as_ref(), now) {
             return Ok(None);
         }
-        Ok(Some(RecordView::of(&r, retracted_by, false)))
+        Ok(Some(RecordView::of(&r, retracted_by, filter.bodies)))
     }
 
     /// The record an id or unique id prefix (at least 8 hex digits) names.
