@@ -46,6 +46,28 @@ pub fn publish_alerts(node: &Node, from: usize, n: usize, audience: &[&str]) {
         .ok();
 }
 
+/// Publishes `records` on `node` in one import file, then an alert "Sent in error" that is
+/// retracted and an alert "Names a victim" that is erased: what the export tests start
+/// from.
+pub fn publish_with_retracted_and_erased(node: &Node, records: &[serde_json::Value]) {
+    let file = node.dir.join("samples.jsonl");
+    write_jsonl(&file, records);
+    node.tipx(["publish", "--file", file.to_str().unwrap()])
+        .ok();
+    let retracted = crate::publish(
+        node,
+        &["alert", "--title", "Sent in error", "--severity", "low"],
+    );
+    node.tipx(["retract", &retracted, "--reason", "sent in error"])
+        .ok();
+    let erased = crate::publish(
+        node,
+        &["alert", "--title", "Names a victim", "--severity", "low"],
+    );
+    node.tipx(["retract", &erased, "--reason", "personal data", "--erase"])
+        .ok();
+}
+
 /// The alerts of `state` that `node` holds.
 pub fn alerts_of(node: &Node, state: &str) -> usize {
     node.records(&["--state", state, "--kind", "alert"]).len()

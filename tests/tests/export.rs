@@ -6,9 +6,7 @@
 use std::{collections::BTreeMap, path::Path, process::Command};
 
 use serde_json::{Value, json};
-use tipx_tests::{
-    COMMAND_DEADLINE, Node, alone_running, publish, run_with_deadline, steps, write_jsonl,
-};
+use tipx_tests::{COMMAND_DEADLINE, Node, alone_running, publish, run_with_deadline, steps};
 
 /// More than one page of the export (`tipx_node::cli::export::PAGE`).
 const MANY: usize = 600;
@@ -42,9 +40,8 @@ const COLUMNS: [&str; 22] = [
 /// Publishes, on `node`, an alert and a best practice with every field the import format
 /// carries, an alert that is then retracted, and one that is then erased.
 fn publish_samples(node: &Node) {
-    let file = node.dir.join("samples.jsonl");
-    write_jsonl(
-        &file,
+    steps::publish_with_retracted_and_erased(
+        node,
         &[
             json!({
                 "kind": "alert", "title": "Fake modelling agency recruiting minors",
@@ -68,20 +65,6 @@ fn publish_samples(node: &Node) {
             }),
         ],
     );
-    node.tipx(["publish", "--file", file.to_str().unwrap()])
-        .ok();
-    let retracted = publish(
-        node,
-        &["alert", "--title", "Sent in error", "--severity", "low"],
-    );
-    node.tipx(["retract", &retracted, "--reason", "sent in error"])
-        .ok();
-    let erased = publish(
-        node,
-        &["alert", "--title", "Names a victim", "--severity", "low"],
-    );
-    node.tipx(["retract", &erased, "--reason", "personal data", "--erase"])
-        .ok();
 }
 
 /// The lines of a JSON-lines file.

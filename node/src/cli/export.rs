@@ -39,6 +39,12 @@ them with \"; \". A cell that starts with =, +, -, @, a tab or a carriage return
 single quote in front, so that a spreadsheet does not run it as a formula. With --all, \
 retracted records are in it, marked in the `retracted` column.
 
+STIX: a STIX 2.1 bundle: an alert is a report referring to an indicator per e-mail, URL, \
+domain or social account, and to the locations of the affected states; a best practice is \
+a report with its pillars; TLP 2.0 markings; ids derived from the record ids, so that the \
+same records give the same bundle; retracted records (with --all) are marked revoked. The \
+mapping is docs/STIX.md.
+
 Only alerts and best practices are exported; a record whose body was erased is left out \
 (its content is gone).";
 
@@ -49,13 +55,16 @@ pub enum Format {
     Jsonl,
     /// Comma-separated values, UTF-8, with a header row.
     Csv,
+    /// A STIX 2.1 bundle (docs/STIX.md).
+    Stix,
 }
 
 /// `tipx export …`
 #[derive(Args, Debug)]
 #[command(after_help = HELP)]
 pub struct ExportArgs {
-    /// jsonl (what `tipx publish --file` imports) or csv (for spreadsheets).
+    /// jsonl (what `tipx publish --file` imports), csv (for spreadsheets) or stix (a
+    /// STIX 2.1 bundle for MISP, OpenCTI and other tools).
     #[arg(long)]
     format: Format,
     /// Write to this file (replaced if it exists) instead of standard output.
@@ -130,6 +139,7 @@ impl Target {
 enum Sink {
     Jsonl(std::io::BufWriter<Box<dyn Write>>),
     Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Stix(crate::stix::BundleWriter<std::io::BufWriter<Box<dyn Write>>>),
 }
 
 impl Sink {
@@ -141,6 +151,7 @@ impl Sink {
                 w.write_record(CSV_COLUMNS).map_err(io)?;
                 Self::Csv(Box::new(w))
             }
+            Format::Stix => Self::Stix(crate::stix::BundleWriter::new(std::io::BufWriter::new(w))?),
         })
     }
 
@@ -159,13 +170,19 @@ impl Sink {
                 Ok(row) => w.write_record(&row).map(Ok).map_err(io),
                 Err(skip) => Ok(Err(skip)),
             },
+            Self::Stix(w) => match rows::content(r) {
+                Ok(_) => w.record(r).map(|_| Ok(())),
+                Err(skip) => Ok(Err(skip)),
+            },
         }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    /// Ends the export (a bundle's closing part) and flushes it.
+    fn finish(self) -> std::io::Result<()> {
         match self {
-            Self::Jsonl(w) => w.flush(),
-            Self::Csv(w) => w.flush(),
+            Self::Jsonl(mut w) => w.flush(),
+            Self::Csv(mut w) => w.flush(),
+            Self::Stix(w) => w.finish().map(|_| ()),
         }
     }
 }
@@ -206,8 +223,7 @@ pub(super) async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<()>
             _ => break,
         }
     }
-    sink.flush().map_err(|e| target.failed(e))?;
-    drop(sink);
+    sink.finish().map_err(|e| target.failed(e))?;
     bar.finish_and_clear();
     let place = target.finish()?;
     let mut summary = format!(

@@ -159,10 +159,7 @@ fn common(r: &RecordView, kind: &str, name: &str) -> serde_json::Map<String, Val
     let mut m = serde_json::Map::new();
     m.insert("type".into(), kind.into());
     m.insert("spec_version".into(), "2.1".into());
-    m.insert(
-        "id".into(),
-        id(kind, &format!("{}/{name}", r.id)).into(),
-    );
+    m.insert("id".into(), id(kind, &format!("{}/{name}", r.id)).into());
     m.insert("created".into(), r.created_at.clone().into());
     m.insert("modified".into(), r.created_at.clone().into());
     m.insert("created_by_ref".into(), identity_id(r.state).into());

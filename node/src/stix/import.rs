@@ -29,6 +29,11 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+/// The text of `o`'s property `k` ("" if absent or not text).
+fn text<'a>(o: &'a Map<String, Value>, k: &str) -> &'a str {
+    o.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
 /// Containers: the objects that become alerts.
 const CONTAINERS: [&str; 3] = ["report", "grouping", "note"];
 
@@ -47,7 +52,10 @@ pub fn alerts_from(name: &str, bytes: &[u8]) -> anyhow::Result<Imported> {
         let Some(obj) = o.as_object() else {
             return Err(bad(format!("object {} is not a JSON object", i + 1)));
         };
-        let (Some(t), Some(id)) = (obj["type"].as_str(), obj["id"].as_str()) else {
+        let (Some(t), Some(id)) = (
+            obj.get("type").and_then(Value::as_str),
+            obj.get("id").and_then(Value::as_str),
+        ) else {
             return Err(bad(format!(
                 "object {} has no \"type\" or no \"id\"",
                 i + 1
@@ -70,11 +78,11 @@ pub fn alerts_from(name: &str, bytes: &[u8]) -> anyhow::Result<Imported> {
     let mut used: std::collections::HashSet<&str> = Default::default();
     let translations = translations_of(objects);
     for obj in objects.iter().filter_map(Value::as_object) {
-        let t = obj["type"].as_str().unwrap_or("");
+        let t = text(obj, "type");
         if !CONTAINERS.contains(&t) {
             continue;
         }
-        let id = obj["id"].as_str().unwrap_or("");
+        let id = text(obj, "id");
         used.insert(id);
         let refs: Vec<&str> = obj
             .get("object_refs")
@@ -96,7 +104,7 @@ pub fn alerts_from(name: &str, bytes: &[u8]) -> anyhow::Result<Imported> {
                 continue;
             };
             used.insert(r);
-            match target["type"].as_str().unwrap_or("") {
+            match text(target, "type") {
                 "indicator" => indicators.extend(indicators_of(target, &mut out.notes)),
                 "location" => states.extend(state_of(target)),
                 "x-misp-attribute" => indicators.extend(misp_attribute(target)),
@@ -123,10 +131,7 @@ pub fn alerts_from(name: &str, bytes: &[u8]) -> anyhow::Result<Imported> {
         out.lines.push(line);
     }
     for obj in objects.iter().filter_map(Value::as_object) {
-        let (t, id) = (
-            obj["type"].as_str().unwrap_or(""),
-            obj["id"].as_str().unwrap_or(""),
-        );
+        let (t, id) = (text(obj, "type"), text(obj, "id"));
         let attached = used.contains(id)
             || matches!(t, "marking-definition" | "identity" | "language-content");
         if !attached {
@@ -142,18 +147,18 @@ fn alert_line(
     by_id: &HashMap<&str, &Map<String, Value>>,
     notes: &mut Vec<String>,
 ) -> Value {
-    let id = obj["id"].as_str().unwrap_or("");
-    let text = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let (title, description) = match obj["type"].as_str() {
-        Some("note") => {
-            let content = text("content");
-            let title = match text("abstract") {
+    let id = text(obj, "id");
+    let prop = |k: &str| text(obj, k).to_string();
+    let (title, description) = match text(obj, "type") {
+        "note" => {
+            let content = prop("content");
+            let title = match prop("abstract") {
                 t if t.is_empty() => content.lines().next().unwrap_or("").to_string(),
                 t => t,
             };
             (title, content)
         }
-        _ => (text("name"), text("description")),
+        _ => (prop("name"), prop("description")),
     };
     let title = cut(&title, MAX_TITLE_CHARS, id, "title", notes);
     let description = cut(&description, MAX_SUMMARY_CHARS, id, "description", notes);
@@ -221,7 +226,7 @@ fn best_practice_line(
         })
         .collect();
     line["references"] = references.into();
-    if let Some(t) = obj["id"].as_str().and_then(|id| translations.get(id)) {
+    if let Some(t) = translations.get(text(obj, "id")) {
         line["translations"] = t.clone();
     }
     line
@@ -274,7 +279,7 @@ fn strictness(t: Tlp) -> u8 {
 
 /// The values an indicator's pattern compares, as tipx indicators.
 fn indicators_of(ind: &Map<String, Value>, notes: &mut Vec<String>) -> Vec<Value> {
-    let id = ind["id"].as_str().unwrap_or("");
+    let id = text(ind, "id");
     if ind.get("pattern_type").is_some_and(|t| t != "stix") {
         notes.push(format!(
             "{id}: a {} pattern is not read",

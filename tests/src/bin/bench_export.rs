@@ -2,7 +2,7 @@
 //! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-export`).
 //!
 //! Imports N alerts with ~1 KiB bodies (in files of at most 100,000, so the import's own
-//! memory stays small), then runs `tipx export --format csv` and `--format jsonl` to a file
+//! memory stays small), then runs `tipx export --format csv`, `jsonl` and `stix` to a file
 //! under `/usr/bin/time -v` and prints, for each, the wall time, the rate, the file's size
 //! and the peak resident memory of the `tipx export` process (its VmHWM): the export pages
 //! through the daemon's listing, so that figure should not grow with N. The daemon's own
@@ -67,7 +67,7 @@ fn main() {
     std::fs::remove_file(&file).ok();
     println!("imported {n} alerts in {:.1} s", t.elapsed().as_secs_f64());
 
-    for format in ["csv", "jsonl"] {
+    for format in ["csv", "jsonl", "stix"] {
         let out = tmp.path().join(format!("export.{format}"));
         let (secs, peak) = export(&node, format, &out);
         let bytes = std::fs::metadata(&out).map_or(0, |m| m.len());

@@ -61,7 +61,7 @@ impl Skip {
 }
 
 /// The content of `r`, if an export carries it.
-fn content(r: &RecordView) -> Result<&Body, Skip> {
+pub(super) fn content(r: &RecordView) -> Result<&Body, Skip> {
     match &r.body {
         None => Err(Skip::Erased),
         Some(b @ (Body::Alert(_) | Body::BestPractice(_))) => Ok(b),
