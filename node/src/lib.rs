@@ -11,6 +11,7 @@
 //! - [`datadir`]: key, token and configuration files.
 
 pub mod api;
+pub mod bundle;
 pub mod cli;
 pub mod core;
 pub mod daemon;

@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod body;
+pub mod bundle;
 pub mod feed;
 pub mod ids;
 pub mod keys;

@@ -303,10 +303,12 @@ async fn pump(
                     piece
                 }
             };
+            // Counted before it is written: once the far end has read a byte, it is counted
+            // (a test reads the counters as soon as its data is back).
+            counter.fetch_add(piece as u64, Ordering::Relaxed);
             if write.write_all(&rest[..piece]).await.is_err() {
                 return;
             }
-            counter.fetch_add(piece as u64, Ordering::Relaxed);
             rest = &rest[piece..];
         }
     }

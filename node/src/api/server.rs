@@ -93,6 +93,8 @@ pub fn router(api: Api) -> Router {
         .route("/v1/store/check", post(check))
         .route("/v1/store/accept-loss", post(accept_loss))
         .route("/v1/backup", post(backup))
+        .route("/v1/bundle/export", post(bundle_export))
+        .route("/v1/bundle/import", post(bundle_import))
         .route("/v1/partners", get(partners))
         .route("/v1/partners/{state}/{action}", post(consent))
         .route("/v1/roster", get(roster))
@@ -207,6 +209,35 @@ async fn backup(
     Json(req): Json<super::types::BackupRequest>,
 ) -> Reply<crate::store::BackupStats> {
     blocking(&api, move |n| n.backup(&req.out, &req.files)).await
+}
+
+async fn bundle_export(
+    State(api): State<Api>,
+    Json(req): Json<super::types::BundleExportRequest>,
+) -> Reply<crate::bundle::Exported> {
+    blocking(&api, move |n| {
+        crate::bundle::export(n, req.for_state, &req.out).map_err(bundle_error)
+    })
+    .await
+}
+
+async fn bundle_import(
+    State(api): State<Api>,
+    Json(req): Json<super::types::BundleImportRequest>,
+) -> Reply<crate::bundle::Imported> {
+    blocking(&api, move |n| {
+        crate::bundle::import(n, &req.file).map_err(bundle_error)
+    })
+    .await
+}
+
+/// A bundle's failure as the core's: the node's own as it is, the rest as a refusal in
+/// words.
+fn bundle_error(e: crate::bundle::Error) -> core::Error {
+    match e {
+        crate::bundle::Error::Node(e) => e,
+        other => core::Error::Invalid(other.to_string()),
+    }
 }
 
 async fn partners(State(api): State<Api>) -> Reply<Vec<super::types::PartnerView>> {

@@ -54,6 +54,24 @@ pub struct BackupRequest {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
+/// `POST /v1/bundle/export`: the state to choose records for, and the file to create
+/// (absolute).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleExportRequest {
+    /// The state the records are for.
+    #[serde(rename = "for")]
+    pub for_state: tipx_protocol::StateCode,
+    /// The file to create.
+    pub out: std::path::PathBuf,
+}
+
+/// `POST /v1/bundle/import`: the bundle file (absolute).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleImportRequest {
+    /// The file to read.
+    pub file: std::path::PathBuf,
+}
+
 /// An error body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiError {

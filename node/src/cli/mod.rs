@@ -6,6 +6,7 @@
 pub(crate) mod output;
 
 mod backup;
+mod bundle;
 mod demo;
 pub mod export;
 mod federation;
@@ -121,6 +122,10 @@ pub enum Command {
         #[arg(long)]
         include_key: bool,
     },
+    /// Offline bundles: records on a file for a partner whose network cannot reach the
+    /// federation, and a partner's bundle read in.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
     /// Restore a backup into the data directory (--data-dir), which must hold no store. The
     /// first start then syncs with every partner before publishing.
     Restore {
@@ -409,6 +414,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Store(StoreCommand::Recover) => recover::recover(&dd).await,
         Command::Backup { out, include_key } => backup::backup(&dd, &out, include_key).await,
         Command::Restore { file } => backup::restore(&dd, &file),
+        Command::Bundle(cmd) => bundle::run(&client(&dd)?, cmd).await,
         Command::Partners(cmd) => federation::partners(&client(&dd)?, cmd).await,
         Command::Demo { check, keep } => {
             let _ = tracing_subscriber::fmt()

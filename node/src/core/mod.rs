@@ -47,6 +47,15 @@ pub enum Event {
     Published(Vec<Record>),
     /// The roster or a consent changed: re-evaluate who may connect and what is shared.
     MembershipChanged,
+    /// Records that reached this node off the network (an offline bundle exported by
+    /// `from`) were stored: the replicator learns its new heads, so it neither fetches
+    /// them again nor fails to pass them on.
+    ReceivedOffline {
+        /// The node that exported them.
+        from: tipx_protocol::PublicKey,
+        /// The records newly stored.
+        records: Vec<Record>,
+    },
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -235,6 +244,13 @@ impl Node {
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<(), Error> {
         Ok(self.store.flush()?)
+    }
+
+    /// Tells the network that `records` exported by `from` were stored off the network.
+    pub fn stored_offline(&self, from: tipx_protocol::PublicKey, records: Vec<Record>) {
+        if !records.is_empty() {
+            self.emit(Event::ReceivedOffline { from, records });
+        }
     }
 
     fn emit(&self, e: Event) {

@@ -365,6 +365,9 @@ impl EventLoop {
                 self.refresh_membership();
                 self.replication.on_tick(&mut self.shared);
             }
+            crate::core::Event::ReceivedOffline { from, records } => self
+                .replication
+                .on_stored_offline(&mut self.shared, from, &records),
         }
     }
 

@@ -132,6 +132,17 @@ impl Replication {
         self.replicate(sh, |rep, cx| rep.on_published(records, cx));
     }
 
+    /// Records exported by `from` were stored off the network (an offline bundle): the
+    /// replicator notes the new heads and announces them, as after a push from `from`.
+    pub(super) fn on_stored_offline(
+        &mut self,
+        sh: &mut Shared,
+        from: PublicKey,
+        records: &[Record],
+    ) {
+        self.replicate(sh, |rep, cx| rep.on_stored(from, None, records, cx));
+    }
+
     /// A request from `peer`.
     pub(super) fn on_request(
         &mut self,
