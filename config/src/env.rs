@@ -78,6 +78,7 @@ impl Config {
                 self.log.format = value.parse::<LogFormat>().map_err(|e| e.to_string())?
             }
             "log.level" => self.log.level = value.to_string(),
+            "metrics.listen" => self.metrics.listen = optional(value, parse_socket_addr)?,
             other => return Err(format!("{other} has no environment override")),
         }
         Ok(())

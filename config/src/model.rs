@@ -47,6 +47,7 @@ pub const KEYS: &[&str] = &[
     "exchange.daily_mib_per_author",
     "log.format",
     "log.level",
+    "metrics.listen",
 ];
 
 /// The whole configuration file of a node.
@@ -67,6 +68,20 @@ pub struct Config {
     pub exchange: Exchange,
     /// `[log]`: tracing output.
     pub log: Log,
+    /// `[metrics]`: Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+/// `[metrics]`: a Prometheus scrape endpoint (counts only: no record content, no record
+/// id).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Metrics {
+    /// Address to serve `GET /metrics` on, `host:port`, e.g. `127.0.0.1:9180`.
+    ///
+    /// Default: unset — no endpoint. It needs no token (Prometheus scrapes without one),
+    /// so keep it on loopback or a management network.
+    pub listen: Option<SocketAddr>,
 }
 
 /// `[node]`: the identity of this node.

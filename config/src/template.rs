@@ -96,6 +96,11 @@ daily_mib_per_author = {daily_mib}
 format = {format}
 # An EnvFilter directive, e.g. "info" or "info,tipx_node=debug".
 level = {level}
+
+[metrics]
+# Serve Prometheus metrics (counts only) on host:port; unset = off. No token: keep it on
+# loopback or a management network.
+{metrics}
 "#,
             state = quote(&state),
             key_file = quote(&node.key_file.display().to_string()),
@@ -120,6 +125,10 @@ level = {level}
             daily_mib = ex.daily_mib_per_author,
             format = quote(log.format.as_str()),
             level = quote(&log.level),
+            metrics = c.metrics.listen.map_or_else(
+                || "# listen = \"127.0.0.1:9180\"".to_string(),
+                |a| format!("listen = {}", quote(&a.to_string()))
+            ),
         )
     }
 }

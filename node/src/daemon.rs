@@ -48,6 +48,14 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The metrics address is taken or not ours.
+    #[error("cannot listen on {addr} (metrics.listen): {source}")]
+    MetricsListen {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A blocking task panicked.
     #[error("internal error: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -195,6 +203,18 @@ pub async fn run_until(
         "tipx node running"
     );
     tokio::spawn(prune_audit(node.clone(), config.store.audit_retention_days));
+    if let Some(addr) = config.metrics.listen {
+        let listener = crate::metrics::bind(addr)
+            .await
+            .map_err(|source| Error::MetricsListen { addr, source })?;
+        tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+        tokio::spawn(crate::metrics::serve(
+            listener,
+            node.clone(),
+            Some(net.clone()),
+            stop.clone(),
+        ));
+    }
     let app = router(Api {
         node: node.clone(),
         token: Arc::new(token),

@@ -17,6 +17,7 @@ pub mod core;
 pub mod daemon;
 pub mod datadir;
 pub mod logging;
+pub mod metrics;
 pub mod net;
 pub mod query;
 pub mod stix;

@@ -23,8 +23,8 @@
 //! - [`peer`]: a hand-driven member ([`peer::Peer`]): a swarm with a real roster key that
 //!   pushes hand-made records over `/tipx/sync/1`.
 //!
-//! - [`stix`]: the OASIS STIX 2.1 validator, in a Python virtual environment under
-//!   `target/`.
+//! - [`python`]: outside checkers in Python (the OASIS STIX 2.1 validator, the Prometheus
+//!   exposition-format parser), in a virtual environment under `target/`.
 //! - [`steps`]: steps several multi-node tests share (a consent arrived, a batch of alerts,
 //!   publishing again with no fork at the partner).
 //!
@@ -42,8 +42,8 @@ pub mod node;
 pub mod peer;
 pub mod process;
 pub mod proxy;
+pub mod python;
 pub mod steps;
-pub mod stix;
 
 use std::{fs, path::Path};
 

@@ -6,7 +6,7 @@
 use std::{collections::BTreeMap, path::Path};
 
 use serde_json::{Value, json};
-use tipx_tests::{Node, alone_running, steps, stix};
+use tipx_tests::{Node, alone_running, python, steps};
 
 /// Publishes, on `node`, alerts with every kind of indicator, translations and affected
 /// states, a best practice, an alert then retracted and one then erased.
@@ -65,7 +65,7 @@ fn bundle(path: &Path) -> Value {
 
 #[track_caller]
 fn passes_the_validator(path: &Path) {
-    if let Err(report) = stix::validate(path) {
+    if let Err(report) = python::validate_stix(path) {
         panic!(
             "the OASIS STIX validator found errors in {}:\n{report}",
             path.display()
@@ -136,7 +136,7 @@ fn every_exported_bundle_passes_the_oasis_validator_and_exports_again_identicall
     let broken_file = mx.dir.join("broken.json");
     std::fs::write(&broken_file, broken.to_string()).unwrap();
     assert!(
-        stix::validate(&broken_file).is_err(),
+        python::validate_stix(&broken_file).is_err(),
         "the validator passed a report without object_refs"
     );
 

@@ -109,6 +109,8 @@ pub struct Node {
     missing_at_start: u64,
     /// The feeds found short since start, the only ones that can still be ([`complete`]).
     short: Mutex<std::collections::BTreeSet<tipx_protocol::FeedId>>,
+    /// What the metrics count as the node works.
+    counters: crate::metrics::Counters,
 }
 
 impl Node {
@@ -158,8 +160,14 @@ impl Node {
             synced: Default::default(),
             missing_at_start,
             short: Mutex::new(short.iter().map(|s| s.feed).collect()),
+            counters: Default::default(),
         };
         Ok((node, rx))
+    }
+
+    /// What the metrics count as the node works (`[metrics]`).
+    pub fn counters(&self) -> &crate::metrics::Counters {
+        &self.counters
     }
 
     /// This node's state.
@@ -347,6 +355,16 @@ impl Node {
     /// them are durable; after a disk error, the chunks stored before it stay stored but are
     /// not acknowledged.
     pub fn publish(&self, reqs: Vec<PublishRequest>) -> Result<Vec<RecordId>, Error> {
+        let started = Instant::now();
+        let ids = self.publish_timed(reqs)?;
+        self.counters.published.inc_by(ids.len() as u64);
+        self.counters
+            .publish_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(ids)
+    }
+
+    fn publish_timed(&self, reqs: Vec<PublishRequest>) -> Result<Vec<RecordId>, Error> {
         let now = now_ms();
         let drafts = reqs
             .into_iter()

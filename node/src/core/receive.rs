@@ -68,6 +68,24 @@ impl Node {
         self.commit(checked, records, from)
     }
 
+    /// Counts a stored page's refusals by reason, and the time storing it took, for the
+    /// metrics.
+    fn count(&self, received: &Received, started: std::time::Instant) {
+        for outcome in &received.outcomes {
+            if let Err(why) | Ok(Inserted::Refused(why)) = outcome {
+                self.counters
+                    .rejected
+                    .get_or_create(&crate::metrics::Reason {
+                        reason: why.code().to_string(),
+                    })
+                    .inc();
+            }
+        }
+        self.counters
+            .page_store_seconds
+            .observe(started.elapsed().as_secs_f64());
+    }
+
     /// Checks every rule but feed continuity, on every core, for the records not held
     /// already: a copy of a record held costs a decode and a hash, never a signature check.
     fn check(&self, records: &[Vec<u8>], from: PublicKey) -> Checked {
@@ -108,6 +126,18 @@ impl Node {
     /// Stores what passed `checked` (checked again first if the roster or a consent
     /// changed since), flushes, and logs what was refused.
     fn commit(
+        &self,
+        checked: Checked,
+        records: &[Vec<u8>],
+        from: PublicKey,
+    ) -> Result<Received, Error> {
+        let started = std::time::Instant::now();
+        let received = self.commit_counted(checked, records, from)?;
+        self.count(&received, started);
+        Ok(received)
+    }
+
+    fn commit_counted(
         &self,
         checked: Checked,
         records: &[Vec<u8>],
