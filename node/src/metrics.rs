@@ -1,7 +1,8 @@
 //! Prometheus metrics (`[metrics] listen`): what the node counts as it works — published,
 //! received, refused by reason, the time a publish and a page's storing take — and, read
 //! at each scrape, what it holds (records by kind, feeds, partners, peers, the store's
-//! size), the traffic per peer state and the process's own figures. Counts only: no record
+//! size), the traffic per peer state (records, bytes, sync rounds) and the process's own
+//! figures. Counts only: no record
 //! content, no record id, ever.
 //!
 //! Served by [`serve`] in the text exposition format (`prometheus-client`), without a token,
@@ -165,6 +166,11 @@ pub async fn render(node: &Arc<Node>, net: Option<&crate::net::Handle>) -> Strin
         Family::<StateLabel, Counter>::default(),
         Family::<StateLabel, Counter>::default(),
     );
+    let (bytes_in, bytes_out, rounds) = (
+        Family::<StateLabel, Counter>::default(),
+        Family::<StateLabel, Counter>::default(),
+        Family::<StateLabel, Counter>::default(),
+    );
     for p in &peers {
         let state = StateLabel {
             state: p.state.map_or_else(|| "unknown".into(), |s| s.to_string()),
@@ -172,7 +178,25 @@ pub async fn render(node: &Arc<Node>, net: Option<&crate::net::Handle>) -> Strin
         sent.get_or_create(&state).inc_by(p.sent);
         got.get_or_create(&state).inc_by(p.received);
         refused.get_or_create(&state).inc_by(p.rejected);
+        bytes_in.get_or_create(&state).inc_by(p.bytes_in);
+        bytes_out.get_or_create(&state).inc_by(p.bytes_out);
+        rounds.get_or_create(&state).inc_by(p.rounds);
     }
+    r.register(
+        "peer_received_bytes",
+        "Bytes of sync messages received from peers, by their state",
+        bytes_in,
+    );
+    r.register(
+        "peer_sent_bytes",
+        "Bytes of sync messages sent to peers, by their state",
+        bytes_out,
+    );
+    r.register(
+        "peer_sync_rounds",
+        "Anti-entropy rounds that ended in step, by the peer's state",
+        rounds,
+    );
     r.register(
         "peer_sent_records",
         "Records sent to peers, by their state",

@@ -91,6 +91,12 @@ fn the_metrics_page_parses_and_counts_what_the_nodes_did() {
                 && sample(&co, "tipx_page_store_seconds_count", &[]).is_some_and(|v| v >= 1.0)
                 && sample(&co, "tipx_received_records_total", &[("outcome", "new")])
                     .is_some_and(|v| v >= 3.0)
+                && sample(&co, "tipx_peer_received_bytes_total", &[("state", "MX")])
+                    .is_some_and(|v| v > 0.0)
+                && sample(&co, "tipx_peer_sent_bytes_total", &[("state", "MX")])
+                    .is_some_and(|v| v > 0.0)
+                && sample(&co, "tipx_peer_sync_rounds_total", &[("state", "MX")])
+                    .is_some_and(|v| v >= 1.0)
         }),
         "CO's metrics never showed MX's three alerts:\n{}",
         scrape(co_port)

@@ -204,6 +204,9 @@ impl EventLoop {
                 sent: p.sent,
                 received: p.received,
                 rejected: p.rejected,
+                bytes_in: p.bytes_in,
+                bytes_out: p.bytes_out,
+                rounds: p.rounds,
             })
             .collect();
         v.sort_by(|a, b| (a.state, &a.peer_id).cmp(&(b.state, &b.peer_id)));

@@ -79,6 +79,15 @@ pub struct PeerInfo {
     pub received: u64,
     /// Records from it that were refused.
     pub rejected: u64,
+    /// Bytes of sync messages received from it (requests and answers).
+    #[serde(default)]
+    pub bytes_in: u64,
+    /// Bytes of sync messages sent to it.
+    #[serde(default)]
+    pub bytes_out: u64,
+    /// Anti-entropy rounds with it that ended in step, since start.
+    #[serde(default)]
+    pub rounds: u64,
 }
 
 /// Requests to the event loop.

@@ -151,6 +151,9 @@ impl Replication {
         bytes: Vec<u8>,
         channel: ResponseChannel<Vec<u8>>,
     ) {
+        if let Some(p) = sh.peers.get_mut(&peer) {
+            p.bytes_in += bytes.len() as u64;
+        }
         let Some(key) = public_key(&peer) else { return };
         let _span = tracing::debug_span!("sync request", peer = %peer).entered();
         if Request::looks_like_push(&bytes) && self.intake.is_full(&key) {
@@ -200,6 +203,9 @@ impl Replication {
         id: OutboundRequestId,
         bytes: Vec<u8>,
     ) {
+        if let Some(p) = sh.peers.get_mut(&peer) {
+            p.bytes_in += bytes.len() as u64;
+        }
         let Some((key, request)) = self.outbound.remove(&id) else {
             return;
         };
@@ -446,12 +452,11 @@ impl Effects for Daemon<'_> {
                 audit_sent(&node, peer, ids, n);
             });
         }
-        let id = self
-            .sh
-            .swarm
-            .behaviour_mut()
-            .sync
-            .send_request(&pid, request.encode());
+        let bytes = request.encode();
+        if let Some(p) = self.sh.peers.get_mut(&pid) {
+            p.bytes_out += bytes.len() as u64;
+        }
+        let id = self.sh.swarm.behaviour_mut().sync.send_request(&pid, bytes);
         self.outbound.insert(id, (peer, request));
     }
 
@@ -470,6 +475,7 @@ impl Effects for Daemon<'_> {
         self.sh.node.note_synced(&peer);
         if let Some(p) = self.sh.peers.get_mut(&peer_id(&peer)) {
             p.last_sync_ms = Some(now_ms());
+            p.rounds += 1;
         }
     }
 

@@ -37,6 +37,11 @@ pub(super) struct Peer {
     pub(super) sent: u64,
     pub(super) received: u64,
     pub(super) rejected: u64,
+    /// Bytes of sync messages received from it, and sent to it.
+    pub(super) bytes_in: u64,
+    pub(super) bytes_out: u64,
+    /// Anti-entropy rounds with it that ended in step.
+    pub(super) rounds: u64,
     pub(super) backoff: Option<Duration>,
     pub(super) next_dial: Option<Instant>,
     /// Whether the open connection got as far as identify (the peer's gate let us in).
@@ -74,16 +79,18 @@ impl Shared {
         peer: PeerId,
         response: Response,
     ) {
-        if let Response::Records { records, .. } = &response
-            && let Some(p) = self.peers.get_mut(&peer)
-        {
-            p.sent += records.len() as u64;
+        let bytes = response.encode();
+        if let Some(p) = self.peers.get_mut(&peer) {
+            if let Response::Records { records, .. } = &response {
+                p.sent += records.len() as u64;
+            }
+            p.bytes_out += bytes.len() as u64;
         }
         if self
             .swarm
             .behaviour_mut()
             .sync
-            .send_response(channel, response.encode())
+            .send_response(channel, bytes)
             .is_err()
         {
             tracing::debug!(peer = %peer, "peer left before the answer");
