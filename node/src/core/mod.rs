@@ -8,6 +8,7 @@ use std::{
 };
 
 mod complete;
+mod counters;
 mod error;
 mod federation;
 mod parallel;
@@ -17,6 +18,7 @@ mod space;
 pub mod view;
 
 pub use complete::Recovery;
+pub use counters::{Counters, Reason};
 pub use error::Error;
 pub use federation::{ConfiguredPartners, ConsentChange, PartnerRow};
 use parallel::{PIPELINE_CHUNK, sign_all};
@@ -110,7 +112,7 @@ pub struct Node {
     /// The feeds found short since start, the only ones that can still be ([`complete`]).
     short: Mutex<std::collections::BTreeSet<tipx_protocol::FeedId>>,
     /// What the metrics count as the node works.
-    counters: crate::metrics::Counters,
+    counters: Counters,
 }
 
 impl Node {
@@ -166,7 +168,7 @@ impl Node {
     }
 
     /// What the metrics count as the node works (`[metrics]`).
-    pub fn counters(&self) -> &crate::metrics::Counters {
+    pub fn counters(&self) -> &Counters {
         &self.counters
     }
 

@@ -75,7 +75,7 @@ impl Node {
             if let Err(why) | Ok(Inserted::Refused(why)) = outcome {
                 self.counters
                     .rejected
-                    .get_or_create(&crate::metrics::Reason {
+                    .get_or_create(&super::Reason {
                         reason: why.code().to_string(),
                     })
                     .inc();
