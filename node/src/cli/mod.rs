@@ -109,7 +109,7 @@ pub enum Command {
         #[command(flatten)]
         json: JsonFlag,
     },
-    /// The store: check it, or accept what a damaged store lost.
+    /// The store: check it, recover a damaged one from partners, or accept what it lost.
     #[command(subcommand)]
     Store(StoreCommand),
     /// Write a consistent copy of this node (store and configuration) to a new file, while
@@ -152,8 +152,8 @@ pub enum Command {
     /// The membership roster (edited and signed on the coordinator's node).
     #[command(subcommand)]
     Roster(federation::RosterCommand),
-    /// Export records as JSON lines (the `publish --file` format) or CSV, with the filters
-    /// of `records list`; to standard output or --out FILE.
+    /// Export records as JSON lines (the `publish --file` format), CSV or a STIX 2.1
+    /// bundle, with the filters of `records list`; to standard output or --out FILE.
     Export(export::ExportArgs),
     /// Print a shell completion script: `tipx completions bash > /etc/bash_completion.d/tipx`.
     Completions {
