@@ -123,7 +123,7 @@ mod tests {
         }
         for _ in 0..2 {
             // The second open finds schema 3 and changes nothing.
-            let s = reopen(dir.path());
+            let s = SledStore::open(dir.path(), 16 << 20).unwrap();
             for r in &held {
                 let page = s
                     .feed_range(&r.header.feed, r.header.seq, 1, usize::MAX)
@@ -154,19 +154,5 @@ mod tests {
         bodies_to_packs(&tree, &bodies).unwrap();
         let twice = tree.get(position(&a.header.feed, 1)).unwrap().unwrap();
         assert_eq!(once, twice, "a rewritten value was migrated again");
-    }
-
-    /// Opens the store in `dir` again: sled's flusher thread may hold the last handle's
-    /// file lock for a moment after it is dropped, longer on a loaded machine.
-    fn reopen(dir: &std::path::Path) -> SledStore {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            match SledStore::open(dir, 16 << 20) {
-                Err(crate::store::Error::Locked(_)) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                r => return r.expect("the store opens"),
-            }
-        }
     }
 }

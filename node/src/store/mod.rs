@@ -59,6 +59,9 @@ const ROSTER_KEY: &[u8] = b"roster";
 /// while visiting).
 const SCAN_CHUNK: usize = 256;
 
+/// How long an open waits for a store's lock before saying another process holds it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The sled store.
 pub struct SledStore {
     /// The store's directory.
@@ -90,17 +93,28 @@ impl SledStore {
             .mode(0o700)
             .create(dir)
             .map_err(files("creating the store directory"))?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .open()
-            .map_err(|e| match &e {
-                // sled reports a held lock as an I/O error of its own wording.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    Error::Locked(dir.to_path_buf())
+        // A store closed a moment ago in this process (`tipx init` then the demo's nodes)
+        // may still be locked by sled's flusher thread, which lets go at its next tick.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            let opened = sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_bytes)
+                .open()
+                .map_err(|e| match &e {
+                    // sled reports a held lock as an I/O error of its own wording.
+                    sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                        Error::Locked(dir.to_path_buf())
+                    }
+                    _ => Error::Sled(e),
+                });
+            match opened {
+                Err(Error::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                _ => Error::Sled(e),
-            })?;
+                other => break other?,
+            }
+        };
         let bodies = bodies::Bodies::open(&dir.join(BODIES_DIR)).map_err(files("opening"))?;
         let floor = floor::Floor::open(dir).map_err(files("reading the floor file"))?;
         let store = Self::with_db(dir, db, bodies, floor, None)?;
