@@ -80,6 +80,8 @@ pub async fn render(node: &Arc<Node>, net: Option<&crate::net::Handle>) -> Strin
             ("retraction", s.counts.retractions),
             ("consent", s.counts.consents),
             ("roster", s.counts.rosters),
+            ("activity", s.counts.activities),
+            ("profile", s.counts.profiles),
         ] {
             held.get_or_create(&KindLabel { kind: kind.into() })
                 .set(i64::try_from(v).unwrap_or(i64::MAX));

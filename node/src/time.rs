@@ -2,6 +2,8 @@
 //! milliseconds, or a span from now (`36h`, `7d`): back from now for a filter (`--since`),
 //! forward from now for an expiry (`--valid-until`). Written out as `2026-11-30 14:00:05Z`.
 
+use tipx_protocol::day::{civil_from_days, days_from_civil};
+
 /// Parses a time in the past or a span back from `now_ms` (`7d` = seven days ago).
 pub fn parse(s: &str, now_ms: u64) -> Result<u64, String> {
     match span_ms(s) {
@@ -111,36 +113,6 @@ pub fn rfc3339(ms: u64) -> String {
 pub fn date(ms: u64) -> String {
     let (y, m, d) = civil_from_days((ms / 1000) as i64 / 86_400);
     format!("{y:04}-{m:02}-{d:02}")
-}
-
-// Howard Hinnant's algorithms for the proleptic Gregorian calendar.
-fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
 }
 
 #[cfg(test)]

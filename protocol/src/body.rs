@@ -2,6 +2,15 @@
 //!
 //! These types are also the JSON shape of records on the admin API and in `publish --file`.
 
+pub mod activity;
+pub mod profile;
+
+pub use activity::{Activity, ReceivedCount, SyncTraffic};
+pub use profile::{
+    ActionPlan, Exploitation, FocalPoint, Law, Mechanism, Palermo, PalermoStatus, Profile, Victims,
+    YearStatistics,
+};
+
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -274,6 +283,10 @@ pub enum Body {
     Consent(Consent),
     /// A roster.
     Roster(Roster),
+    /// A day's activity summary, for the coordinator.
+    Activity(Activity),
+    /// A national profile.
+    Profile(Profile),
 }
 
 fn default_language() -> String {
@@ -289,6 +302,8 @@ impl Body {
             Self::Retraction(_) => Kind::Retraction,
             Self::Consent(_) => Kind::Consent,
             Self::Roster(_) => Kind::Roster,
+            Self::Activity(_) => Kind::Activity,
+            Self::Profile(_) => Kind::Profile,
         }
     }
 
@@ -300,6 +315,8 @@ impl Body {
             Self::Retraction(r) => format!("retracts {}: {}", r.target.short(), r.reason),
             Self::Consent(c) => format!("{} exchange with {}", c.action, c.partner),
             Self::Roster(r) => format!("roster v{} ({} members)", r.version, r.members.len()),
+            Self::Activity(a) => format!("activity of {}", a.day),
+            Self::Profile(_) => "national profile".into(),
         }
     }
 
@@ -330,6 +347,8 @@ impl Body {
                 }
                 Ok(())
             }
+            Self::Activity(a) => a.check(),
+            Self::Profile(p) => p.check(),
         }
     }
 }

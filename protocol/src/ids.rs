@@ -5,7 +5,10 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{PublicKey, record::Audience};
+use crate::{
+    PublicKey,
+    record::{Audience, Channel},
+};
 
 /// Domain-separation prefix of record ids.
 pub const RECORD_ID_DOMAIN: &[u8] = b"tipx/record/v1";
@@ -89,13 +92,19 @@ impl RecordId {
 }
 
 impl FeedId {
-    /// The feed of `author`'s records for `audience`: sha256 of the key, then each audience
-    /// code followed by a zero byte (so `["AB","C"]` and `["A","BC"]` differ).
-    pub fn of(author: &PublicKey, audience: &Audience) -> Self {
+    /// The feed of `author`'s records for `audience` in `channel`: sha256 of the key, then
+    /// each audience code followed by a zero byte (so `["AB","C"]` and `["A","BC"]` differ),
+    /// then, for a channel other than the main one, its name followed by a zero byte (no
+    /// audience code holds a lower-case letter, so no channel feed is another's main feed).
+    pub fn of(author: &PublicKey, audience: &Audience, channel: Channel) -> Self {
         let mut h = Sha256::new();
         h.update(author.as_bytes());
         for code in audience.codes() {
             h.update(code.as_bytes());
+            h.update([0u8]);
+        }
+        if !channel.is_main() {
+            h.update(channel.wire().as_bytes());
             h.update([0u8]);
         }
         Self(h.finalize().into())

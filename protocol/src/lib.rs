@@ -8,7 +8,9 @@
 //! - [`ids`]: record and feed ids.
 //! - [`record`]: the header, the signed record, drafting and signing.
 //! - [`signature`]: the signature rule, checked alone or a page at a time.
-//! - [`body`]: best practices, alerts, retractions, consents, the roster.
+//! - [`body`]: best practices, alerts, retractions, consents, the roster, activity
+//!   summaries and national profiles.
+//! - [`day`]: UTC days.
 //! - [`wire`]: the one place where prost types meet domain types.
 //! - [`validate`]: every rule a received record must pass, and [`Rejection`].
 //! - [`feed`]: continuity of a feed, forks.
@@ -22,6 +24,7 @@
 
 pub mod body;
 pub mod bundle;
+pub mod day;
 pub mod feed;
 pub mod ids;
 pub mod keys;
@@ -41,7 +44,7 @@ pub use body::Body;
 pub use ids::{FeedId, RecordId};
 pub use keys::{Keypair, PublicKey};
 pub use membership::Membership;
-pub use record::{Audience, Draft, Handling, Header, Kind, Record, Tlp};
+pub use record::{Audience, Channel, Channels, Draft, Handling, Header, Kind, Record, Tlp};
 pub use state_code::StateCode;
 pub use store::Store;
 pub use validate::{Origin, Rejection, Verified};

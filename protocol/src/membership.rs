@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::{
     FeedId, PublicKey, StateCode,
     body::{ConsentAction, RevokedKey, Roster},
-    record::{Audience, Header, Kind},
+    record::{Audience, Channel, Header, Kind},
     validate::Rejection,
 };
 
@@ -146,7 +146,7 @@ impl Membership {
 
     /// The feed the roster is published in: the anchor's feed for the federation.
     pub fn roster_feed(&self) -> FeedId {
-        FeedId::of(&self.anchor_key(), &Audience::Federation)
+        FeedId::of(&self.anchor_key(), &Audience::Federation, Channel::Main)
     }
 
     /// Takes `roster` if it is newer than the one held; returns whether it did.
@@ -242,7 +242,7 @@ impl Membership {
             keys.extend(r.members.iter().flat_map(|m| m.nodes.iter().map(|n| n.key)));
         }
         keys.iter()
-            .map(|k| FeedId::of(k, &Audience::Federation))
+            .map(|k| FeedId::of(k, &Audience::Federation, Channel::Main))
             .collect()
     }
 

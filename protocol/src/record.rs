@@ -159,8 +159,87 @@ text_enum!(
         Consent = "consent",
         /// The membership list.
         Roster = "roster",
+        /// A day's activity summary, for the coordinator (channel `activity`).
+        Activity = "activity",
+        /// A national profile (channel `profile`).
+        Profile = "profile",
     }
 );
+
+impl Kind {
+    /// The channel of the feeds records of this kind live in.
+    pub fn channel(self) -> Channel {
+        match self {
+            Self::Activity => Channel::Activity,
+            Self::Profile => Channel::Profile,
+            _ => Channel::Main,
+        }
+    }
+}
+
+/// Which feeds of an (author, audience) pair a record lives in. Kinds added after version 1
+/// shipped have feeds of their own, so that a node that does not know a kind yet is never
+/// sent one and never holds a gap where it cannot follow (docs/PROTOCOL.md, rollout rule).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// Best practices, alerts, retractions, consents, the roster.
+    #[default]
+    Main,
+    /// Activity summaries.
+    Activity,
+    /// National profiles.
+    Profile,
+}
+
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Self; 3] = [Self::Main, Self::Activity, Self::Profile];
+
+    /// As written in a header: empty for the main channel.
+    pub fn wire(self) -> &'static str {
+        match self {
+            Self::Main => "",
+            Self::Activity => "activity",
+            Self::Profile => "profile",
+        }
+    }
+
+    /// The channel written `s` in a header, if this node knows it.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.wire() == s)
+    }
+
+    /// Whether it is the main channel (for serde's `skip_serializing_if`).
+    pub fn is_main(&self) -> bool {
+        *self == Self::Main
+    }
+
+    /// Its bit in a peer's [`Channels`] (none for the main channel, which every node knows).
+    fn bit(self) -> u32 {
+        match self {
+            Self::Main => 0,
+            Self::Activity => 1,
+            Self::Profile => 2,
+        }
+    }
+}
+
+/// The channels a peer said it knows, beyond the main one (a bit each).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Channels(pub u32);
+
+impl Channels {
+    /// Every channel this node knows.
+    pub const KNOWN: Self = Self(1 | 2);
+
+    /// Whether a peer that said `self` may be sent a feed of `channel`.
+    pub fn knows(self, channel: Channel) -> bool {
+        self.0 & channel.bit() == channel.bit()
+    }
+}
 
 text_enum!(
     /// Traffic Light Protocol 2.0 marking.
@@ -201,7 +280,7 @@ pub struct Header {
     pub author_state: StateCode,
     /// Who the record is for.
     pub audience: Audience,
-    /// `FeedId::of(author, audience)`.
+    /// `FeedId::of(author, audience, channel)`.
     pub feed: FeedId,
     /// Position in the feed, from 1.
     pub seq: u64,
@@ -219,6 +298,8 @@ pub struct Header {
     pub tlp: Tlp,
     /// Handling code.
     pub handling: Handling,
+    /// The channel of its feed (`kind.channel()`).
+    pub channel: Channel,
 }
 
 /// A record: exact header bytes, signature, and body bytes unless erased.
@@ -297,7 +378,7 @@ impl Draft {
             version: VERSION,
             author,
             author_state: self.author_state,
-            feed: FeedId::of(&author, &self.audience),
+            feed: FeedId::of(&author, &self.audience, self.body.kind().channel()),
             audience: self.audience.clone(),
             seq,
             prev,
@@ -307,6 +388,7 @@ impl Draft {
             body_len: body.len() as u32,
             tlp: self.tlp,
             handling: self.handling,
+            channel: self.body.kind().channel(),
         };
         let header_bytes = wire::encode_header(&header);
         Unsigned {

@@ -15,7 +15,7 @@ pub mod mem;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Audience, FeedId, PublicKey, RecordId, StateCode,
+    Audience, Channel, FeedId, PublicKey, RecordId, StateCode,
     body::{Body, ConsentAction},
     feed::{ForkEvidence, Head},
     membership::ConsentState,
@@ -46,6 +46,9 @@ pub struct FeedInfo {
     pub author_state: StateCode,
     /// The audience (stored as its wire codes).
     pub audience: Audience,
+    /// The channel (absent, the main one, in stores written before channels).
+    #[serde(default, skip_serializing_if = "Channel::is_main")]
+    pub channel: Channel,
     /// The last record held.
     pub head: Head,
 }

@@ -35,7 +35,7 @@ pub use offences::{COOL_OFF_MS, OFFENCE_LIMIT, OFFENCE_WINDOW_MS, Offences, Verd
 pub use replicator::Replicator;
 pub use rules::{DIGEST_DOMAIN, digest, key_state, may_take, shared_heads, shares, shares_header};
 
-use crate::{Audience, FeedId, Membership, PublicKey, wire};
+use crate::{Audience, Channel, Channels, FeedId, Membership, PublicKey, wire};
 
 /// The request-response protocol name.
 pub const PROTOCOL: &str = "/tipx/sync/1";
@@ -91,7 +91,7 @@ pub const DEFAULT_INTERVAL_MS: u64 = 60_000;
 /// does next never depends on whether it holds a feed it does not share with that peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedHead {
-    /// The feed: `FeedId::of(author, audience)` for an honest peer.
+    /// The feed: `FeedId::of(author, audience, channel)` for an honest peer.
     pub feed: FeedId,
     /// Its highest seq held.
     pub seq: u64,
@@ -99,6 +99,8 @@ pub struct FeedHead {
     pub author: PublicKey,
     /// The feed's audience.
     pub audience: Audience,
+    /// The feed's channel.
+    pub channel: Channel,
 }
 
 impl FeedHead {
@@ -109,6 +111,7 @@ impl FeedHead {
             seq,
             author: h.author,
             audience: h.audience.clone(),
+            channel: h.channel,
         }
     }
 
@@ -119,13 +122,14 @@ impl FeedHead {
             seq: f.head.seq,
             author: f.author,
             audience: f.audience.clone(),
+            channel: f.channel,
         }
     }
 
     /// About the bytes it takes in a message (a little more than its protobuf encoding).
     pub fn wire_len(&self) -> usize {
         let codes: usize = self.audience.codes().iter().map(|c| c.len() + 2).sum();
-        2 * (32 + 2) + 11 + codes + 4
+        2 * (32 + 2) + 11 + codes + 4 + self.channel.wire().len() + 2
     }
 
     /// `heads` split into message-sized lists: at most [`MAX_HEADS`] heads and
@@ -154,9 +158,9 @@ impl FeedHead {
         Self::chunks(heads).into_iter().next().unwrap_or_default()
     }
 
-    /// Whether the feed id is the one its author and audience give.
+    /// Whether the feed id is the one its author, audience and channel give.
     pub fn is_consistent(&self) -> bool {
-        self.feed == FeedId::of(&self.author, &self.audience)
+        self.feed == FeedId::of(&self.author, &self.audience, self.channel)
     }
 }
 
@@ -179,6 +183,9 @@ pub enum Request {
         digest: [u8; 32],
         /// How many feeds it covers.
         feeds: u32,
+        /// The channels the sender knows ([`Channels::KNOWN`]): the receiver mentions a
+        /// channel's feeds to it only if it knows that channel.
+        channels: Channels,
     },
     /// "Send me your heads of the feeds we share."
     Heads,

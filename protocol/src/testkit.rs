@@ -109,6 +109,58 @@ pub fn best_practice(title: &str) -> Body {
     })
 }
 
+/// An activity summary of the day before `NOW_MS`: 3 alerts (2 high), 1 best practice,
+/// 4 records received from CO.
+pub fn activity() -> Body {
+    use crate::body::{Activity, ReceivedCount};
+    let day = crate::day::Day::of_ms(NOW_MS).0 - 1;
+    let mut a = Activity::empty(crate::day::Day(day), crate::day::Day(day).end_ms());
+    a.published = [(crate::Kind::Alert, 3), (crate::Kind::BestPractice, 1)].into();
+    a.severities = [(Severity::High, 2), (Severity::Low, 1)].into();
+    a.pillars = [(Pillar::Protection, 1)].into();
+    a.categories = [("recruitment".to_string(), 3)].into();
+    a.languages = [("es".to_string(), 4)].into();
+    a.received = vec![ReceivedCount {
+        state: Some(st("CO")),
+        kind: crate::Kind::Alert,
+        count: 4,
+    }];
+    a.active_partners = 2;
+    Body::Activity(a)
+}
+
+/// A national profile.
+pub fn profile() -> Body {
+    use crate::body::{Palermo, PalermoStatus, Profile, Victims, YearStatistics};
+    Body::Profile(Profile {
+        language: "es".into(),
+        palermo: Palermo {
+            status: Some(PalermoStatus::Ratified),
+            date: "2004-03-04".parse().ok(),
+        },
+        laws: vec![],
+        mechanism: Default::default(),
+        action_plan: None,
+        hotline: "141".into(),
+        shelters: Some(12),
+        identification_protocol: Some(true),
+        statistics: vec![YearStatistics {
+            year: 2025,
+            victims: Victims {
+                women: Some(40),
+                girls: Some(9),
+                ..Default::default()
+            },
+            exploitation: Default::default(),
+            investigations: Some(30),
+            prosecutions: None,
+            convictions: Some(4),
+        }],
+        focal_point: Default::default(),
+        notes: String::new(),
+    })
+}
+
 /// Signs records in one author's feeds, keeping each feed's position.
 pub struct Author {
     /// The key.
@@ -148,7 +200,7 @@ impl Author {
     /// Prepares the next record of the feed for `audience`, unsigned.
     pub fn prepare(&mut self, audience: &[&str], body: Body, at_ms: u64) -> Unsigned {
         let d = self.draft(audience, body, at_ms);
-        let feed = crate::FeedId::of(&self.key.public(), &d.audience);
+        let feed = crate::FeedId::of(&self.key.public(), &d.audience, d.body.kind().channel());
         let (seq, prev) = self
             .heads
             .get(&feed)

@@ -32,6 +32,9 @@ pub enum Rejection {
     /// A wire format version this node does not know.
     #[error("unsupported wire format version {0}")]
     UnsupportedVersion(u32),
+    /// A feed channel this node does not know (a kind added by a later version).
+    #[error("unknown channel `{0}`: this node predates it")]
+    UnknownChannel(String),
     /// The author key is not in the roster for the state it claims.
     #[error("author key is not in the roster for {0}")]
     UnknownAuthor(StateCode),
@@ -125,6 +128,7 @@ impl Rejection {
             Self::Oversized { .. } => "oversized",
             Self::Malformed(_) => "malformed",
             Self::UnsupportedVersion(_) => "unsupported-version",
+            Self::UnknownChannel(_) => "unknown-channel",
             Self::UnknownAuthor(_) => "unknown-author",
             Self::RevokedAuthor { .. } => "revoked-author",
             Self::BadSignature => "bad-signature",
@@ -152,11 +156,14 @@ impl Rejection {
     /// unpinned key (the coordinator signed that roster, not the relay), nor a record from
     /// the future (the author's clock may be ahead, or this node's behind: no node can tell
     /// which; the record is fetched again once its time has come), nor a record over its
-    /// author's daily quota (a relay carries what the author signed).
+    /// author's daily quota (a relay carries what the author signed), nor a channel this
+    /// node does not know (a peer of a later version mentions a channel's feeds only to
+    /// nodes that said they know it, so this is a bug, not an attack).
     pub fn is_offence(&self) -> bool {
         !matches!(
             self,
             Self::Gap { .. }
+                | Self::UnknownChannel(_)
                 | Self::UnknownAuthor(_)
                 | Self::RevokedAuthor { .. }
                 | Self::Fork { .. }
@@ -260,9 +267,22 @@ fn before_signature(record: &Record, cx: &Context<'_>) -> Result<(), Rejection> 
         });
     }
     let h = &record.header;
-    if h.feed != FeedId::of(&h.author, &h.audience) {
+    if h.feed != FeedId::of(&h.author, &h.audience, h.channel) {
         return Err(Rejection::Malformed(
-            "feed id is not sha256(author ‖ audience)".into(),
+            "feed id is not sha256(author ‖ audience ‖ channel)".into(),
+        ));
+    }
+    if h.channel != h.kind.channel() {
+        return Err(Rejection::Malformed(format!(
+            "a {} lives in the {:?} channel, not {:?}",
+            h.kind,
+            h.kind.channel().wire(),
+            h.channel.wire()
+        )));
+    }
+    if h.kind == Kind::Activity && h.audience != Audience::states([StateCode::coordinator()]) {
+        return Err(Rejection::BadAudience(
+            "an activity summary is addressed to the coordinator (OAS) alone".into(),
         ));
     }
     if h.seq == 0 || (h.seq == 1) != h.prev.is_none() {
@@ -330,13 +350,18 @@ fn check_body_fits(record: &Record, body: Option<&Body>) -> Result<(), Rejection
         Some(Body::Retraction(_)) if record.header.seq == 1 => Err(Rejection::BadRetraction(
             "a retraction cannot open a feed".into(),
         )),
+        Some(Body::Activity(a)) if a.day.start_ms() > record.header.created_at_ms => {
+            Err(Rejection::BadBody(format!(
+                "a summary of {}, a day that had not begun when it was written",
+                a.day
+            )))
+        }
+        Some(Body::Activity(a)) if a.through_ms > record.header.created_at_ms => Err(
+            Rejection::BadBody("a summary that covers time after it was written".into()),
+        ),
         // Only best practices and alerts are ever erased; the other kinds act through their
         // body, and one stored without it would make the real one a no-op duplicate.
-        None if matches!(
-            record.header.kind,
-            Kind::Retraction | Kind::Consent | Kind::Roster
-        ) =>
-        {
+        None if !matches!(record.header.kind, Kind::BestPractice | Kind::Alert) => {
             Err(Rejection::BadBody(format!(
                 "a {} is never erased: it must carry its body",
                 record.header.kind

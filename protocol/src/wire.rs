@@ -7,7 +7,7 @@ use tipx_proto::v1 as pb;
 use crate::{
     FeedId, PublicKey, RecordId, StateCode,
     body::{self, Body},
-    record::{Audience, Handling, Header, Kind, Record, Tlp},
+    record::{Audience, Channel, Handling, Header, Kind, Record, Tlp},
     validate::Rejection,
 };
 
@@ -32,6 +32,8 @@ fn kind_to_pb(k: Kind) -> pb::Kind {
         Kind::Retraction => pb::Kind::Retraction,
         Kind::Consent => pb::Kind::Consent,
         Kind::Roster => pb::Kind::Roster,
+        Kind::Activity => pb::Kind::Activity,
+        Kind::Profile => pb::Kind::Profile,
     }
 }
 
@@ -42,6 +44,8 @@ fn kind_from_pb(v: i32) -> Result<Kind, Rejection> {
         Ok(pb::Kind::Retraction) => Kind::Retraction,
         Ok(pb::Kind::Consent) => Kind::Consent,
         Ok(pb::Kind::Roster) => Kind::Roster,
+        Ok(pb::Kind::Activity) => Kind::Activity,
+        Ok(pb::Kind::Profile) => Kind::Profile,
         _ => return Err(malformed(format!("unknown kind {v}"))),
     })
 }
@@ -100,6 +104,7 @@ pub(crate) fn encode_header(h: &Header) -> Vec<u8> {
         body_len: h.body_len,
         tlp: tlp_to_pb(h.tlp) as i32,
         handling: handling_to_pb(h.handling) as i32,
+        channel: h.channel.wire().to_string(),
     }
     .encode_to_vec()
 }
@@ -110,6 +115,10 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, Rejection> {
     if h.version != crate::record::VERSION {
         return Err(Rejection::UnsupportedVersion(h.version));
     }
+    // A channel this node does not know holds kinds it does not know either: refused, but
+    // not the sender's fault (docs/PROTOCOL.md, rollout rule).
+    let channel = Channel::from_wire(&h.channel)
+        .ok_or_else(|| Rejection::UnknownChannel(h.channel.chars().take(32).collect()))?;
     let author = PublicKey::from_bytes(&h.author)
         .map_err(|_| malformed("header: author is not an ed25519 key"))?;
     let audience =
@@ -132,6 +141,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, Rejection> {
         body_len: h.body_len,
         tlp: tlp_from_pb(h.tlp)?,
         handling: handling_from_pb(h.handling)?,
+        channel,
     })
 }
 
@@ -351,6 +361,8 @@ pub(crate) fn encode_body(b: &Body) -> Vec<u8> {
                 .collect(),
         }
         .encode_to_vec(),
+        Body::Activity(a) => reports::encode_activity(a),
+        Body::Profile(p) => reports::encode_profile(p),
     }
 }
 
@@ -494,8 +506,11 @@ fn decode_body_fields(kind: Kind, bytes: &[u8]) -> Result<Body, Rejection> {
                     .collect::<Result<_, Rejection>>()?,
             })
         }
+        Kind::Activity => Body::Activity(reports::decode_activity(bytes)?),
+        Kind::Profile => Body::Profile(reports::decode_profile(bytes)?),
     })
 }
 
 /// Conversions of the replication messages (`tipx/v1/sync.proto`).
 pub(crate) mod messages;
+mod reports;

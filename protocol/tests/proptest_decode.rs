@@ -1,7 +1,8 @@
 //! Properties of decoding and validating untrusted bytes: nothing a peer sends makes the
 //! node panic, and no corruption of a valid record is accepted as different content.
 //!
-//! MX validates, in a federation where MX, CO and PE are partners (see `testkit`).
+//! MX validates, in a federation where MX, CO and PE are partners (see `testkit`); the
+//! coordinator (OAS, a partner of CO) validates activity summaries, which are for it alone.
 
 use proptest::prelude::*;
 use prost::Message;
@@ -12,15 +13,25 @@ use tipx_protocol::{
     body::{Consent, ConsentAction, Retraction},
     ids::sha256,
     record::Unsigned,
-    testkit::{Author, NOW_MS, alert, best_practice, membership, roster, st},
+    testkit::{Author, NOW_MS, activity, alert, best_practice, membership, profile, roster, st},
     validate::{Context, validate_bytes},
     wire,
 };
 
 const STATES: &[&str] = &["OAS", "MX", "CO", "PE"];
 
+const PARTNERS: &[(&str, &str)] = &[("MX", "CO"), ("MX", "PE"), ("CO", "PE"), ("CO", "OAS")];
+
 fn mx() -> Membership {
-    membership("MX", STATES, &[("MX", "CO"), ("MX", "PE"), ("CO", "PE")])
+    membership("MX", STATES, PARTNERS)
+}
+
+/// The node that validates records of `kind`: MX, or OAS for activity summaries.
+fn receiver(kind: Kind) -> Membership {
+    match kind {
+        Kind::Activity => membership("OAS", STATES, PARTNERS),
+        _ => mx(),
+    }
 }
 
 fn at_mx(bytes: &[u8], m: &Membership) -> Result<tipx_protocol::Verified, Rejection> {
@@ -53,6 +64,8 @@ fn record_of(kind: Kind) -> (Record, Author) {
             }),
         ),
         Kind::Roster => ("OAS", &["*"][..], Body::Roster(roster(2, STATES))),
+        Kind::Activity => ("CO", &["OAS"][..], activity()),
+        Kind::Profile => ("CO", &["CO", "MX"][..], profile()),
     };
     let mut author = Author::new(code);
     let mut r = author.publish(audience, body, NOW_MS);
@@ -143,7 +156,7 @@ proptest! {
         at in any::<prop::sample::Index>(),
         mask in 1u8..=255,
     ) {
-        let m = mx();
+        let m = receiver(kind);
         let (r, _) = record_of(kind);
         let mut bytes = r.encode();
         let i = at.index(bytes.len());
@@ -164,7 +177,7 @@ proptest! {
     fn any_body_with_a_matching_hash_is_a_body_of_its_kind_or_a_bad_body(
         (kind, body) in any_kind().prop_flat_map(|k| (Just(k), body_bytes(k))),
     ) {
-        let m = mx();
+        let m = receiver(kind);
         let (r, author) = record_of(kind);
         match at_mx(&carrying(&r, &author, &body), &m) {
             Ok(v) => prop_assert_eq!(v.body.map(|b| b.kind()), Some(kind)),
@@ -176,8 +189,8 @@ proptest! {
 
 #[test]
 fn the_fixture_records_are_valid_as_sent() {
-    let m = mx();
     for &kind in Kind::ALL {
+        let m = receiver(kind);
         let (r, author) = record_of(kind);
         let body = r.body.clone().unwrap();
         assert!(at_mx(&r.encode(), &m).is_ok(), "{kind}");

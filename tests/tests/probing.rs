@@ -19,10 +19,11 @@ use tipx_tests::{
 fn head(author: PublicKey, audience: &[&str], seq: u64) -> FeedHead {
     let audience = Audience::states(audience.iter().map(|c| st(c)));
     FeedHead {
-        feed: FeedId::of(&author, &audience),
+        feed: FeedId::of(&author, &audience, tipx_protocol::Channel::Main),
         seq,
         author,
         audience,
+        channel: tipx_protocol::Channel::Main,
     }
 }
 

@@ -52,6 +52,14 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
         human::count(n.consents, "consent", "consents"),
         human::count(n.rosters, "roster", "rosters"),
     );
+    if n.reporting() > 0 {
+        outln!(
+            "reporting  {}: {}, {}",
+            human::count(n.reporting(), "record", "records"),
+            human::count(n.activities, "activity summary", "activity summaries"),
+            human::count(n.profiles, "national profile", "national profiles"),
+        );
+    }
     outln!(
         "store      {} on disk, {} in {}",
         human::bytes(s.store_bytes),

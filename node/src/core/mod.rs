@@ -470,7 +470,7 @@ impl Node {
             Default::default();
         let mut out = Vec::with_capacity(drafts.len());
         for d in drafts {
-            let feed = FeedId::of(&author, &d.audience);
+            let feed = FeedId::of(&author, &d.audience, d.body.kind().channel());
             let (seq, prev) = match heads.get(&feed) {
                 Some(h) => *h,
                 None => self

@@ -123,6 +123,8 @@ impl Node {
                 retractions: count(Kind::Retraction),
                 consents: count(Kind::Consent),
                 rosters: count(Kind::Roster),
+                activities: count(Kind::Activity),
+                profiles: count(Kind::Profile),
             },
             feeds: self.store.feeds()?.len() as u64,
             store_bytes: self.store.size_on_disk()?,

@@ -164,8 +164,8 @@ impl RetractionView {
     }
 }
 
-/// Records held, by kind: the exchange records states send each other, and the control
-/// records that run the federation.
+/// Records held, by kind: the exchange records states send each other, the control
+/// records that run the federation, and the reporting records for the coordinator.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RecordCounts {
     /// Alerts.
@@ -178,6 +178,12 @@ pub struct RecordCounts {
     pub consents: u64,
     /// Roster versions.
     pub rosters: u64,
+    /// Activity summaries (the coordinator's, and a member's own).
+    #[serde(default)]
+    pub activities: u64,
+    /// National profile versions.
+    #[serde(default)]
+    pub profiles: u64,
 }
 
 impl RecordCounts {
@@ -191,6 +197,11 @@ impl RecordCounts {
         self.consents + self.rosters
     }
 
+    /// Activity summaries and national profiles.
+    pub fn reporting(&self) -> u64 {
+        self.activities + self.profiles
+    }
+
     /// The count of `kind`.
     pub fn of(&self, kind: Kind) -> u64 {
         match kind {
@@ -199,6 +210,8 @@ impl RecordCounts {
             Kind::Retraction => self.retractions,
             Kind::Consent => self.consents,
             Kind::Roster => self.rosters,
+            Kind::Activity => self.activities,
+            Kind::Profile => self.profiles,
         }
     }
 }

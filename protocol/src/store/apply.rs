@@ -150,6 +150,7 @@ pub fn apply<T: Txn>(
             author: h.author,
             author_state: h.author_state,
             audience: h.audience.clone(),
+            channel: h.channel,
             head: Head {
                 seq: h.seq,
                 id: r.id,

@@ -11,7 +11,7 @@ mod respond;
 use std::collections::BTreeMap;
 
 use crate::{
-    FeedId, PublicKey, Record, StateCode,
+    Channels, FeedId, PublicKey, Record, StateCode,
     feed::Head,
     store::FeedInfo,
     sync::{
@@ -69,6 +69,7 @@ impl Held {
                         author: r.header.author,
                         author_state: r.header.author_state,
                         audience: r.header.audience.clone(),
+                        channel: r.header.channel,
                         head,
                     },
                 );
@@ -196,8 +197,10 @@ impl Replicator {
             let Some(ps) = key_state(m, peer) else {
                 continue;
             };
+            let knows = self.sessions.channels(peer);
             for rs in groups.values() {
-                if shares_header(m, m.own_state(), ps, &rs[0].header) {
+                let h = &rs[0].header;
+                if knows.knows(h.channel) && shares_header(m, m.own_state(), ps, h) {
                     self.push_pages(*peer, rs, &mut out);
                 }
             }
@@ -296,9 +299,14 @@ impl Replicator {
             let Some(ps) = key_state(m, peer) else {
                 continue;
             };
+            let knows = self.sessions.channels(peer);
             let heads: Vec<FeedHead> = news
                 .iter()
-                .filter(|(_, h)| h.author != *peer && shares_header(m, m.own_state(), ps, h))
+                .filter(|(_, h)| {
+                    h.author != *peer
+                        && knows.knows(h.channel)
+                        && shares_header(m, m.own_state(), ps, h)
+                })
                 .map(|(head, _)| head.clone())
                 .collect();
             for heads in FeedHead::chunks(heads) {
@@ -435,7 +443,7 @@ impl Replicator {
         let Some(ps) = key_state(m, &peer) else {
             return;
         };
-        let heads = shared_heads(m, m.own_state(), ps, self.held.all());
+        let heads = self.shared_heads(m, &peer, ps);
         let s = self.sessions.open(peer);
         s.last_round_ms = Some(cx.now_ms);
         s.round = Some(Round {
@@ -443,15 +451,28 @@ impl Replicator {
             awaiting: true,
             broken: false,
         });
-        let request = if heads.is_empty() {
-            Request::Heads
-        } else {
-            Request::Digest {
-                digest: digest(heads.iter().map(|h| (h.feed, h.seq))),
-                feeds: u32::try_from(heads.len()).unwrap_or(u32::MAX),
-            }
+        // A digest even of no feeds: it tells the peer which channels this node knows
+        // (a node of version 1 sent `Heads` instead, which every node still answers).
+        let request = Request::Digest {
+            digest: digest(heads.iter().map(|h| (h.feed, h.seq))),
+            feeds: u32::try_from(heads.len()).unwrap_or(u32::MAX),
+            channels: Channels::KNOWN,
         };
         out.push(Action::Send { peer, request });
+    }
+
+    /// The heads of the feeds held that this node may mention to `peer` (of state `ps`):
+    /// shared with it ([`shared_heads`]), and of a channel it said it knows.
+    fn shared_heads(
+        &self,
+        m: &crate::Membership,
+        peer: &PublicKey,
+        ps: StateCode,
+    ) -> Vec<FeedHead> {
+        let knows = self.sessions.channels(peer);
+        let mut heads = shared_heads(m, m.own_state(), ps, self.held.all());
+        heads.retain(|h| knows.knows(h.channel));
+        heads
     }
 
     fn round_mut(&mut self, peer: &PublicKey) -> Option<&mut Round> {

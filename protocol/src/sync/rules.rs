@@ -169,6 +169,7 @@ mod tests {
     fn info(author: &str, audience: &[&str]) -> FeedInfo {
         let r = Author::new(author).publish(audience, alert("x"), NOW_MS);
         FeedInfo {
+            channel: crate::Channel::Main,
             feed: r.header.feed,
             author: r.header.author,
             author_state: r.header.author_state,

@@ -58,6 +58,9 @@ pub(super) struct Session {
     pub(super) settling: BTreeSet<FeedId>,
     /// Fetched pages being stored, per feed.
     pub(super) pages: BTreeMap<FeedId, Paging>,
+    /// The channels the peer said it knows in its last digest (none until then): feeds of
+    /// other channels are never mentioned or sent to it.
+    pub(super) channels: crate::Channels,
 }
 
 /// The pages of one feed fetched from one peer that the node is storing.
@@ -111,6 +114,13 @@ pub(super) struct Sessions {
 }
 
 impl Sessions {
+    /// The channels `peer` said it knows (none if it has not said, or has no session).
+    pub(super) fn channels(&self, peer: &PublicKey) -> crate::Channels {
+        self.peers
+            .get(peer)
+            .map_or_else(Default::default, |s| s.channels)
+    }
+
     /// The session of `peer`, opened if need be.
     pub(super) fn open(&mut self, peer: PublicKey) -> &mut Session {
         self.peers.entry(peer).or_default()

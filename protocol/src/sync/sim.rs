@@ -48,6 +48,8 @@ pub(super) struct Node {
     pub(super) rep: Replicator,
     /// How far this node's clock is off the simulation's, in ms (a wrong system clock).
     pub(super) clock_ms: i64,
+    /// It runs a version that predates channels: its digests say it knows none.
+    pub(super) predates_channels: bool,
 }
 
 /// A message as it crossed a link.
@@ -113,6 +115,7 @@ impl Sim {
                 store: MemStore::new(),
                 rep: Replicator::new(config(code), []),
                 clock_ms: 0,
+                predates_channels: false,
             })
             .collect();
         Self {
@@ -533,8 +536,13 @@ struct At<'a> {
 }
 
 impl Effects for At<'_> {
-    fn send(&mut self, peer: PublicKey, request: Request) {
+    fn send(&mut self, peer: PublicKey, mut request: Request) {
         let (from, to) = (self.i, self.sim.idx_of(&peer));
+        if let Request::Digest { channels, .. } = &mut request
+            && self.sim.nodes[from].predates_channels
+        {
+            *channels = crate::Channels(0);
+        }
         let ev = Event::Request {
             id: self.sim.wire.begin(),
             from,

@@ -5,6 +5,7 @@
 //! The federation: OAS, MX, CO, PE, BR; MX, CO and PE are partners of each other, BR is a
 //! member but nobody's partner.
 
+mod channels;
 mod lossy;
 mod offences;
 mod probing;
@@ -254,7 +255,7 @@ fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
     let digests: Vec<_> = sent(&sim, "MX", "PE")
         .into_iter()
         .filter_map(|m| match m {
-            Msg::Request(Request::Digest { digest, feeds }) => Some((*digest, *feeds)),
+            Msg::Request(Request::Digest { digest, feeds, .. }) => Some((*digest, *feeds)),
             _ => None,
         })
         .collect();
@@ -470,13 +471,16 @@ fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
     };
     let mut rep = Replicator::new(Config::default(), []);
     let acts = rep.on_connected(oas, &cx);
-    assert_eq!(
-        acts,
-        [Action::Send {
-            peer: oas,
-            request: Request::Heads
-        }]
-    );
+    let [
+        Action::Send {
+            peer,
+            request: asked @ Request::Digest { feeds: 0, .. },
+        },
+    ] = &acts[..]
+    else {
+        panic!("{acts:?}")
+    };
+    assert_eq!(*peer, oas);
     let other = Author::new("MX").publish(&["MX", "PE"], alert("Not yet"), NOW_MS);
     let heads = vec![
         FeedHead::of(&other.header, 4),
@@ -485,9 +489,10 @@ fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
             seq: 2,
             author: m.anchor_key(),
             audience: crate::Audience::Federation,
+            channel: crate::Channel::Main,
         },
     ];
-    let acts = rep.on_response(oas, &Request::Heads, Response::Heads { heads }, &cx);
+    let acts = rep.on_response(oas, asked, Response::Heads { heads }, &cx);
     assert_eq!(acts.len(), 1);
     assert!(matches!(
         &acts[0],
@@ -507,6 +512,7 @@ fn a_push_is_recognised_from_its_first_byte_and_no_other_request_is() {
         Request::Digest {
             digest: [7; 32],
             feeds: 3,
+            channels: crate::Channels::KNOWN,
         },
         Request::Announce { heads: vec![] },
     ] {

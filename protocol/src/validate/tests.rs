@@ -224,7 +224,9 @@ fn a_feed_id_that_is_not_the_hash_of_author_and_audience_is_malformed() {
     let r = co_alert();
     let mut h = pb_header(&r);
     let other = Audience::states([st("CO"), st("MX"), st("PE")]);
-    h.feed = FeedId::of(&key_of("CO").public(), &other).0.to_vec();
+    h.feed = FeedId::of(&key_of("CO").public(), &other, crate::Channel::Main)
+        .0
+        .to_vec();
     let bytes = resigned(&h, &key_of("CO"), r.body.clone());
     assert_refused!(at_mx_bytes(&bytes, peer("CO")), Rejection::Malformed(m) if m.contains("feed"));
 }
@@ -574,3 +576,5 @@ fn a_roster_listing_an_unpinned_key_for_the_own_state_is_refused() {
 
 mod erasure;
 mod membership;
+
+mod reports;

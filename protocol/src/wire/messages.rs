@@ -6,7 +6,7 @@ use prost::Message;
 use tipx_proto::v1 as pb;
 
 use crate::{
-    Audience, FeedId, PublicKey,
+    Audience, Channel, Channels, FeedId, PublicKey,
     sync::{
         DecodeError, FeedHead, MAX_HEADS, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request,
         Response,
@@ -46,6 +46,7 @@ fn heads_to_pb(heads: &[FeedHead]) -> Vec<pb::FeedHead> {
             seq: h.seq,
             author: h.author.as_bytes().to_vec(),
             audience: h.audience.codes(),
+            channel: h.channel.wire().to_string(),
         })
         .collect()
 }
@@ -65,9 +66,13 @@ fn heads_from_pb(
                     .map_err(|e| bad(format!("names no author key: {e}")))?,
                 audience: Audience::from_wire(&h.audience)
                     .map_err(|e| bad(format!("names no audience: {e}")))?,
+                channel: Channel::from_wire(&h.channel)
+                    .ok_or_else(|| bad("names a channel this node does not know".into()))?,
             };
             if !head.is_consistent() {
-                return Err(bad("whose feed id is not sha256(author ‖ audience)".into()));
+                return Err(bad(
+                    "whose feed id is not sha256(author ‖ audience ‖ channel)".into(),
+                ));
             }
             Ok(head)
         })
@@ -84,9 +89,14 @@ pub(crate) fn encode_request(r: &Request) -> Vec<u8> {
         Request::Announce { heads } => Msg::Announce(pb::Announce {
             heads: heads_to_pb(heads),
         }),
-        Request::Digest { digest, feeds } => Msg::Digest(pb::Digest {
+        Request::Digest {
+            digest,
+            feeds,
+            channels,
+        } => Msg::Digest(pb::Digest {
             digest: digest.to_vec(),
             feeds: *feeds,
+            channels: channels.0,
         }),
         Request::Heads => Msg::Heads(pb::Heads {}),
         Request::Fetch {
@@ -126,6 +136,7 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
                     len: d.digest.len(),
                 })?,
             feeds: d.feeds,
+            channels: Channels(d.channels),
         },
         Msg::Heads(pb::Heads {}) => Request::Heads,
         Msg::Fetch(f) => Request::Fetch {
@@ -185,7 +196,7 @@ pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
 #[cfg(test)]
 mod tests {
     use crate::{
-        Audience, FeedId,
+        Audience, Channel, Channels, FeedId,
         sync::{
             DecodeError, FeedHead, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request, Response,
         },
@@ -196,10 +207,11 @@ mod tests {
     fn every_message_survives_the_wire_and_oversized_or_malformed_bytes_do_not_decode() {
         let (author, audience) = (key_of("MX").public(), Audience::Federation);
         let head = FeedHead {
-            feed: FeedId::of(&author, &audience),
+            feed: FeedId::of(&author, &audience, Channel::Main),
             seq: 9,
             author,
             audience,
+            channel: Channel::Main,
         };
         let requests = [
             Request::Push {
@@ -211,6 +223,7 @@ mod tests {
             Request::Digest {
                 digest: [5; 32],
                 feeds: 2,
+                channels: Channels::KNOWN,
             },
             Request::Heads,
             Request::Fetch {
@@ -272,10 +285,11 @@ mod tests {
         let shared = Audience::states([st("MX"), st("PE")]);
         let other = Audience::states([st("CO"), st("MX")]);
         let lie = FeedHead {
-            feed: FeedId::of(&author, &other),
+            feed: FeedId::of(&author, &other, Channel::Main),
             seq: 3,
             author,
             audience: shared,
+            channel: Channel::Main,
         };
         assert!(matches!(
             Request::decode(&Request::Announce { heads: vec![lie] }.encode()),
@@ -295,10 +309,11 @@ mod tests {
                 let author = key_of(&format!("K{i}")).public();
                 let audience = Audience::states(all.iter().copied());
                 FeedHead {
-                    feed: FeedId::of(&author, &audience),
+                    feed: FeedId::of(&author, &audience, Channel::Main),
                     seq: u64::from(i),
                     author,
                     audience,
+                    channel: Channel::Main,
                 }
             })
             .collect();

@@ -83,12 +83,13 @@ fn sync_messages() -> Vec<Seed> {
         key_of("CO").public(),
         Audience::states([st("CO"), st("MX")]),
     );
-    let feed = FeedId::of(&author, &audience);
+    let feed = FeedId::of(&author, &audience, tipx_protocol::Channel::Main);
     let heads = vec![FeedHead {
         feed,
         seq: 2,
         author,
         audience,
+        channel: tipx_protocol::Channel::Main,
     }];
     let requests = [
         (
@@ -108,6 +109,7 @@ fn sync_messages() -> Vec<Seed> {
             Request::Digest {
                 digest: [7; 32],
                 feeds: 3,
+                channels: tipx_protocol::Channels::KNOWN,
             },
         ),
         ("heads", Request::Heads),

@@ -115,6 +115,22 @@ pub(super) fn print(r: &RecordView, now_ms: u64) {
                 }),
             );
         }
+        Some(Body::Activity(a)) => {
+            field("day", a.day);
+            field("covers up to", time::format(a.through_ms));
+            fn counts<K: std::fmt::Display>(m: &std::collections::BTreeMap<K, u64>) -> String {
+                let v: Vec<_> = m.iter().map(|(k, n)| format!("{k} {n}")).collect();
+                v.join(", ")
+            }
+            field("published", counts(&a.published));
+            let received = a.received.iter().map(|r| match r.state {
+                Some(s) => format!("{} {} from {s}", r.count, r.kind),
+                None => format!("{} {}", r.count, r.kind),
+            });
+            field("received", received.collect::<Vec<_>>().join(", "));
+            field("refused", counts(&a.rejections));
+        }
+        Some(Body::Profile(_)) => outln!("A national profile: see `tipx profile show`."),
         None if r.erased => outln!(
             "The body of this record was erased when its author retracted it: only the \
              signed header is kept, so its feed still verifies."

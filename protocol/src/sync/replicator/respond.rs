@@ -1,5 +1,6 @@
 //! The responder side: answers to digests, head lists, fetches, pushes and announces. Every
-//! answer passes [`shares_header`] / [`shared_heads`] for the requester first.
+//! answer passes [`shares_header`] / [`crate::sync::shared_heads`] for the requester first,
+//! and mentions a channel's feeds only to a peer that said it knows the channel.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +10,7 @@ use crate::{
     record::{Audience, Header},
     sync::{
         Context, FeedHead, Handled, MAX_HEADS, MAX_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Page,
-        Reply, Request, Response, digest, key_state, shared_heads, shares,
+        Reply, Request, Response, digest, key_state, shares,
     },
 };
 
@@ -92,8 +93,12 @@ impl Replicator {
             Request::Digest {
                 digest: theirs,
                 feeds,
+                channels,
             } => {
-                let heads = shared_heads(m, m.own_state(), ps, self.held.all());
+                if let Some(s) = self.sessions.peers.get_mut(&peer) {
+                    s.channels = channels;
+                }
+                let heads = self.shared_heads(m, &peer, ps);
                 let ours = digest(heads.iter().map(|h| (h.feed, h.seq)));
                 if ours == theirs && heads.len() == feeds as usize {
                     Reply::Respond(Response::InSync)
@@ -103,8 +108,7 @@ impl Replicator {
                 }
             }
             Request::Heads => {
-                let heads =
-                    FeedHead::first_chunk(shared_heads(m, m.own_state(), ps, self.held.all()));
+                let heads = FeedHead::first_chunk(self.shared_heads(m, &peer, ps));
                 Reply::Respond(Response::Heads { heads })
             }
             Request::Fetch {
@@ -112,7 +116,7 @@ impl Replicator {
                 from_seq,
                 max_records,
                 max_bytes,
-            } => self.serve_fetch(ps, feed, from_seq, max_records, max_bytes, cx),
+            } => self.serve_fetch(peer, ps, feed, from_seq, max_records, max_bytes, cx),
         };
         let mut actions = Vec::new();
         self.settle(cx, &mut actions);
@@ -120,8 +124,10 @@ impl Replicator {
     }
 
     /// A page of `feed` for a peer of state `ps`, if this node shares the feed with it.
+    #[allow(clippy::too_many_arguments)]
     fn serve_fetch(
         &self,
+        peer: PublicKey,
         ps: StateCode,
         feed: FeedId,
         from_seq: u64,
@@ -133,7 +139,8 @@ impl Replicator {
         let Some(held) = self.held.get(&feed) else {
             return Reply::Respond(Response::denied(NOT_SHARED));
         };
-        if !shares(m, m.own_state(), ps, held) {
+        if !shares(m, m.own_state(), ps, held) || !self.sessions.channels(&peer).knows(held.channel)
+        {
             return Reply::Respond(Response::denied(NOT_SHARED));
         }
         Reply::Serve(Page {

@@ -86,7 +86,7 @@ fn a_lost_request_fails_exactly_once_when_it_times_out() {
     assert_eq!(sim.unfinished(), (0, 0));
     assert_eq!(
         trace(&sim),
-        [("MX", "CO", "heads", true), ("CO", "MX", "heads", true)]
+        [("MX", "CO", "digest", true), ("CO", "MX", "digest", true)]
     );
     assert!(sim.synced.is_empty(), "a round that failed is not in sync");
 
