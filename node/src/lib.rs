@@ -8,6 +8,7 @@
 //! - [`store`]: the sled store.
 //! - [`api`]: the local admin API, server and client.
 //! - [`query`]: the filters of `records list`.
+//! - [`report`]: the report to the Permanent Council: its data, charts and formats.
 //! - [`datadir`]: key, token and configuration files.
 
 pub mod api;
@@ -20,6 +21,7 @@ pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod query;
+pub mod report;
 pub mod stix;
 pub mod store;
 pub mod time;
