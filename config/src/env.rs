@@ -79,6 +79,8 @@ impl Config {
             }
             "log.level" => self.log.level = value.to_string(),
             "metrics.listen" => self.metrics.listen = optional(value, parse_socket_addr)?,
+            "report.activity" => self.report.activity = value.parse()?,
+            "report.language" => self.report.language = value.trim().to_string(),
             other => return Err(format!("{other} has no environment override")),
         }
         Ok(())

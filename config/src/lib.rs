@@ -41,8 +41,8 @@ pub use crate::{
     env::env_var,
     error::{Error, Location},
     model::{
-        Api, Config, DEFAULT_API_PORT, DEFAULT_P2P_PORT, Exchange, Federation, InvalidLogFormat,
-        KEYS, Log, LogFormat, Network, Node, Store,
+        ActivityDetail, Api, Config, DEFAULT_API_PORT, DEFAULT_P2P_PORT, Exchange, Federation,
+        InvalidLogFormat, KEYS, Log, LogFormat, Network, Node, REPORT_LANGUAGES, Report, Store,
     },
 };
 

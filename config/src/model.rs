@@ -48,6 +48,8 @@ pub const KEYS: &[&str] = &[
     "log.format",
     "log.level",
     "metrics.listen",
+    "report.activity",
+    "report.language",
 ];
 
 /// The whole configuration file of a node.
@@ -70,7 +72,79 @@ pub struct Config {
     pub log: Log,
     /// `[metrics]`: Prometheus metrics.
     pub metrics: Metrics,
+    /// `[report]`: activity summaries for the coordinator, and `tipx report`.
+    pub report: Report,
 }
+
+/// `[report]`: what this node tells the coordinator of its activity, and the language of
+/// `tipx report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Report {
+    /// How much the daily activity summary for the coordinator says: `full` (counts by
+    /// kind, pillar, severity, category, language and partner state), `totals` (counts by
+    /// kind only, no partner state named) or `off` (none sent).
+    ///
+    /// Default: `full`. A summary goes only to the coordinator, only if this state and the
+    /// coordinator both asked to exchange, and never names a record. A state with several
+    /// nodes sets `off` on all but one of them: they hold the same records.
+    pub activity: ActivityDetail,
+    /// The language of `tipx report`: `en`, `es`, `fr` or `pt`.
+    ///
+    /// Default: `en`; `--lang` overrides it.
+    pub language: String,
+}
+
+impl Default for Report {
+    fn default() -> Self {
+        Self {
+            activity: ActivityDetail::Full,
+            language: "en".into(),
+        }
+    }
+}
+
+/// How much an activity summary says (`report.activity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivityDetail {
+    /// Counts by kind, pillar, severity, category, language and partner state.
+    #[default]
+    Full,
+    /// Counts by kind only.
+    Totals,
+    /// No summaries.
+    Off,
+}
+
+impl ActivityDetail {
+    /// The name used in the file and in `TIPX_REPORT_ACTIVITY`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Totals => "totals",
+            Self::Off => "off",
+        }
+    }
+}
+
+impl FromStr for ActivityDetail {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "totals" => Ok(Self::Totals),
+            "off" => Ok(Self::Off),
+            _ => Err(format!(
+                "{s:?} is not an activity setting (expected full, totals or off)"
+            )),
+        }
+    }
+}
+
+/// The languages `tipx report` writes.
+pub const REPORT_LANGUAGES: [&str; 4] = ["en", "es", "fr", "pt"];
 
 /// `[metrics]`: a Prometheus scrape endpoint (counts only: no record content, no record
 /// id).

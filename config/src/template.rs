@@ -101,6 +101,13 @@ level = {level}
 # Serve Prometheus metrics (counts only) on host:port; unset = off. No token: keep it on
 # loopback or a management network.
 {metrics}
+
+[report]
+# The daily activity summary for the coordinator (counts only, never a record's content):
+# full, totals (counts by kind only) or off. A state with several nodes keeps it on one.
+activity = {activity}
+# The language of `tipx report`: en, es, fr or pt.
+language = {report_language}
 "#,
             state = quote(&state),
             key_file = quote(&node.key_file.display().to_string()),
@@ -125,6 +132,8 @@ level = {level}
             daily_mib = ex.daily_mib_per_author,
             format = quote(log.format.as_str()),
             level = quote(&log.level),
+            activity = quote(c.report.activity.as_str()),
+            report_language = quote(&c.report.language),
             metrics = c.metrics.listen.map_or_else(
                 || "# listen = \"127.0.0.1:9180\"".to_string(),
                 |a| format!("listen = {}", quote(&a.to_string()))

@@ -100,6 +100,15 @@ impl Config {
                 "empty — use e.g. info or warn,tipx_node=debug",
             ));
         }
+        if !crate::model::REPORT_LANGUAGES.contains(&self.report.language.as_str()) {
+            return Err(Error::invalid(
+                "report.language",
+                format!(
+                    "{:?} is not a language of the report — use en, es, fr or pt",
+                    self.report.language
+                ),
+            ));
+        }
         Ok(())
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 pub mod client;
 pub mod guard;
+pub mod reporting;
 pub mod serve;
 pub mod server;
 pub mod types;

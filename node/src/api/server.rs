@@ -60,7 +60,7 @@ impl From<core::Error> for Failure {
 
 type Reply<T> = Result<Json<T>, Failure>;
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     api: &Api,
     f: impl FnOnce(&Node) -> Result<T, core::Error> + Send + 'static,
 ) -> Reply<T> {
@@ -102,6 +102,10 @@ pub fn router(api: Api) -> Router {
         .route("/v1/roster/remove", post(roster_remove))
         .route("/v1/roster/publish", post(roster_publish))
         .route("/v1/peers", get(peers))
+        .route("/v1/activity", get(super::reporting::show))
+        .route("/v1/activity/send", post(super::reporting::send))
+        .route("/v1/profiles", get(super::reporting::profiles))
+        .route("/v1/report", get(super::reporting::report))
         .route_layer(DefaultBodyLimit::max(super::MAX_SMALL_REQUEST_BYTES))
         .route_layer(from_fn_with_state(
             super::MAX_SMALL_REQUEST_BYTES,
@@ -135,6 +139,15 @@ async fn publish(
     Json(reqs): Json<Vec<PublishRequest>>,
 ) -> Reply<Published> {
     blocking(&api, move |n| {
+        if reqs
+            .iter()
+            .any(|r| matches!(r.body, tipx_protocol::Body::Activity(_)))
+        {
+            return Err(core::Error::Invalid(
+                "an activity summary is counted and sent by the node itself:                  `tipx activity send`"
+                    .into(),
+            ));
+        }
         let warnings = n.exclusions(&reqs);
         Ok(Published {
             ids: n.publish(reqs)?,

@@ -5,14 +5,17 @@
 #[macro_use]
 pub(crate) mod output;
 
+mod activity;
 mod backup;
 mod bundle;
 mod demo;
 pub mod export;
 mod federation;
 mod generate;
+mod profile;
 pub mod publish;
 mod recover;
+mod report;
 mod retract;
 mod show;
 
@@ -152,6 +155,18 @@ pub enum Command {
     /// The membership roster (edited and signed on the coordinator's node).
     #[command(subcommand)]
     Roster(federation::RosterCommand),
+    /// The counts of this node's activity it sends the coordinator once a day for its
+    /// report to the Permanent Council (report.activity in tipx.toml): show or send now.
+    #[command(subcommand)]
+    Activity(activity::ActivityCommand),
+    /// This state's national profile: publish a new version, show the profiles held, or
+    /// print a template.
+    #[command(subcommand)]
+    Profile(profile::ProfileCommand),
+    /// The report to the Permanent Council: on the coordinator's node, the federation's
+    /// participation, exchange volumes, national profiles and best practices; on a
+    /// member's node, its own exchange (docs/REPORT.md).
+    Report(report::ReportArgs),
     /// Export records as JSON lines (the `publish --file` format), CSV or a STIX 2.1
     /// bundle, with the filters of `records list`; to standard output or --out FILE.
     Export(export::ExportArgs),
@@ -430,6 +445,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Peers(j) => federation::peers(&client(&dd)?, j.json).await,
         Command::Roster(cmd) => federation::roster(&client(&dd)?, cmd).await,
+        Command::Activity(cmd) => activity::run(&dd, cmd).await,
+        Command::Profile(cmd) => profile::run(&dd, cmd).await,
+        Command::Report(args) => report::run(&dd, args).await,
         Command::Export(args) => export::run(&client(&dd)?, args).await,
         Command::Completions { shell } => generate::completions(shell),
         Command::Man { out } => generate::man(out.as_deref()),

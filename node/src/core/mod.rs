@@ -7,6 +7,7 @@ use std::{
     time::{Instant, SystemTime, UNIX_EPOCH},
 };
 
+pub mod activity;
 mod complete;
 mod counters;
 mod error;
@@ -14,6 +15,7 @@ mod federation;
 mod parallel;
 mod query;
 mod receive;
+mod report;
 mod space;
 pub mod view;
 
@@ -25,6 +27,7 @@ use parallel::{PIPELINE_CHUNK, sign_all};
 pub use receive::{
     Intake, Kind as PageKind, MAX_QUEUED, MAX_QUEUED_PER_PEER, OnReceived, Received,
 };
+pub use report::ProfileView;
 pub use space::SpaceGuard;
 use tipx_protocol::{
     Audience, Body, Draft, FeedId, Handling, Keypair, Membership, RecordId, StateCode, Tlp,
@@ -296,6 +299,7 @@ impl Node {
         req.body.check().map_err(Error::Invalid)?;
         let audience = match &req.body {
             Body::Consent(_) | Body::Roster(_) => Audience::Federation,
+            Body::Activity(_) => Audience::states([StateCode::coordinator()]),
             _ => {
                 let mut states: Vec<StateCode> = if req.audience.is_empty() {
                     self.membership

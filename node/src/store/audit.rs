@@ -6,6 +6,23 @@ use tipx_protocol::store::AuditEntry;
 use super::{Error, SledStore, decode_json, keys::Space};
 
 impl SledStore {
+    /// The audit entries at or after `since_ms`, oldest first: pages are read newest first
+    /// until one ends before `since_ms`, so this costs what it returns (plus a page).
+    pub fn audit_since(&self, since_ms: u64) -> Result<Vec<AuditEntry>, Error> {
+        let mut pages: Vec<Vec<AuditEntry>> = Vec::new();
+        for v in self.tree.scan_prefix([Space::Audit as u8]).values().rev() {
+            let page: Vec<AuditEntry> = decode_json("audit page", &v?)?;
+            let newest = page.iter().map(|e| e.at_ms).max().unwrap_or(0);
+            if newest < since_ms {
+                break;
+            }
+            pages.push(page);
+        }
+        let mut out: Vec<AuditEntry> = pages.into_iter().rev().flatten().collect();
+        out.retain(|e| e.at_ms >= since_ms);
+        Ok(out)
+    }
+
     /// Deletes the audit entries older than `before_ms`, oldest first, a page at a time (a
     /// page holds the entries of one write, so it goes once its newest entry is that old);
     /// returns how many entries went. The audit log is kept for a bounded time:

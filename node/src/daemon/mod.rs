@@ -2,6 +2,8 @@
 //! admin API, and stops cleanly on SIGINT or SIGTERM (the API drains, the network loop
 //! ends, the store is flushed).
 
+mod activity;
+
 use std::sync::Arc;
 
 use tipx_protocol::StateCode;
@@ -203,6 +205,12 @@ pub async fn run_until(
         "tipx node running"
     );
     tokio::spawn(prune_audit(node.clone(), config.store.audit_retention_days));
+    tokio::spawn(activity::run(
+        node.clone(),
+        net.clone(),
+        config.report.activity,
+        stop.clone(),
+    ));
     if let Some(addr) = config.metrics.listen {
         let listener = crate::metrics::bind(addr)
             .await
