@@ -212,3 +212,6 @@ fn bound(m: &mut BTreeMap<String, u64>) {
     *m = v.into_iter().collect();
     *m.entry("other".into()).or_default() += rest;
 }
+
+#[cfg(test)]
+mod tests;

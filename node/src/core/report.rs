@@ -536,17 +536,32 @@ fn row_of(state: StateCode, at_ms: u64, p: &Profile) -> ProfileRow {
     }
 }
 
-/// The JSON names of the fields of `new` that differ from `old` (dates aside).
+/// The JSON names of the fields of `new` that differ from `old`, in the row's order.
 fn changed(old: &ProfileRow, new: &ProfileRow) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(o)), Ok(serde_json::Value::Object(n))) =
-        (serde_json::to_value(old), serde_json::to_value(new))
-    else {
-        return vec![];
-    };
-    n.iter()
-        .filter(|(k, v)| {
-            !matches!(k.as_str(), "updated" | "changed" | "state") && o.get(*k) != Some(v)
-        })
-        .map(|(k, _)| k.clone())
+    let differs = [
+        ("palermo", old.palermo != new.palermo),
+        ("palermo_date", old.palermo_date != new.palermo_date),
+        ("laws", old.laws != new.laws),
+        ("mechanism", old.mechanism != new.mechanism),
+        ("action_plan", old.action_plan != new.action_plan),
+        ("hotline", old.hotline != new.hotline),
+        ("shelters", old.shelters != new.shelters),
+        (
+            "identification_protocol",
+            old.identification_protocol != new.identification_protocol,
+        ),
+        ("year", old.year != new.year),
+        ("victims", old.victims != new.victims),
+        ("investigations", old.investigations != new.investigations),
+        ("prosecutions", old.prosecutions != new.prosecutions),
+        ("convictions", old.convictions != new.convictions),
+    ];
+    differs
+        .iter()
+        .filter(|(_, d)| *d)
+        .map(|(name, _)| name.to_string())
         .collect()
 }
+
+#[cfg(test)]
+mod tests;
