@@ -105,7 +105,7 @@ fn a_summary_counts_the_days_records_by_kind_and_breaks_them_down_unless_totals(
     let before = node
         .activity_of(Day(today.0 - 1), now, Detail::Full)
         .unwrap();
-    assert!(before.published.get(&Kind::Alert).is_none());
+    assert!(!before.published.contains_key(&Kind::Alert));
 }
 
 #[test]
