@@ -5,6 +5,8 @@
 //! languages; the demo then shows who holds what. Without `--check` the nodes keep running
 //! until Ctrl-C, so `tipx --data-dir DIR records list` works against any of them.
 
+mod report;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     net::TcpListener,
@@ -368,6 +370,21 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
         outln!(
             "\nPE, left out, received nothing: records reach only states that agreed to exchange."
         );
+    }
+    let written = report::write(&oas, &members, &root, tmp.is_some(), &mut interrupt).await?;
+    let Some((path, coordinator)) = written else {
+        outln!("\nInterrupted.");
+        return stop(stop_tx, tasks, tmp, &root).await;
+    };
+    outln!(
+        "\nThe members published national profiles and sent their activity; MX alone exchanges \
+         with OAS, so the report shows CO and PE as \"no data\". The coordinator's report to \
+         the Permanent Council:\n    {}",
+        path.display()
+    );
+    for p in report::problems(&coordinator) {
+        ok = false;
+        outln!("    !! {p}");
     }
     if check {
         let _ = stop_tx.send(true);
