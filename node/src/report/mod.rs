@@ -9,6 +9,8 @@
 //! - [`charts`]: SVG charts of the model, each with the figures it drew.
 //! - [`render`]: the formats — JSON, Markdown, a self-contained HTML file, CSV tables.
 
+#![warn(missing_docs)]
+
 pub mod charts;
 pub mod labels;
 pub mod model;

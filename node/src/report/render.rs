@@ -4,13 +4,15 @@
 //!   in the tables).
 //! - [`html`]: one self-contained file — inline CSS and SVG charts, no script, nothing
 //!   fetched — that prints on A4.
-//! - [`csv`]: one file per table, with stable English column names for scripts.
+//! - [`csv()`]: one file per table, with stable English column names for scripts.
 //!
-//! Markdown and HTML walk the same layout (`document`), in one of the four languages.
+//! Markdown and HTML walk the same layout (`document`, filled by `layout`), in one of the
+//! four languages.
 
 mod csv_tables;
 mod document;
 mod html;
+mod layout;
 mod markdown;
 
 pub use csv_tables::{FILES as CSV_FILES, csv};

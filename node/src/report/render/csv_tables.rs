@@ -24,7 +24,7 @@ use crate::{
 /// Separator of the values inside one cell (pillars, changed fields).
 const LIST_SEPARATOR: &str = "; ";
 
-/// The files [`csv`] writes, in order.
+/// The files [`csv()`] writes, in order.
 pub const FILES: [&str; 11] = [
     "members.csv",
     "consents.csv",

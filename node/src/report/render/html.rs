@@ -5,7 +5,10 @@
 
 use std::fmt::Write;
 
-use super::document::{Block, CHANGED, Cell, Document, Table, UNKNOWN, Which, document};
+use super::{
+    document::{Block, CHANGED, Cell, Document, Table, UNKNOWN, Which},
+    layout::document,
+};
 use crate::report::{
     charts,
     labels::{Label, Lang},
@@ -47,7 +50,7 @@ p.list { margin: .4rem 0; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   .table { overflow: visible; }
-  table { font-size: 8pt; }
+  table, .legend, .note { font-size: 8pt; }
   td.changed, thead th, tfoot td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   a { color: inherit; text-decoration: none; }
 }

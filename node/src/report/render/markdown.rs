@@ -4,7 +4,10 @@
 
 use std::fmt::Write;
 
-use super::document::{Block, CHANGED, Cell, Table, UNKNOWN, document};
+use super::{
+    document::{Block, CHANGED, Cell, Table, UNKNOWN},
+    layout::document,
+};
 use crate::report::{
     labels::{Label, Lang},
     model::Report,

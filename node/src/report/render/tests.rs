@@ -215,6 +215,9 @@ fn an_empty_report_still_renders_every_section() {
         }
         assert_eq!(select(&doc, "figure.chart > svg").len(), 4);
         assert!(page.contains(lang.text(Label::NoData)));
+        let monthly = select(&doc, "section#volume table")[0];
+        let tfoot = Selector::parse("tfoot").unwrap();
+        assert_eq!(monthly.select(&tfoot).count(), 0, "no total of nothing");
         let md = markdown(&report, lang);
         assert_eq!(md.lines().filter(|l| l.starts_with("## ")).count(), 5);
     }
