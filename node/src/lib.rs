@@ -9,6 +9,7 @@
 //! - [`api`]: the local admin API, server and client.
 //! - [`query`]: the filters of `records list`.
 //! - [`report`]: the report to the Permanent Council: its data, charts and formats.
+//! - [`spreadsheet`]: CSV cells safe from formula injection.
 //! - [`datadir`]: key, token and configuration files.
 
 pub mod api;
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod net;
 pub mod query;
 pub mod report;
+pub mod spreadsheet;
 pub mod stix;
 pub mod store;
 pub mod time;

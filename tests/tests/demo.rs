@@ -35,6 +35,23 @@ fn the_demo_federation_delivers_to_partners_and_leaves_the_outsider_with_nothing
         !demo_dir(&out.stdout).exists(),
         "the temporary directory (keys included) was left behind: {out}"
     );
+    // The coordinator's report stays for the newcomer to open, whole.
+    let report = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("report to the Permanent Council"))
+        .nth(1)
+        .map(|l| std::path::PathBuf::from(l.trim()))
+        .unwrap_or_else(|| panic!("no report path printed: {out}"));
+    let html = std::fs::read_to_string(&report).unwrap_or_else(|e| panic!("{report:?}: {e}"));
+    std::fs::remove_file(&report).unwrap();
+    for section in ["participation", "volume", "profiles", "annex", "notes"] {
+        assert!(
+            html.contains(&format!("id=\"{section}\"")),
+            "no section {section}"
+        );
+    }
+    assert_eq!(html.matches("<svg").count(), 4, "four charts");
 }
 
 #[test]

@@ -212,6 +212,45 @@ fn the_coordinators_report_counts_what_members_published_and_sees_no_content_not
             assert!(!text.contains(secret), "OAS's {what} contains {secret:?}");
         }
     }
+    // The other formats, from the same data: HTML in each language, Markdown, CSV tables.
+    for (lang, heading) in [
+        ("en", "Participation"),
+        ("es", "Participación"),
+        ("fr", "Participation"),
+        ("pt", "Participação"),
+    ] {
+        let file = dir.path().join(format!("report-{lang}.html"));
+        oas.tipx(["report", "--lang", lang, "--out", file.to_str().unwrap()])
+            .ok();
+        let html = std::fs::read_to_string(&file).unwrap();
+        assert!(html.contains(&format!("lang=\"{lang}\"")), "{lang}");
+        assert!(html.contains(heading), "{lang}: no {heading}");
+        assert!(
+            html.contains("Shelter network for survivors"),
+            "{lang}: the annex"
+        );
+        for secret in SECRETS {
+            assert!(!html.contains(secret), "{lang}: {secret}");
+        }
+    }
+    let md = oas.tipx(["report", "--format", "md"]).ok().stdout;
+    assert!(md.contains("Joint investigation teams"), "{md}");
+    let tables = dir.path().join("tables");
+    oas.tipx([
+        "report",
+        "--format",
+        "csv",
+        "--out",
+        tables.to_str().unwrap(),
+    ])
+    .ok();
+    let totals = std::fs::read_to_string(tables.join("state_totals.csv")).unwrap();
+    assert!(totals.lines().any(|l| l.starts_with("MX,")), "{totals}");
+    oas.tipx(["report", "--format", "csv"])
+        .fails_with(&["--out"]);
+    oas.tipx(["report", "--lang", "de"])
+        .fails_with(&["en, es, fr or pt"]);
+
     // The control: CO holds them.
     assert!(
         co.tipx(["export", "--format", "jsonl"])

@@ -4,7 +4,7 @@
 //! of the one before), writing each page before asking for the next, so its memory does
 //! not grow with the number of records.
 
-pub(crate) mod rows;
+mod rows;
 
 use std::{
     io::{IsTerminal as _, Write},

@@ -9,7 +9,10 @@ use clap::{Args, ValueEnum};
 use tipx_protocol::day::Day;
 
 use super::DataDir;
-use crate::{api::reporting::ReportQuery, report::model::Report};
+use crate::{
+    api::reporting::ReportQuery,
+    report::{Lang, model::Report, render},
+};
 
 /// `tipx report …`
 #[derive(Args, Debug)]
@@ -51,8 +54,9 @@ pub(super) enum Format {
 pub(super) async fn run(dd: &DataDir, args: ReportArgs) -> anyhow::Result<()> {
     let config = dd.config()?;
     let lang = args.lang.unwrap_or(config.report.language);
-    if !tipx_config::REPORT_LANGUAGES.contains(&lang.as_str()) {
-        anyhow::bail!("--lang {lang}: the report is written in en, es, fr or pt");
+    let language: Lang = lang.parse()?;
+    if args.format == Format::Csv && args.out.is_none() {
+        anyhow::bail!("--format csv writes one file per table: name the directory with --out DIR");
     }
     let today = Day::of_ms(crate::core::now_ms());
     let to = args.to.unwrap_or(today);
@@ -63,9 +67,15 @@ pub(super) async fn run(dd: &DataDir, args: ReportArgs) -> anyhow::Result<()> {
     let q = ReportQuery { from, to, lang };
     let report: Report = super::client(dd)?.get("/v1/report", &q).await?;
     let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)?,
-        Format::Html | Format::Md | Format::Csv => {
-            anyhow::bail!("only --format json is written so far")
+        Format::Json => render::json(&report),
+        Format::Md => render::markdown(&report, language),
+        Format::Html => render::html(&report, language)?,
+        Format::Csv => {
+            let dir = args.out.expect("checked above");
+            let files = render::csv(&report, &dir)
+                .with_context(|| format!("cannot write the tables into {}", dir.display()))?;
+            outln!("{} tables written to {}", files.len(), dir.display());
+            return Ok(());
         }
     };
     match args.out {

@@ -27,9 +27,9 @@ use tipx_tests::{Node, bench::arg, bench::use_release_binary, federation::now_ms
 
 /// The member states.
 const STATES: [&str; 35] = [
-    "AG", "AR", "BB", "BO", "BR", "BS", "BZ", "CA", "CL", "CO", "CR", "CU", "DM", "DO", "EC",
-    "GD", "GT", "GY", "HN", "HT", "JM", "KN", "LC", "MX", "NI", "PA", "PE", "PY", "SR", "SV",
-    "TT", "US", "UY", "VC", "VE",
+    "AG", "AR", "BB", "BO", "BR", "BS", "BZ", "CA", "CL", "CO", "CR", "CU", "DM", "DO", "EC", "GD",
+    "GT", "GY", "HN", "HT", "JM", "KN", "LC", "MX", "NI", "PA", "PE", "PY", "SR", "SV", "TT", "US",
+    "UY", "VC", "VE",
 ];
 
 fn st(s: &str) -> StateCode {
@@ -47,9 +47,16 @@ fn consent(partner: &str) -> Body {
 fn summary(i: usize, day: Day) -> Body {
     let n = (day.0 as usize + i) % 7;
     let mut a = Activity::empty(day, day.end_ms());
-    a.published = [(Kind::Alert, n as u64 + 1), (Kind::BestPractice, (n % 3) as u64)].into();
-    a.severities = [(Severity::High, (n % 2) as u64), (Severity::Medium, n as u64 + 1 - (n % 2) as u64)]
-        .into();
+    a.published = [
+        (Kind::Alert, n as u64 + 1),
+        (Kind::BestPractice, (n % 3) as u64),
+    ]
+    .into();
+    a.severities = [
+        (Severity::High, (n % 2) as u64),
+        (Severity::Medium, n as u64 + 1 - (n % 2) as u64),
+    ]
+    .into();
     a.pillars = [(Pillar::ALL[n % 4], (n % 3) as u64)].into();
     a.categories = [("recruitment".to_string(), n as u64 + 1)].into();
     a.languages = [(["es", "en", "pt", "fr"][i % 4].to_string(), n as u64 + 1)].into();

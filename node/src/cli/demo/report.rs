@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use tipx_config::ActivityDetail;
 use tipx_protocol::{
     Body,
-    body::{Activity, FocalPoint, Mechanism, Palermo, PalermoStatus, Profile, Victims, YearStatistics},
+    body::{
+        Activity, FocalPoint, Mechanism, Palermo, PalermoStatus, Profile, Victims, YearStatistics,
+    },
     day::Day,
 };
 
@@ -132,7 +134,10 @@ pub(super) fn problems(report: &Report) -> Vec<String> {
             _ => Reporting::NoConsent,
         };
         if m.reporting != want {
-            out.push(format!("{} is {:?} in the report, not {want:?}", m.state, m.reporting));
+            out.push(format!(
+                "{} is {:?} in the report, not {want:?}",
+                m.state, m.reporting
+            ));
         }
     }
     let profiles: Vec<String> = report
@@ -141,7 +146,9 @@ pub(super) fn problems(report: &Report) -> Vec<String> {
         .filter_map(|p| p.state.map(|s| s.to_string()))
         .collect();
     if profiles != ["MX"] {
-        out.push(format!("the report holds the profiles of {profiles:?}, not MX's alone"));
+        out.push(format!(
+            "the report holds the profiles of {profiles:?}, not MX's alone"
+        ));
     }
     out
 }

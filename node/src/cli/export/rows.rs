@@ -177,30 +177,5 @@ pub(crate) fn csv(r: &RecordView) -> Result<Vec<String>, Skip> {
         .to_string(),
         r.retracted_by.map(|id| id.to_string()).unwrap_or_default(),
     ];
-    Ok(row.into_iter().map(escape).collect())
-}
-
-/// A cell a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return) gets a single quote in front, as OWASP's advice on CSV injection
-/// says; every other cell is left as it is.
-pub(crate) fn escape(cell: String) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn formula_like_cells_are_quoted_and_others_kept() {
-        for bad in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(escape(bad.into()), format!("'{bad}"));
-        }
-        for good in ["", "plain", "a=b", "phone:+52", "'quoted"] {
-            assert_eq!(escape(good.into()), good);
-        }
-    }
+    Ok(row.into_iter().map(crate::spreadsheet::escape).collect())
 }

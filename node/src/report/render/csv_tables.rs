@@ -3,7 +3,7 @@
 //! model's own: state codes, `YYYY-MM-DD` days, `YYYY-MM` months, kinds, pillars and
 //! severities as in JSON, `yes`/`no`, and an empty cell for a figure that is not known.
 //! A cell a spreadsheet would take for a formula gets a quote in front, as in
-//! `tipx export --format csv` (`cli::export::rows::escape`).
+//! `tipx export --format csv` (`crate::spreadsheet::escape`).
 
 use std::{
     io,
@@ -17,8 +17,8 @@ use tipx_protocol::{
 };
 
 use crate::{
-    cli::export::rows::escape,
     report::model::{Report, Reporting},
+    spreadsheet::escape,
 };
 
 /// Separator of the values inside one cell (pillars, changed fields).
