@@ -21,6 +21,9 @@ use super::{Error, Node, PublishRequest};
 /// log they would be counted from may be gone).
 pub const CATCH_UP_DAYS: u32 = 31;
 
+/// The node-local key of the first day this node reports.
+const SINCE_KEY: &str = "activity/since";
+
 /// The node-local key of the traffic ledger of `day`.
 fn ledger_key(day: Day) -> String {
     format!("traffic/{}", day.0)
@@ -158,39 +161,52 @@ impl Node {
     }
 
     /// The days before `today` (at most [`CATCH_UP_DAYS`] back) with no summary of the
-    /// whole day from this node yet, oldest first. A node that never sent one starts with
-    /// yesterday.
+    /// whole day from this node yet, oldest first, read from the end of this node's own
+    /// activity feed. A node reports from the first day it was asked (the first call, made
+    /// by the daemon once this state and OAS are partners, or its first summary), never
+    /// days before.
     pub fn activity_due(&self, today: Day) -> Result<Vec<Day>, Error> {
+        if self.state.is_coordinator() {
+            return Ok(vec![]);
+        }
+        let feed = tipx_protocol::FeedId::of(
+            &self.key.public(),
+            &tipx_protocol::Audience::states([StateCode::coordinator()]),
+            tipx_protocol::Channel::Activity,
+        );
+        let since = match self.store.meta_get(SINCE_KEY)? {
+            Some(v) => Day(u32::from_be_bytes(
+                v.as_slice().try_into().unwrap_or_default(),
+            )),
+            None => {
+                self.store.meta_put(SINCE_KEY, &today.0.to_be_bytes())?;
+                today
+            }
+        };
+        let Some(head) = self.store.head(&feed)? else {
+            return Ok((since.0..today.0).map(Day).collect());
+        };
+        // Each day has at most a partial and a whole summary, a few more if sent by hand.
+        let back = CATCH_UP_DAYS as usize * 4;
+        let from = head.seq.saturating_sub(back as u64).max(1);
+        let recent = self.store.feed_range(&feed, from, back + 1, usize::MAX)?;
         let earliest = Day(today.0.saturating_sub(CATCH_UP_DAYS));
         let mut whole = std::collections::BTreeSet::new();
-        let mut ids = Vec::new();
-        self.store.scan(
-            Index::Kind(Kind::Activity),
-            earliest.start_ms(),
-            u64::MAX,
-            &mut |id| {
-                ids.push(id);
-                true
-            },
-        )?;
-        let me = self.key.public();
-        for id in ids {
-            let Some(r) = self.store.get(&id)? else {
-                continue;
-            };
-            if r.header.author != me {
-                continue;
-            }
-            if let Ok(Some(Body::Activity(a))) = r.body()
-                && a.through_ms >= a.day.end_ms()
-            {
-                whole.insert(a.day);
+        let mut first = None;
+        for r in &recent {
+            if let Ok(Some(Body::Activity(a))) = r.body() {
+                first = Some(first.map_or(a.day, |f: Day| f.min(a.day)));
+                if a.through_ms >= a.day.end_ms() {
+                    whole.insert(a.day);
+                }
             }
         }
-        let start = match whole.iter().next_back() {
-            Some(last) => last.next().max(earliest),
-            None => Day(today.0.saturating_sub(1)),
-        };
+        let start = match (whole.iter().next_back(), first) {
+            (Some(last), _) => last.next(),
+            (None, Some(first)) => first.min(since),
+            (None, None) => since,
+        }
+        .max(earliest);
         Ok((start.0..today.0)
             .map(Day)
             .filter(|d| !whole.contains(d))

@@ -112,11 +112,22 @@ fn a_summary_counts_the_days_records_by_kind_and_breaks_them_down_unless_totals(
 fn the_days_due_are_the_whole_days_not_sent_yet() {
     let node = mx_node();
     let today = Day::of_ms(crate::core::now_ms());
-    assert_eq!(node.activity_due(today).unwrap(), [Day(today.0 - 1)]);
-    // A summary of today so far does not count as a whole day.
+    // A node reports from the first day it is asked, never days before.
+    assert!(node.activity_due(today).unwrap().is_empty());
+    assert_eq!(node.activity_due(today.next()).unwrap(), [today]);
+    // A summary of today so far leaves today due once it is over.
     node.send_activity(today, crate::core::now_ms(), Detail::Full)
         .unwrap();
-    assert_eq!(node.activity_due(today).unwrap(), [Day(today.0 - 1)]);
+    assert!(node.activity_due(today).unwrap().is_empty());
+    assert_eq!(node.activity_due(today.next()).unwrap(), [today]);
+    node.send_activity(Day(today.0 - 3), Day(today.0 - 3).end_ms(), Detail::Full)
+        .unwrap();
+    assert_eq!(
+        node.activity_due(today).unwrap(),
+        [Day(today.0 - 2), Day(today.0 - 1)]
+    );
+    node.send_activity(Day(today.0 - 2), Day(today.0 - 2).end_ms(), Detail::Full)
+        .unwrap();
     node.send_activity(Day(today.0 - 1), Day(today.0 - 1).end_ms(), Detail::Full)
         .unwrap();
     assert!(node.activity_due(today).unwrap().is_empty());

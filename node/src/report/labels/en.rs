@@ -120,7 +120,7 @@ pub(super) fn text(label: Label) -> &'static str {
         LanguagePt => "Portuguese",
         ReportingSummaries => "Activity summaries received",
         ReportingNoData => "No summary for the period",
-        ReportingNoConsent => "No consent to exchange",
+        ReportingNoConsent => "No data: no consent to exchange",
         ReportingOwn => "Own data (this node)",
         KindBestPractice => "Best practice",
         KindAlert => "Alert",

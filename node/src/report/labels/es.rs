@@ -120,7 +120,7 @@ pub(super) fn text(label: Label) -> &'static str {
         LanguagePt => "portugués",
         ReportingSummaries => "Resúmenes de actividad recibidos",
         ReportingNoData => "Sin resumen para el período",
-        ReportingNoConsent => "Sin consentimiento de intercambio",
+        ReportingNoConsent => "Sin datos: sin consentimiento de intercambio",
         ReportingOwn => "Datos propios (este nodo)",
         KindBestPractice => "Buena práctica",
         KindAlert => "Alerta",

@@ -122,7 +122,7 @@ pub(super) fn text(label: Label) -> &'static str {
         LanguagePt => "portugais",
         ReportingSummaries => "Résumés d'activité reçus",
         ReportingNoData => "Aucun résumé pour la période",
-        ReportingNoConsent => "Pas de consentement à l'échange",
+        ReportingNoConsent => "Aucune donnée\u{a0}: pas de consentement à l'échange",
         ReportingOwn => "Données propres (ce nœud)",
         KindBestPractice => "Bonne pratique",
         KindAlert => "Alerte",

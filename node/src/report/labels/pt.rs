@@ -120,7 +120,7 @@ pub(super) fn text(label: Label) -> &'static str {
         LanguagePt => "português",
         ReportingSummaries => "Resumos de atividade recebidos",
         ReportingNoData => "Sem resumo para o período",
-        ReportingNoConsent => "Sem consentimento de intercâmbio",
+        ReportingNoConsent => "Sem dados: sem consentimento de intercâmbio",
         ReportingOwn => "Dados próprios (este nó)",
         KindBestPractice => "Boa prática",
         KindAlert => "Alerta",
