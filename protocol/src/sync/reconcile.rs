@@ -90,6 +90,7 @@
 //! (§9 of PROTOCOL.md), a feed held but not shared and a feed not held look the same.
 
 mod message;
+mod out;
 #[cfg(test)]
 mod tests;
 
@@ -100,10 +101,12 @@ use sha2::{Digest as _, Sha256};
 pub use message::{Answer, Bound, DecodeError, Fingerprint, Handle, Message, Mode, Range, Salt};
 
 use crate::FeedId;
+use out::Out;
 
-/// Most bytes in one message: a node that holds nothing learns about 28,000 heads a
-/// message (about 37 bytes each), and a message fits with room to spare in the 4 MiB of a
-/// sync message (`MAX_MESSAGE_BYTES`) that will carry it.
+/// Most bytes in one message: a node that holds nothing learns about 30,000 heads a
+/// message (a feed id and a seq, 34 to 36 bytes each), and a message fits with room to
+/// spare in the 4 MiB of the sync message that will carry it
+/// ([`MAX_MESSAGE_BYTES`](crate::sync::MAX_MESSAGE_BYTES)).
 pub const MAX_RECONCILE_BYTES: usize = 1024 * 1024;
 
 /// Most ranges a range whose fingerprints differ is split into: a difference among 10,000
@@ -126,10 +129,6 @@ pub const ITEM_DOMAIN: &[u8] = b"tipx/reconcile/v1/item";
 
 /// Domain-separation prefix of a feed's handle.
 pub const HANDLE_DOMAIN: &[u8] = b"tipx/reconcile/v1/handle";
-
-/// Room kept in every message for the range that stops it: a skip to a bound of 32 bytes,
-/// then a fingerprint to the end with a count of up to 10 bytes.
-const STOP_RESERVE: usize = (1 + 32) + (1 + 16 + 10);
 
 /// One side of a reconciliation: its items, and the exchange's salt once known.
 #[derive(Debug, Clone)]
@@ -265,16 +264,12 @@ impl Reconciler {
             if !said {
                 out.stop(span.low, self.fingerprint(span.i, self.items.len()));
             }
-            if out.last == Bound::End {
+            if out.is_finished() {
                 break;
             }
         }
-        let next = (!out.ranges.is_empty()).then_some(Message {
-            salt: None,
-            ranges: out.ranges,
-        });
         Ok(Step {
-            next,
+            next: out.into_message(),
             they_have_newer: learned,
         })
     }
@@ -298,8 +293,8 @@ impl Reconciler {
             };
             if let Mode::Answer(a) = &range.mode {
                 let len = span.j - span.i;
-                let indices = a.newer.iter().map(|(index, _)| index).chain(&a.wanted);
-                if let Some(&index) = indices.into_iter().find(|&&x| x as usize >= len) {
+                let mut indices = a.newer.iter().map(|(index, _)| index).chain(&a.wanted);
+                if let Some(&index) = indices.find(|&&x| x as usize >= len) {
                     return Err(Error::NoSuchEntry { index, len });
                 }
                 if let Some((feed, _)) = a.items.iter().find(|(f, _)| !span.holds(f)) {
@@ -491,7 +486,7 @@ impl Reconciler {
         }
         // An answer too long even for a message of its own (many items the peer lacks)
         // becomes a split, whose smaller ranges the peer lists again.
-        let first = out.ranges.is_empty();
+        let first = out.is_empty();
         out.push(span.low, vec![span.with(Mode::Answer(answer))])
             || (first && span.len() >= 2 && self.split(span, out))
     }
@@ -559,66 +554,5 @@ impl Span {
             bound: self.high,
             mode,
         }
-    }
-}
-
-/// The message being written: its ranges and their bytes, kept under the limit.
-struct Out {
-    ranges: Vec<Range>,
-    len: usize,
-    /// Where the last range ends.
-    last: Bound,
-    max: usize,
-}
-
-impl Out {
-    fn new(max: usize) -> Self {
-        Self {
-            ranges: Vec::new(),
-            len: Message::header_len(false),
-            last: Bound::START,
-            max,
-        }
-    }
-
-    /// Bytes left for ranges, keeping room for [`Out::stop`].
-    fn room(&self) -> usize {
-        self.max.saturating_sub(self.len + STOP_RESERVE)
-    }
-
-    /// Appends `ranges`, which start at `low` (after a skip to `low` if the message ends
-    /// before it). False, appending nothing, if they do not fit.
-    fn push(&mut self, low: Bound, ranges: Vec<Range>) -> bool {
-        let gap = (self.last != low).then_some(Range {
-            bound: low,
-            mode: Mode::Skip,
-        });
-        let need: usize = gap.iter().chain(&ranges).map(Range::encoded_len).sum();
-        if need > self.room() {
-            return false;
-        }
-        self.len += need;
-        self.ranges.extend(gap);
-        if let Some(r) = ranges.last() {
-            self.last = r.bound;
-        }
-        self.ranges.extend(ranges);
-        true
-    }
-
-    /// Ends the message with a fingerprint from `low` to the end of the key space: the
-    /// peer takes it up in its next message.
-    fn stop(&mut self, low: Bound, fingerprint: Fingerprint) {
-        if self.last != low {
-            self.ranges.push(Range {
-                bound: low,
-                mode: Mode::Skip,
-            });
-        }
-        self.ranges.push(Range {
-            bound: Bound::End,
-            mode: Mode::Fingerprint(fingerprint),
-        });
-        self.last = Bound::End;
     }
 }
