@@ -1,6 +1,7 @@
 //! The messages of [range-based reconciliation](super) and their bytes: a compact,
-//! deterministic encoding (one message, one byte string) and a decoder that refuses, without
-//! panicking and without allocating more than the input's size, anything it did not produce.
+//! deterministic encoding (one message, one byte string) and a decoder that refuses
+//! anything the encoder would not produce, without panicking and without allocating more
+//! than a few times the input's size.
 //!
 //! # Wire format, version 1
 //!
@@ -34,8 +35,8 @@ use crate::FeedId;
 
 use super::MAX_RECONCILE_BYTES;
 
-/// A per-exchange secret the initiator draws at random: every hash of the exchange depends
-/// on it, so that no one can arrange a collision in advance.
+/// A random value the initiator draws for each exchange and sends in the clear: every hash
+/// of the exchange depends on it, so that no one can arrange a collision in advance.
 pub type Salt = [u8; 16];
 
 /// The first 8 bytes of a salted hash of a feed id: how a list names a feed the receiver
