@@ -17,12 +17,16 @@
 //! never mentions a feed to, and never sends a record to, a peer outside the feed's audience
 //! or outside mutual consent. Receiving is checked again by [`crate::validate`].
 //!
+//! [`reconcile`] is a set reconciliation of the shared heads whose cost grows with the
+//! difference rather than with the number of feeds; it is not used on the wire yet.
+//!
 //! [`Replicator`] holds the per-peer state and the head of every feed the node holds; the
 //! node feeds it events (connected, timer, published, request, response, stored) with a
 //! [`Context`] (membership, the clock) and carries out the [`Action`]s it returns. Nothing
 //! here touches a socket, a store or a clock.
 
 mod offences;
+pub mod reconcile;
 mod replicator;
 mod rules;
 mod session;
