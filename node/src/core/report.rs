@@ -279,15 +279,7 @@ impl Node {
             .filter(|m| !covered.contains(&m.state))
             .map(|m| m.state)
             .collect();
-        volume.by_month = by_month
-            .into_iter()
-            .map(|((month, state, kind), count)| MonthCount {
-                month,
-                state,
-                kind,
-                count,
-            })
-            .collect();
+        volume.by_month = month_counts(by_month);
         Ok((volume, notes))
     }
 
@@ -359,15 +351,7 @@ impl Node {
             own.sync_bytes += t.bytes_in + t.bytes_out;
         }
         volume.states = totals.into_values().collect();
-        volume.by_month = by_month
-            .into_iter()
-            .map(|((month, state, kind), count)| MonthCount {
-                month,
-                state,
-                kind,
-                count,
-            })
-            .collect();
+        volume.by_month = month_counts(by_month);
         for m in &mut participation.members {
             if m.reporting == Reporting::NoData {
                 m.reporting = Reporting::Summaries;
@@ -492,6 +476,18 @@ pub struct ProfileView {
     pub versions: u32,
     /// The profile.
     pub profile: Profile,
+}
+
+/// Counts by (month, state, kind) as the model's rows, in that order.
+fn month_counts(m: BTreeMap<(String, StateCode, Kind), u64>) -> Vec<MonthCount> {
+    m.into_iter()
+        .map(|((month, state, kind), count)| MonthCount {
+            month,
+            state,
+            kind,
+            count,
+        })
+        .collect()
 }
 
 fn add_all<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
