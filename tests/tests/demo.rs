@@ -80,9 +80,18 @@ fn the_demo_keeps_its_nodes_in_the_directory_given() {
 #[test]
 fn ctrl_c_stops_the_demo_and_removes_its_temporary_directory() {
     let mut cmd = tipx_command();
-    cmd.arg("demo").stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
+    // What the demo says on stderr, to show why it never became ready.
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -107,7 +116,12 @@ fn ctrl_c_stops_the_demo_and_removes_its_temporary_directory() {
     let dir = demo_dir(&lines.join("\n"));
     if !ready {
         let _ = child.kill();
-        panic!("the demo never became ready:\n{}", lines.join("\n"));
+        let _ = child.wait();
+        panic!(
+            "the demo never became ready:\n{}\nstderr:\n{}",
+            lines.join("\n"),
+            errors.join().unwrap_or_default()
+        );
     }
     assert!(dir.exists());
     let kill = std::process::Command::new("kill")

@@ -270,7 +270,9 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
     // The coordinator signs the roster before the members start, so that each member is
     // admitted on its first connection.
     tasks.push(start(&oas));
-    wait_ready(&oas.client).await.context("OAS did not start")?;
+    wait_ready(&oas.client, &mut tasks[0])
+        .await
+        .context("OAS did not start")?;
     for m in &members {
         let addr = format!("/ip4/127.0.0.1/tcp/{}", m.p2p_port);
         let req = crate::api::types::RosterAdd {
@@ -286,8 +288,8 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
     for m in &members {
         tasks.push(start(m));
     }
-    for m in &members {
-        wait_ready(&m.client)
+    for (m, task) in members.iter().zip(&mut tasks[1..]) {
+        wait_ready(&m.client, task)
             .await
             .with_context(|| format!("{} did not start", m.state))?;
     }
@@ -529,7 +531,11 @@ impl Rounds {
 /// Waits for a node's admin API to answer, for as long as a delivery may take: a node
 /// opening its store on a loaded machine (a debug build, disks busy with syncs) can take
 /// many seconds.
-async fn wait_ready(c: &Client) -> anyhow::Result<()> {
+/// Waits until the node answers on its admin API, or its daemon stops (with the reason).
+async fn wait_ready(
+    c: &Client,
+    task: &mut tokio::task::JoinHandle<Result<(), crate::daemon::Error>>,
+) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + DELIVERY_DEADLINE;
     while tokio::time::Instant::now() < deadline {
         if c.get::<crate::api::types::Status, _>("/v1/status", &())
@@ -537,6 +543,13 @@ async fn wait_ready(c: &Client) -> anyhow::Result<()> {
             .is_ok()
         {
             return Ok(());
+        }
+        if task.is_finished() {
+            return match task.await {
+                Ok(Err(e)) => Err(e.into()),
+                Ok(Ok(())) => bail!("the node stopped as soon as it started"),
+                Err(e) => Err(e.into()),
+            };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
