@@ -79,6 +79,7 @@ fn context(m: &Membership) -> Context<'_> {
     Context {
         membership: m,
         now_ms: NOW_MS,
+        salt: [9; 16],
     }
 }
 

@@ -183,16 +183,36 @@ pub enum Request {
     },
     /// The start of anti-entropy: see [`digest`].
     Digest {
-        /// The digest of the feeds the sender shares with the receiver.
-        digest: [u8; 32],
+        /// The digest of the feeds the sender shares with the receiver; `None` (empty on
+        /// the wire) only to a peer known to speak version 2, with `reconcile`.
+        digest: Option<[u8; 32]>,
         /// How many feeds it covers.
         feeds: u32,
         /// The channels the sender knows ([`Channels::KNOWN`]): the receiver mentions a
         /// channel's feeds to it only if it knows that channel.
         channels: Channels,
+        /// Version 2: the opening of a [`reconcile`] exchange over the same feeds. A node
+        /// of version 1 does not see it (protobuf skips the field) and answers the digest;
+        /// a node of version 2 answers [`Response::Reconcile`].
+        reconcile: Option<reconcile::Message>,
     },
     /// "Send me your heads of the feeds we share."
     Heads,
+    /// Version 2: the next message of the reconciliation this node opened with its last
+    /// digest to the receiver (only to a peer that answered it with a
+    /// [`Response::Reconcile`]).
+    Reconcile {
+        /// The message.
+        message: reconcile::Message,
+    },
+    /// Version 2: "send me your heads of these feeds" — feeds a reconciliation said the
+    /// receiver holds and the sender does not (only to a peer that answered a
+    /// reconciliation). Answered with the [`Response::Heads`] of those it shares with the
+    /// sender.
+    HeadsOf {
+        /// The feeds, at most [`MAX_HEADS`].
+        feeds: Vec<FeedId>,
+    },
     /// "Send me the records of `feed` from `from_seq` on", one page.
     Fetch {
         /// The feed.
@@ -235,6 +255,13 @@ pub enum Response {
         /// Whether the feed has records after this page.
         more: bool,
     },
+    /// Version 2: the next message of a reconciliation (the answer to a digest that opened
+    /// one, or to a [`Request::Reconcile`]); an empty message when the responder has
+    /// nothing more to say.
+    Reconcile {
+        /// The message.
+        message: reconcile::Message,
+    },
 }
 
 /// Why bytes are not a sync message.
@@ -271,6 +298,9 @@ pub enum DecodeError {
         /// What is wrong.
         why: String,
     },
+    /// A reconciliation message that does not decode.
+    #[error("{0}")]
+    Reconcile(#[from] reconcile::DecodeError),
     /// More items than a message may hold.
     #[error("{what}: {len} items, the limit is {max}")]
     TooMany {
@@ -327,6 +357,9 @@ pub struct Context<'a> {
     pub membership: &'a Membership,
     /// The clock, ms since the Unix epoch.
     pub now_ms: u64,
+    /// 16 bytes drawn at random for this call (the node) or from a seeded generator (the
+    /// simulator): the salt of a reconciliation the call opens.
+    pub salt: reconcile::Salt,
 }
 
 /// Something for the node to do.
@@ -497,6 +530,8 @@ impl Request {
             Self::Digest { .. } => "digest",
             Self::Heads => "heads",
             Self::Fetch { .. } => "fetch",
+            Self::Reconcile { .. } => "reconcile",
+            Self::HeadsOf { .. } => "heads-of",
         }
     }
 }
@@ -520,6 +555,7 @@ impl Response {
             Self::InSync => "in-sync",
             Self::Heads { .. } => "heads",
             Self::Records { .. } => "records",
+            Self::Reconcile { .. } => "reconcile",
         }
     }
 

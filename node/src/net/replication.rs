@@ -79,6 +79,7 @@ impl Replication {
         let cx = Context {
             membership: &m,
             now_ms: now_ms(),
+            salt: salt(),
         };
         let actions = f(&mut self.replicator, &cx);
         self.carry(sh, actions);
@@ -178,6 +179,7 @@ impl Replication {
         let cx = Context {
             membership: &m,
             now_ms: now_ms(),
+            salt: salt(),
         };
         let handled = self.replicator.handle_request(key, request, &cx);
         match handled.reply {
@@ -508,4 +510,18 @@ fn audit_sent(node: &Node, peer: PublicKey, ids: Vec<RecordId>, n: usize) {
         count: Some(n as u64),
         ..AuditEntry::new(now_ms(), AuditEvent::Sent, detail)
     }]);
+}
+
+/// 16 random bytes: the salt of a reconciliation the replicator may open. Without the
+/// system's randomness (never seen on a working system) the clock stands in: a salt only
+/// has to differ from one exchange to the next and be unknown in advance to other nodes.
+fn salt() -> tipx_protocol::sync::reconcile::Salt {
+    let mut salt = [0; 16];
+    if getrandom::getrandom(&mut salt).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        salt = nanos.to_be_bytes();
+    }
+    salt
 }

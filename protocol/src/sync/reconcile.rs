@@ -207,6 +207,14 @@ impl Reconciler {
         self.items.len()
     }
 
+    /// The seq of this side's item for `feed`, if it has one.
+    pub fn seq_of(&self, feed: &FeedId) -> Option<u64> {
+        self.items
+            .binary_search_by(|(f, _)| f.cmp(feed))
+            .ok()
+            .map(|i| self.items[i].1)
+    }
+
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()

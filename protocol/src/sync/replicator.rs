@@ -6,6 +6,7 @@
 //! Calls may come while stores are still under way (on other threads): the replicator
 //! counts them, and needs exactly one `on_stored` after each store it asked for.
 
+mod reconciling;
 mod respond;
 
 use std::collections::BTreeMap;
@@ -17,7 +18,8 @@ use crate::{
     sync::{
         Action, Config, Context, FeedHead, MAX_HEADS, MAX_ROUND_MS, Offences, Request, Response,
         Verdict, digest, key_state, may_take,
-        session::{PageDone, Round, Sessions},
+        reconcile::Reconciler,
+        session::{PageDone, Round, Sessions, Version},
         shared_heads, shares_header,
     },
 };
@@ -163,6 +165,7 @@ impl Replicator {
                 .is_some_and(|r| now >= r.started_ms.saturating_add(MAX_ROUND_MS))
             {
                 s.round = None;
+                s.reconciling = None;
                 abandoned.push(*peer);
             }
             let last = s.last_round_ms;
@@ -330,22 +333,39 @@ impl Replicator {
     ) -> Vec<Action> {
         let mut out = Vec::new();
         match (request, response) {
+            (
+                Request::Digest {
+                    reconcile: Some(_), ..
+                }
+                | Request::Reconcile { .. },
+                Response::Reconcile { message },
+            ) => self.reconciled(peer, &message, cx, &mut out),
             (Request::Digest { .. } | Request::Heads, Response::InSync) => {
+                self.speaks_version_1(&peer, request);
                 self.round_answered(&peer, false)
             }
             (Request::Digest { .. } | Request::Heads, Response::Heads { heads }) => {
+                self.speaks_version_1(&peer, request);
                 self.round_answered(&peer, false);
-                if let Some(ps) = key_state(cx.membership, &peer)
-                    && self.sessions.peers.contains_key(&peer)
-                {
-                    for h in heads.into_iter().take(MAX_HEADS) {
-                        self.consider(peer, ps, h, cx);
-                    }
+                self.consider_all(peer, heads, cx);
+            }
+            (Request::HeadsOf { feeds }, Response::Heads { heads }) => {
+                self.round_answered(&peer, false);
+                if heads.iter().any(|h| feeds.binary_search(&h.feed).is_err()) {
+                    // Heads of feeds not asked for: nothing of the answer is taken.
+                    self.round_answered(&peer, true);
+                    self.offence(peer, cx.now_ms, &mut out);
+                } else {
+                    self.consider_all(peer, heads, cx);
                 }
             }
-            (Request::Digest { .. } | Request::Heads, Response::Denied { .. }) => {
-                self.round_answered(&peer, true)
-            }
+            (
+                Request::Digest { .. }
+                | Request::Heads
+                | Request::Reconcile { .. }
+                | Request::HeadsOf { .. },
+                Response::Denied { .. },
+            ) => self.forget(&peer, request),
             (Request::Fetch { feed, from_seq, .. }, Response::Records { records, more }) => {
                 // A page of a fetch that has ended since (an earlier page was refused)
                 // would only be refused as a gap: it is dropped.
@@ -415,7 +435,13 @@ impl Replicator {
     /// Drops what was waiting on `request` to `peer`; its round ends without `Synced`.
     fn forget(&mut self, peer: &PublicKey, request: &Request) {
         match request {
-            Request::Digest { .. } | Request::Heads => self.round_answered(peer, true),
+            Request::Digest { .. } | Request::Reconcile { .. } => {
+                if let Some(s) = self.sessions.peers.get_mut(peer) {
+                    s.reconciling = None;
+                }
+                self.round_answered(peer, true)
+            }
+            Request::Heads | Request::HeadsOf { .. } => self.round_answered(peer, true),
             Request::Fetch { feed, .. } => {
                 self.sessions.finish_fetch(peer, feed);
                 self.round_broken(peer);
@@ -433,8 +459,9 @@ impl Replicator {
         }
     }
 
-    /// Sends `peer` the digest of the feeds shared with it (or asks for its heads when
-    /// none is: a digest of nothing can only differ).
+    /// Sends `peer` the digest of the feeds shared with it, with the opening of their
+    /// reconciliation unless it speaks only version 1 (and without the digest once it is
+    /// known to speak version 2).
     fn start_round(&mut self, peer: PublicKey, cx: &Context<'_>, out: &mut Vec<Action>) {
         let m = cx.membership;
         if self.offences.is_banned(&peer, cx.now_ms) {
@@ -448,15 +475,28 @@ impl Replicator {
         s.last_round_ms = Some(cx.now_ms);
         s.round = Some(Round {
             started_ms: cx.now_ms,
-            awaiting: true,
+            awaiting: 1,
+            messages: 1,
             broken: false,
         });
+        let items = || heads.iter().map(|h| (h.feed, h.seq));
+        let (digest, feeds) = match s.version {
+            Version::Two => (None, 0),
+            Version::One | Version::Unknown => (
+                Some(digest(items())),
+                u32::try_from(heads.len()).unwrap_or(u32::MAX),
+            ),
+        };
+        s.reconciling = (s.version != Version::One).then(|| Reconciler::new(items()));
+        let reconcile = s.reconciling.as_mut().map(|r| r.initiate(cx.salt));
         // A digest even of no feeds: it tells the peer which channels this node knows
-        // (a node of version 1 sent `Heads` instead, which every node still answers).
+        // (a node that predates channels sent `Heads` instead, which every node still
+        // answers).
         let request = Request::Digest {
-            digest: digest(heads.iter().map(|h| (h.feed, h.seq))),
-            feeds: u32::try_from(heads.len()).unwrap_or(u32::MAX),
+            digest,
+            feeds,
             channels: Channels::KNOWN,
+            reconcile,
         };
         out.push(Action::Send { peer, request });
     }
@@ -482,10 +522,11 @@ impl Replicator {
             .and_then(|s| s.round.as_mut())
     }
 
-    /// The round's digest (or heads) request was answered, or failed (`broken`).
+    /// A request of the round (digest, heads, reconciliation, heads of feeds) was
+    /// answered, or failed (`broken`).
     fn round_answered(&mut self, peer: &PublicKey, broken: bool) {
         if let Some(r) = self.round_mut(peer) {
-            r.awaiting = false;
+            r.awaiting = r.awaiting.saturating_sub(1);
             r.broken |= broken;
         }
     }
@@ -508,7 +549,22 @@ impl Replicator {
             return;
         }
         if may_take(m, m.own_state(), ps, &h) && h.seq > self.held.seq(&h.feed) {
-            self.sessions.open(peer).want(h);
+            let s = self.sessions.open(peer);
+            if !s.want(h) {
+                s.rerun = true;
+            }
+        }
+    }
+
+    /// [`Replicator::consider`] for each of `heads` (at most [`MAX_HEADS`]), if `peer`
+    /// still has a session.
+    fn consider_all(&mut self, peer: PublicKey, heads: Vec<FeedHead>, cx: &Context<'_>) {
+        if let Some(ps) = key_state(cx.membership, &peer)
+            && self.sessions.peers.contains_key(&peer)
+        {
+            for h in heads.into_iter().take(MAX_HEADS) {
+                self.consider(peer, ps, h, cx);
+            }
         }
     }
 
@@ -531,7 +587,7 @@ impl Replicator {
         let mut again = Vec::new();
         for (peer, s) in self.sessions.peers.iter_mut() {
             let Some(round) = s.round else { continue };
-            if round.awaiting || !s.idle() {
+            if round.awaiting > 0 || !s.idle() {
                 continue;
             }
             s.round = None;

@@ -13,15 +13,16 @@ use std::{
 
 use crate::{
     FeedId, PublicKey,
-    sync::{Action, FeedHead, MAX_FETCHES_PER_PEER, MAX_HEADS, Request},
+    sync::{Action, FeedHead, MAX_FETCHES_PER_PEER, MAX_HEADS, Request, reconcile::Reconciler},
 };
 
 /// Most pages of one feed handed to the node and not yet stored when the next page is
 /// asked for: enough to keep checking and storing busy while the next page travels.
 pub(super) const PAGES_AHEAD: usize = 2;
 
-/// Most feeds remembered as "this peer is ahead" per peer: a round lists at most
-/// [`MAX_HEADS`]; anything beyond waits for the next round.
+/// Most feeds remembered as "this peer is ahead" per peer: a head list holds at most
+/// [`MAX_HEADS`]; anything beyond waits for another round, which starts as soon as this one
+/// ends.
 pub(super) const MAX_WANTS: usize = MAX_HEADS;
 
 /// An anti-entropy round with one peer: open from the digest until every fetch it started
@@ -30,10 +31,40 @@ pub(super) const MAX_WANTS: usize = MAX_HEADS;
 pub(super) struct Round {
     /// When it started, ms.
     pub(super) started_ms: u64,
-    /// The digest (or heads) request has not been answered yet.
-    pub(super) awaiting: bool,
+    /// Requests of the round not answered yet: the digest (or heads), then the
+    /// reconciliation's next message and `HeadsOf` requests.
+    pub(super) awaiting: u32,
+    /// Reconciliation messages this node has sent in the round: at most
+    /// [`MAX_RECONCILE_MESSAGES`].
+    pub(super) messages: u32,
     /// A request of the round failed or was denied: it ends without [`Action::Synced`].
     pub(super) broken: bool,
+}
+
+/// Most messages one side sends in one reconciliation (a peer that keeps it going longer
+/// is not following the protocol): an exchange among a million feeds takes about 14, and
+/// a node that holds nothing learns 30,000 heads a message.
+pub(super) const MAX_RECONCILE_MESSAGES: u32 = 256;
+
+/// Whether a peer speaks version 2 (reconciliation), as far as this node has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Version {
+    /// Not known yet: the next digest offers a reconciliation beside the digest.
+    #[default]
+    Unknown,
+    /// It answered a digest that offered one with `InSync` or `Heads`: version 1.
+    One,
+    /// It answered a reconciliation: the digest is left out from now on.
+    Two,
+}
+
+/// The peer's side of a reconciliation it opened with this node.
+#[derive(Debug)]
+pub(super) struct Answering {
+    /// This node's shared heads when the peer opened it.
+    pub(super) reconciler: Reconciler,
+    /// Messages answered so far: at most [`MAX_RECONCILE_MESSAGES`].
+    pub(super) messages: u32,
 }
 
 /// What this node knows of one connected peer.
@@ -48,8 +79,9 @@ pub(super) struct Session {
     /// Feeds being fetched from the peer: feed → the first seq of the page asked for (or
     /// to be asked for once stores catch up).
     pub(super) inflight: BTreeMap<FeedId, u64>,
-    /// Run another round as soon as this one ends (this node had no roster, so it fetched
-    /// only the roster this time).
+    /// Run another round as soon as this one ends: this node had no roster, so it fetched
+    /// only the roster this time, or the peer is ahead on more feeds than it remembers at
+    /// once ([`MAX_WANTS`]).
     pub(super) rerun: bool,
     /// Stores of records from the peer (pages and pushes) handed to the node, not yet
     /// reported by `on_stored`.
@@ -61,6 +93,12 @@ pub(super) struct Session {
     /// The channels the peer said it knows in its last digest (none until then): feeds of
     /// other channels are never mentioned or sent to it.
     pub(super) channels: crate::Channels,
+    /// Whether the peer speaks version 2.
+    pub(super) version: Version,
+    /// This node's side of the reconciliation of the round in progress, while it goes on.
+    pub(super) reconciling: Option<Reconciler>,
+    /// The reconciliation the peer opened with this node, while it goes on.
+    pub(super) answering: Option<Answering>,
 }
 
 /// The pages of one feed fetched from one peer that the node is storing.
@@ -84,13 +122,17 @@ pub(super) enum PageDone {
 }
 
 impl Session {
-    /// Notes that the peer holds `head.feed` up to `head.seq`.
-    pub(super) fn want(&mut self, head: FeedHead) {
+    /// Notes that the peer holds `head.feed` up to `head.seq`; `false` if there was no
+    /// room for it (the node asks again in another round).
+    pub(super) fn want(&mut self, head: FeedHead) -> bool {
         if let Some(t) = self.wants.get_mut(&head.feed) {
             t.seq = t.seq.max(head.seq);
         } else if self.wants.len() < MAX_WANTS {
             self.wants.insert(head.feed, head);
+        } else {
+            return false;
         }
+        true
     }
 
     /// Nothing left to fetch from the peer or to store.

@@ -95,6 +95,24 @@ pub(super) struct Sim {
     pub(super) refused: Vec<(&'static str, &'static str, Rejection)>,
     /// The audience of every feed published, to check what each node was told.
     pub(super) audiences: BTreeMap<FeedId, Audience>,
+    /// Where the salts of the nodes' reconciliations come from.
+    salts: Salts,
+}
+
+/// A seeded stream of salts: the same run draws the same ones.
+#[derive(Default)]
+struct Salts(u64);
+
+impl Salts {
+    fn draw(&mut self) -> crate::sync::reconcile::Salt {
+        use sha2::{Digest as _, Sha256};
+        self.0 += 1;
+        let h = Sha256::new()
+            .chain_update(b"sim/salt")
+            .chain_update(self.0.to_be_bytes())
+            .finalize();
+        h[..16].try_into().expect("16 bytes")
+    }
 }
 
 impl Sim {
@@ -128,6 +146,7 @@ impl Sim {
             synced: Vec::new(),
             refused: Vec::new(),
             audiences: BTreeMap::new(),
+            salts: Salts::default(),
         }
     }
 
@@ -240,7 +259,11 @@ impl Sim {
         let Node {
             rep, membership, ..
         } = &mut self.nodes[i];
-        let cx = Context { membership, now_ms };
+        let cx = Context {
+            membership,
+            now_ms,
+            salt: self.salts.draw(),
+        };
         f(rep, &cx)
     }
 

@@ -93,13 +93,14 @@ fn nodes_in_sync_exchange_one_small_digest_each_way_and_nothing_else() {
         [
             ("MX", "CO", "digest"),
             ("CO", "MX", "digest"),
-            ("CO", "MX", "in-sync"),
-            ("MX", "CO", "in-sync"),
+            ("CO", "MX", "reconcile"),
+            ("MX", "CO", "reconcile"),
         ]
     );
-    for s in &sim.traffic {
-        assert!(s.bytes < 100, "{} bytes: {:?}", s.bytes, s.msg);
-    }
+    // The digest carries only the channels and the reconciliation's opening (salt and one
+    // fingerprint); the answer is a reconciliation message that says nothing.
+    let sizes: Vec<usize> = sim.traffic.iter().map(|s| s.bytes).collect();
+    assert_eq!(sizes, [41, 41, 5, 5], "{:?}", sim.traffic);
     assert_eq!(sim.synced, [("MX", "CO"), ("CO", "MX")]);
     sim.assert_no_leaks();
 }
@@ -250,16 +251,27 @@ fn a_node_never_mentions_a_feed_to_a_peer_outside_its_audience_or_consent() {
         assert!(feeds.iter().all(|f| *f == grant.header.feed), "{:?}", s.msg);
     }
 
-    // The digest MX gives PE covers exactly the feeds it shares with PE.
-    let shared = digest([(for_pe.header.feed, 1), (grant.header.feed, 1)]);
+    // The digest MX gives PE, and the reconciliation it opens, cover exactly the feeds it
+    // shares with PE.
+    let shared = [(for_pe.header.feed, 1), (grant.header.feed, 1)];
     let digests: Vec<_> = sent(&sim, "MX", "PE")
         .into_iter()
         .filter_map(|m| match m {
-            Msg::Request(Request::Digest { digest, feeds, .. }) => Some((*digest, *feeds)),
+            Msg::Request(Request::Digest {
+                digest, reconcile, ..
+            }) => Some((*digest, reconcile.clone().expect("version 2"))),
             _ => None,
         })
         .collect();
-    assert_eq!(digests.last(), Some(&(shared, 2)));
+    let (last, opening) = digests.last().expect("a digest");
+    assert!(last.is_none(), "PE is known to speak version 2");
+    let salt = opening.salt.expect("an opening");
+    assert_eq!(
+        *opening,
+        reconcile::Reconciler::new(shared).initiate(salt)
+    );
+    let first = digests.iter().find_map(|(d, _)| *d).expect("the first digest");
+    assert_ne!(first, digest(shared), "the first digest was sent before the records");
 
     // Asking by feed id gets the same denial as asking for a feed that does not exist.
     let fetch = |feed| Request::Fetch {
@@ -468,6 +480,7 @@ fn a_node_without_a_roster_fetches_the_roster_first_from_the_coordinator() {
     let cx = Context {
         membership: &m,
         now_ms: NOW_MS,
+        salt: [1; 16],
     };
     let mut rep = Replicator::new(Config::default(), []);
     let acts = rep.on_connected(oas, &cx);
@@ -510,9 +523,16 @@ fn a_push_is_recognised_from_its_first_byte_and_no_other_request_is() {
     for other in [
         Request::Heads,
         Request::Digest {
-            digest: [7; 32],
+            digest: Some([7; 32]),
             feeds: 3,
             channels: crate::Channels::KNOWN,
+            reconcile: None,
+        },
+        Request::Digest {
+            digest: None,
+            feeds: 0,
+            channels: crate::Channels::KNOWN,
+            reconcile: Some(reconcile::Reconciler::new([]).initiate([1; 16])),
         },
         Request::Announce { heads: vec![] },
     ] {

@@ -9,7 +9,7 @@ use crate::{
     Audience, Channel, Channels, FeedId, PublicKey,
     sync::{
         DecodeError, FeedHead, MAX_HEADS, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request,
-        Response,
+        Response, reconcile,
     },
 };
 
@@ -93,12 +93,20 @@ pub(crate) fn encode_request(r: &Request) -> Vec<u8> {
             digest,
             feeds,
             channels,
+            reconcile,
         } => Msg::Digest(pb::Digest {
-            digest: digest.to_vec(),
+            digest: digest.map(|d| d.to_vec()).unwrap_or_default(),
             feeds: *feeds,
             channels: channels.0,
+            reconcile: reconcile.as_ref().map(|m| m.encode()).unwrap_or_default(),
         }),
         Request::Heads => Msg::Heads(pb::Heads {}),
+        Request::Reconcile { message } => Msg::Reconcile(pb::Reconcile {
+            message: message.encode(),
+        }),
+        Request::HeadsOf { feeds } => Msg::HeadsOf(pb::HeadsOf {
+            feeds: feeds.iter().map(|f| f.0.to_vec()).collect(),
+        }),
         Request::Fetch {
             feed,
             from_seq,
@@ -126,19 +134,38 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
         Msg::Announce(a) => Request::Announce {
             heads: heads_from_pb(a.heads, "announce.heads")?,
         },
-        Msg::Digest(d) => Request::Digest {
-            digest: d
-                .digest
-                .as_slice()
-                .try_into()
-                .map_err(|_| DecodeError::BadLength {
-                    what: "digest.digest",
-                    len: d.digest.len(),
-                })?,
-            feeds: d.feeds,
-            channels: Channels(d.channels),
-        },
+        Msg::Digest(d) => {
+            let reconcile = (!d.reconcile.is_empty())
+                .then(|| reconcile::Message::decode(&d.reconcile))
+                .transpose()?;
+            // An empty digest only beside a reconciliation, which says what it would.
+            let digest = if d.digest.is_empty() && reconcile.is_some() {
+                None
+            } else {
+                Some(d.digest.as_slice().try_into().map_err(|_| {
+                    DecodeError::BadLength {
+                        what: "digest.digest",
+                        len: d.digest.len(),
+                    }
+                })?)
+            };
+            Request::Digest {
+                digest,
+                feeds: d.feeds,
+                channels: Channels(d.channels),
+                reconcile,
+            }
+        }
         Msg::Heads(pb::Heads {}) => Request::Heads,
+        Msg::Reconcile(r) => Request::Reconcile {
+            message: reconcile::Message::decode(&r.message)?,
+        },
+        Msg::HeadsOf(h) => Request::HeadsOf {
+            feeds: at_most(h.feeds, MAX_HEADS, "heads_of.feeds")?
+                .iter()
+                .map(|f| feed(f, "heads_of.feeds"))
+                .collect::<Result<_, _>>()?,
+        },
         Msg::Fetch(f) => Request::Fetch {
             feed: feed(&f.feed, "fetch.feed")?,
             from_seq: f.from_seq,
@@ -167,6 +194,9 @@ pub(crate) fn encode_response(r: &Response) -> Vec<u8> {
             records: records.clone(),
             more: *more,
         }),
+        Response::Reconcile { message } => Msg::Reconcile(pb::Reconcile {
+            message: message.encode(),
+        }),
     };
     pb::SyncResponse { msg: Some(msg) }.encode_to_vec()
 }
@@ -190,6 +220,9 @@ pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
             records: at_most(r.records, MAX_RECORDS_PER_MESSAGE, "records.records")?,
             more: r.more,
         },
+        Msg::Reconcile(r) => Response::Reconcile {
+            message: reconcile::Message::decode(&r.message)?,
+        },
     })
 }
 
@@ -199,9 +232,38 @@ mod tests {
         Audience, Channel, Channels, FeedId,
         sync::{
             DecodeError, FeedHead, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, Request, Response,
+            reconcile,
         },
         testkit::{key_of, st},
     };
+
+    /// `Digest` as a node of version 1 knows it.
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct DigestV1 {
+        #[prost(bytes = "vec", tag = "1")]
+        digest: Vec<u8>,
+        #[prost(uint32, tag = "2")]
+        feeds: u32,
+        #[prost(uint32, tag = "3")]
+        channels: u32,
+    }
+
+    #[test]
+    fn a_node_of_version_1_reads_a_digest_that_opens_a_reconciliation_as_a_plain_digest() {
+        let opening = reconcile::Reconciler::new([(FeedId([3; 32]), 4)]).initiate([7; 16]);
+        let bytes = Request::Digest {
+            digest: Some([5; 32]),
+            feeds: 1,
+            channels: Channels::KNOWN,
+            reconcile: Some(opening),
+        }
+        .encode();
+        // SyncRequest field 3 (Digest): tag byte, length, then the Digest itself.
+        assert_eq!(bytes[0], 0x1a);
+        let old = <DigestV1 as prost::Message>::decode(&bytes[2..]).expect("decodes");
+        assert_eq!(old.digest, vec![5; 32]);
+        assert_eq!((old.feeds, old.channels), (1, Channels::KNOWN.0));
+    }
 
     #[test]
     fn every_message_survives_the_wire_and_oversized_or_malformed_bytes_do_not_decode() {
@@ -213,6 +275,7 @@ mod tests {
             audience,
             channel: Channel::Main,
         };
+        let opening = reconcile::Reconciler::new([(head.feed, 9)]).initiate([7; 16]);
         let requests = [
             Request::Push {
                 records: vec![vec![1, 2], vec![3]],
@@ -221,11 +284,30 @@ mod tests {
                 heads: vec![head.clone()],
             },
             Request::Digest {
-                digest: [5; 32],
+                digest: Some([5; 32]),
                 feeds: 2,
                 channels: Channels::KNOWN,
+                reconcile: None,
+            },
+            Request::Digest {
+                digest: Some([5; 32]),
+                feeds: 2,
+                channels: Channels::KNOWN,
+                reconcile: Some(opening.clone()),
+            },
+            Request::Digest {
+                digest: None,
+                feeds: 0,
+                channels: Channels::KNOWN,
+                reconcile: Some(opening.clone()),
             },
             Request::Heads,
+            Request::Reconcile {
+                message: reconcile::Message::default(),
+            },
+            Request::HeadsOf {
+                feeds: vec![head.feed],
+            },
             Request::Fetch {
                 feed: head.feed,
                 from_seq: 4,
@@ -246,6 +328,9 @@ mod tests {
             Response::Records {
                 records: vec![vec![9; 40]],
                 more: true,
+            },
+            Response::Reconcile {
+                message: opening.clone(),
             },
         ];
         for r in responses {

@@ -11,7 +11,7 @@ use tipx_config::Config;
 use tipx_protocol::{
     Audience, Body, FeedId, Record,
     body::{Consent, ConsentAction, Retraction},
-    sync::{FeedHead, Request, Response},
+    sync::{FeedHead, Request, Response, reconcile::Reconciler},
     testkit::{Author, NOW_MS, alert, best_practice, key_of, roster, st},
 };
 
@@ -107,11 +107,28 @@ fn sync_messages() -> Vec<Seed> {
         (
             "digest",
             Request::Digest {
-                digest: [7; 32],
+                digest: Some([7; 32]),
                 feeds: 3,
                 channels: tipx_protocol::Channels::KNOWN,
+                reconcile: None,
             },
         ),
+        (
+            "digest-reconcile",
+            Request::Digest {
+                digest: None,
+                feeds: 0,
+                channels: tipx_protocol::Channels::KNOWN,
+                reconcile: Some(Reconciler::new([(feed, 3)]).initiate([5; 16])),
+            },
+        ),
+        (
+            "reconcile",
+            Request::Reconcile {
+                message: Reconciler::new([(feed, 3)]).initiate([5; 16]),
+            },
+        ),
+        ("heads-of", Request::HeadsOf { feeds: vec![feed] }),
         ("heads", Request::Heads),
         (
             "fetch",
@@ -133,6 +150,16 @@ fn sync_messages() -> Vec<Seed> {
         ),
         ("in-sync", Response::InSync),
         ("heads", Response::Heads { heads }),
+        (
+            "reconcile",
+            Response::Reconcile {
+                message: Reconciler::new([(feed, 2)])
+                    .reply(&Reconciler::new([(feed, 3)]).initiate([5; 16]))
+                    .expect("an opening")
+                    .next
+                    .unwrap_or_default(),
+            },
+        ),
         (
             "records",
             Response::Records {

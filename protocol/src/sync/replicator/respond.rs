@@ -1,4 +1,5 @@
-//! The responder side: answers to digests, head lists, fetches, pushes and announces. Every
+//! The responder side: answers to digests, head lists, fetches, pushes and announces (and,
+//! in version 2, to reconciliations: [`super::reconciling`]). Every
 //! answer passes [`shares_header`] / [`crate::sync::shared_heads`] for the requester first,
 //! and mentions a channel's feeds only to a peer that said it knows the channel.
 
@@ -94,13 +95,20 @@ impl Replicator {
                 digest: theirs,
                 feeds,
                 channels,
+                reconcile,
             } => {
                 if let Some(s) = self.sessions.peers.get_mut(&peer) {
                     s.channels = channels;
                 }
                 let heads = self.shared_heads(m, &peer, ps);
+                if let Some(opening) = reconcile {
+                    let items = heads.iter().map(|h| (h.feed, h.seq));
+                    let mut handled = self.open_answering(peer, items, &opening, cx);
+                    self.settle(cx, &mut handled.actions);
+                    return handled;
+                }
                 let ours = digest(heads.iter().map(|h| (h.feed, h.seq)));
-                if ours == theirs && heads.len() == feeds as usize {
+                if theirs == Some(ours) && heads.len() == feeds as usize {
                     Reply::Respond(Response::InSync)
                 } else {
                     let heads = FeedHead::first_chunk(heads);
@@ -111,6 +119,12 @@ impl Replicator {
                 let heads = FeedHead::first_chunk(self.shared_heads(m, &peer, ps));
                 Reply::Respond(Response::Heads { heads })
             }
+            Request::Reconcile { message } => {
+                let mut handled = self.continue_answering(peer, &message, cx);
+                self.settle(cx, &mut handled.actions);
+                return handled;
+            }
+            Request::HeadsOf { feeds } => Reply::Respond(self.heads_of(&peer, ps, &feeds, cx)),
             Request::Fetch {
                 feed,
                 from_seq,
