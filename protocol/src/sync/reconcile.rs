@@ -130,6 +130,19 @@ pub const ITEM_DOMAIN: &[u8] = b"tipx/reconcile/v1/item";
 /// Domain-separation prefix of a feed's handle.
 pub const HANDLE_DOMAIN: &[u8] = b"tipx/reconcile/v1/handle";
 
+/// The handle of `feed` in an exchange salted with `salt`: the first 8 bytes of
+/// `sha256(HANDLE_DOMAIN ‖ salt ‖ feed)`.
+pub fn handle(salt: &Salt, feed: &FeedId) -> Handle {
+    let h = Sha256::new()
+        .chain_update(HANDLE_DOMAIN)
+        .chain_update(salt)
+        .chain_update(feed.0)
+        .finalize();
+    let mut handle = [0; 8];
+    handle.copy_from_slice(&h[..8]);
+    handle
+}
+
 /// One side of a reconciliation: its items, and the exchange's salt once known.
 #[derive(Debug, Clone)]
 pub struct Reconciler {
@@ -337,14 +350,7 @@ impl Reconciler {
     }
 
     fn handle(&self, feed: &FeedId) -> Handle {
-        let h = Sha256::new()
-            .chain_update(HANDLE_DOMAIN)
-            .chain_update(self.salt.unwrap_or_default())
-            .chain_update(feed.0)
-            .finalize();
-        let mut handle = [0; 8];
-        handle.copy_from_slice(&h[..8]);
-        handle
+        handle(&self.salt.unwrap_or_default(), feed)
     }
 
     /// The index of the first item not below `bound`.

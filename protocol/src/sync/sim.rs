@@ -50,6 +50,12 @@ pub(super) struct Node {
     pub(super) clock_ms: i64,
     /// It runs a version that predates channels: its digests say it knows none.
     pub(super) predates_channels: bool,
+    /// It runs version 1 of sync: its digests open no reconciliation, and it does not see
+    /// one in a digest it receives (protobuf skips the field). It cannot read the other
+    /// messages of version 2: the simulation fails if one is sent to it.
+    pub(super) predates_reconcile: bool,
+    /// Its replication config.
+    config: Config,
 }
 
 /// A message as it crossed a link.
@@ -134,6 +140,8 @@ impl Sim {
                 rep: Replicator::new(config(code), []),
                 clock_ms: 0,
                 predates_channels: false,
+                predates_reconcile: false,
+                config: config(code),
             })
             .collect();
         Self {
@@ -442,9 +450,12 @@ impl Sim {
             Fate::Arrives => {}
         }
         let peer = self.nodes[from].key;
-        let Msg::Request(received) = self.log(from, to, msg, false) else {
+        let Msg::Request(mut received) = self.log(from, to, msg, false) else {
             unreachable!()
         };
+        if self.nodes[to].predates_reconcile {
+            received = version_1(received);
+        }
         let handled = self.call(to, |rep, cx| rep.handle_request(peer, received, cx));
         self.carry(to, handled.actions);
         let response = match handled.reply {
@@ -566,6 +577,9 @@ impl Effects for At<'_> {
         {
             *channels = crate::Channels(0);
         }
+        if self.sim.nodes[from].predates_reconcile {
+            request = version_1(request);
+        }
         let ev = Event::Request {
             id: self.sim.wire.begin(),
             from,
@@ -592,6 +606,38 @@ impl Effects for At<'_> {
     fn disconnect(&mut self, peer: PublicKey, _until_ms: u64) {
         let (i, j) = (self.i, self.sim.idx_of(&peer));
         self.sim.links.remove(&(i.min(j), i.max(j)));
+    }
+}
+
+/// `request` as a node of version 1 sends or reads it: a digest without the opening of a
+/// reconciliation. The other messages of version 2 it can neither send nor read.
+fn version_1(request: Request) -> Request {
+    match request {
+        Request::Digest {
+            digest,
+            feeds,
+            channels,
+            ..
+        } => Request::Digest {
+            digest: Some(digest.expect("a digest a node of version 1 can read")),
+            feeds,
+            channels,
+            reconcile: None,
+        },
+        Request::Reconcile { .. } | Request::HeadsOf { .. } => {
+            panic!("a node of version 1 was sent {request:?}")
+        }
+        other => other,
+    }
+}
+
+impl Sim {
+    /// Restarts node `code`'s replicator from what its store holds, as a node does at
+    /// start (its links stay up; call before connecting).
+    pub(super) fn restart(&mut self, code: &str) {
+        let i = self.idx(code);
+        let n = &mut self.nodes[i];
+        n.rep = Replicator::new(n.config, n.store.feeds().expect("memory"));
     }
 }
 

@@ -142,12 +142,15 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
             let digest = if d.digest.is_empty() && reconcile.is_some() {
                 None
             } else {
-                Some(d.digest.as_slice().try_into().map_err(|_| {
-                    DecodeError::BadLength {
-                        what: "digest.digest",
-                        len: d.digest.len(),
-                    }
-                })?)
+                Some(
+                    d.digest
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| DecodeError::BadLength {
+                            what: "digest.digest",
+                            len: d.digest.len(),
+                        })?,
+                )
             };
             Request::Digest {
                 digest,

@@ -22,8 +22,8 @@ use crate::{
     sync::{
         Action, Context, FeedHead, Handled, MAX_HEADS, Reply, Request, Response, key_state,
         reconcile::{self, Reconciler},
-        shared_heads,
         session::{Answering, MAX_RECONCILE_MESSAGES, MAX_WANTS, Version},
+        shared_heads,
     },
 };
 
