@@ -129,13 +129,24 @@ impl Sim {
 
     /// As [`Sim::new`], with a replication config per node.
     pub(super) fn with(codes: &[&'static str], config: impl Fn(&str) -> Config) -> Self {
+        Self::federation(codes, STATES, PARTNERS, config)
+    }
+
+    /// The nodes of `codes` in a federation of `states` (a roster member each) where the
+    /// pairs `partners` consent to each other.
+    pub(super) fn federation(
+        codes: &[&'static str],
+        states: &[&str],
+        partners: &[(&str, &str)],
+        config: impl Fn(&str) -> Config,
+    ) -> Self {
         let nodes = codes
             .iter()
             .map(|code| Node {
                 code,
                 key: key_of(code).public(),
                 author: Author::new(code),
-                membership: membership(code, STATES, PARTNERS),
+                membership: membership(code, states, partners),
                 store: MemStore::new(),
                 rep: Replicator::new(config(code), []),
                 clock_ms: 0,
@@ -211,6 +222,18 @@ impl Sim {
             let acts = self.call(x, |rep, cx| rep.on_connected(peer, cx));
             self.carry(x, acts);
         }
+        self.run();
+    }
+
+    /// Opens a link on which only `a` starts a round (`b` answers, and starts its own at
+    /// its next timer); runs until quiet. What one round costs, without the other side's.
+    pub(super) fn connect_one_way(&mut self, a: &str, b: &str) {
+        let (i, j) = (self.idx(a), self.idx(b));
+        self.conns += 1;
+        self.links.insert((i.min(j), i.max(j)), self.conns);
+        let peer = self.nodes[j].key;
+        let acts = self.call(i, |rep, cx| rep.on_connected(peer, cx));
+        self.carry(i, acts);
         self.run();
     }
 

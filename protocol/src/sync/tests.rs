@@ -10,6 +10,7 @@ mod lossy;
 mod offences;
 mod probing;
 mod reconciling;
+mod scale;
 
 use super::{sim::*, *};
 use crate::{

@@ -97,9 +97,7 @@ impl Replicator {
                 channels,
                 reconcile,
             } => {
-                if let Some(s) = self.sessions.peers.get_mut(&peer) {
-                    s.channels = channels;
-                }
+                self.sessions.open(peer).channels = channels;
                 let heads = self.shared_heads(m, &peer, ps);
                 if let Some(opening) = reconcile {
                     let items = heads.iter().map(|h| (h.feed, h.seq));
