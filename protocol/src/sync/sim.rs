@@ -37,7 +37,7 @@ pub(super) const PARTNERS: &[(&str, &str)] = &[("MX", "CO"), ("MX", "PE"), ("CO"
 /// Largest record accepted.
 const MAX_RECORD_BYTES: usize = 256 * 1024;
 /// Messages delivered before a run is declared a loop.
-const MAX_STEPS: usize = 100_000;
+const MAX_STEPS: usize = 1_000_000;
 
 pub(super) struct Node {
     pub(super) code: &'static str,

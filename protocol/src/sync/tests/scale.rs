@@ -183,3 +183,12 @@ fn figures_nothing_is_left_unreconciled_among_50000_feeds() {
     let figures = exchange(50_000, 80, 10, 10);
     report("50,000 feeds, 100 differences", figures);
 }
+
+#[test]
+#[ignore = "about a minute in a debug build: run with --release --include-ignored"]
+fn figures_a_node_holding_none_of_50000_feeds_gets_them_all_past_the_head_list_cap() {
+    // MX learns all 50,000 in one exchange, asks for the heads of the 16,384 it can
+    // remember, and takes the rest in the rounds that follow at once.
+    let figures = exchange(0, 0, 50_000, 0);
+    report("50,000 feeds, MX holds none", figures);
+}
