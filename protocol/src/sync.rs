@@ -1,5 +1,6 @@
 //! Replication (DESIGN.md §6): which feeds a node may mention or send to a peer, and the
-//! sans-I/O state machine that decides what to send over `/tipx/sync/1`.
+//! sans-I/O state machine that decides what to send over `/tipx/sync/1` (versions 1 and 2
+//! of its messages).
 //!
 //! Two ways records move, both one request and one response:
 //!
@@ -17,8 +18,11 @@
 //! never mentions a feed to, and never sends a record to, a peer outside the feed's audience
 //! or outside mutual consent. Receiving is checked again by [`crate::validate`].
 //!
-//! [`reconcile`] is a set reconciliation of the shared heads whose cost grows with the
-//! difference rather than with the number of feeds; it is not used on the wire yet.
+//! **Version 2** opens a [`reconcile`] exchange in the digest: a set reconciliation of the
+//! shared heads whose cost grows with the difference rather than with the number of feeds,
+//! and which leaves no feed out. A peer of version 1 skips the opening and answers the
+//! digest; the replicator remembers which version each peer speaks and sends the messages
+//! of version 2 only to a peer that has answered one (PROTOCOL.md §8.2).
 //!
 //! [`Replicator`] holds the per-peer state and the head of every feed the node holds; the
 //! node feeds it events (connected, timer, published, request, response, stored) with a

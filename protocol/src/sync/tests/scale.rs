@@ -77,7 +77,8 @@ fn give(sim: &mut Sim, code: &str, records: &[Record]) {
     let from = if code == "MX" { "CO" } else { "MX" };
     for chunk in records.chunks(35 * 1_000) {
         for r in chunk {
-            sim.audiences.insert(r.header.feed, r.header.audience.clone());
+            sim.audiences
+                .insert(r.header.feed, r.header.audience.clone());
         }
         let bytes: Vec<Vec<u8>> = chunk.iter().map(Record::encode).collect();
         assert_eq!(sim.store_at(code, from, &bytes).len(), chunk.len());
@@ -134,7 +135,11 @@ fn exchange(n: usize, ahead: usize, co_only: usize, mx_only: usize) -> [(usize, 
     let total = n + ahead + co_only + mx_only;
     assert_eq!(sim.node("MX").store.len(), Ok(total as u64), "MX found all");
     sim.tick(DEFAULT_INTERVAL_MS);
-    assert_eq!(sim.node("CO").store.len(), Ok(total as u64), "CO, in its round");
+    assert_eq!(
+        sim.node("CO").store.len(),
+        Ok(total as u64),
+        "CO, in its round"
+    );
     assert!(sim.refused.is_empty(), "{:?}", sim.refused.first());
     sim.traffic.clear();
     sim.tick(DEFAULT_INTERVAL_MS);
