@@ -10,7 +10,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, request_response, swarm::SwarmEvent};
 use tipx_node::net::behaviour::{Behaviour, BehaviourEvent, build};
 use tipx_protocol::{
     Keypair,
-    sync::{Request, Response},
+    sync::{Request, Response, reconcile::Reconciler},
 };
 
 use crate::Node;
@@ -28,6 +28,11 @@ pub struct Peer {
     swarm: Swarm<Behaviour>,
     /// Every request the node sent this peer, in order of arrival.
     heard: Vec<Request>,
+    /// It speaks sync version 2 (holding nothing): it answers a digest that opens a
+    /// reconciliation, and the rest of the exchange, as a node of version 2 would.
+    version_2: bool,
+    /// Its side of the reconciliation a node opened with it, while it goes on.
+    answering: Option<Reconciler>,
 }
 
 /// The consent by which `from` (its test key) grants `partner`, signed now: the record a
@@ -72,6 +77,18 @@ impl Peer {
         Self {
             swarm: build(key, 16, IDLE_TIMEOUT, false).expect("a swarm"),
             heard: Vec::new(),
+            version_2: false,
+            answering: None,
+        }
+    }
+
+    /// As [`Peer::new`], speaking sync version 2: it reconciles with a node that opens an
+    /// exchange, as a node holding nothing (a peer from [`Peer::new`] answers digests as a
+    /// node of version 1, which skips the opening).
+    pub fn of_version_2(key: &Keypair) -> Self {
+        Self {
+            version_2: true,
+            ..Self::new(key)
         }
     }
 
@@ -191,7 +208,7 @@ impl Peer {
                         message: request_response::Message::Request { request, channel, .. },
                         ..
                     })) => {
-                        let answer = answer(&request).encode();
+                        let answer = self.answer(&request).encode();
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
                     }
                     _ => {}
@@ -247,7 +264,7 @@ impl Peer {
                         ..
                     })) = ev
                     {
-                        let answer = answer(&request).encode();
+                        let answer = self.answer(&request).encode();
                         let _ = self.swarm.behaviour_mut().sync.send_response(channel, answer);
                         if let Ok(request) = Request::decode(&request) {
                             self.heard.push(request);
@@ -280,13 +297,44 @@ pub struct Flood {
     pub failed: u64,
 }
 
-/// What the peer answers a node's request: it claims to be in sync and serves nothing, so
-/// the node's rounds with it end without an offence.
-fn answer(request: &[u8]) -> Response {
-    match Request::decode(request) {
-        Ok(Request::Digest { .. } | Request::Heads) => Response::InSync,
-        _ => Response::Denied {
-            reason: "a hand-driven test peer serves nothing".into(),
-        },
+impl Peer {
+    /// What the peer answers a node's request: it claims to be in sync (of version 1) or
+    /// reconciles holding nothing (of version 2), and serves nothing, so the node's rounds
+    /// with it end without an offence.
+    fn answer(&mut self, request: &[u8]) -> Response {
+        let reconciled = |r: &mut Reconciler, m| {
+            let next = r.reply(m).ok().and_then(|step| step.next);
+            let done = next.is_none();
+            (
+                Response::Reconcile {
+                    message: next.unwrap_or_default(),
+                },
+                done,
+            )
+        };
+        match Request::decode(request) {
+            Ok(Request::Digest {
+                reconcile: Some(opening),
+                ..
+            }) if self.version_2 => {
+                let mut r = Reconciler::new([]);
+                let (response, done) = reconciled(&mut r, &opening);
+                self.answering = (!done).then_some(r);
+                response
+            }
+            Ok(Request::Reconcile { message }) if self.answering.is_some() => {
+                let r = self.answering.as_mut().expect("checked");
+                let (response, done) = reconciled(r, &message);
+                if done {
+                    self.answering = None;
+                }
+                response
+            }
+            Ok(Request::HeadsOf { .. }) if self.version_2 => Response::Heads { heads: vec![] },
+            Ok(Request::Digest { .. } | Request::Heads) => Response::InSync,
+            _ => Response::Denied {
+                reason: "a hand-driven test peer serves nothing".into(),
+            },
+        }
     }
 }
