@@ -187,12 +187,12 @@ fn a_deleted_index_is_rebuilt_at_start_and_check_tells_a_stale_one() {
     // The index as it was before the second record: stale.
     std::fs::remove_dir_all(&index).unwrap();
     copy_dir(&old, &index);
-    node.tipx(["store", "check"])
-        .fails_with(&["search index is stale"]);
+    let out = node.tipx(["store", "check"]);
+    assert!(!out.success() && out.stdout.contains("search index is stale"), "{out}");
 
     std::fs::remove_dir_all(&index).unwrap();
-    node.tipx(["store", "check"])
-        .fails_with(&["search index", "missing"]);
+    let out = node.tipx(["store", "check"]);
+    assert!(!out.success() && out.stdout.contains("is missing"), "{out}");
     node.start();
     lists(
         &node,
