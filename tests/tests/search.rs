@@ -188,7 +188,10 @@ fn a_deleted_index_is_rebuilt_at_start_and_check_tells_a_stale_one() {
     std::fs::remove_dir_all(&index).unwrap();
     copy_dir(&old, &index);
     let out = node.tipx(["store", "check"]);
-    assert!(!out.success() && out.stdout.contains("search index is stale"), "{out}");
+    assert!(
+        !out.success() && out.stdout.contains("search index is stale"),
+        "{out}"
+    );
 
     std::fs::remove_dir_all(&index).unwrap();
     let out = node.tipx(["store", "check"]);
