@@ -15,6 +15,9 @@ use tipx_protocol::Keypair;
 pub const CONFIG_FILE: &str = "tipx.toml";
 /// The store's directory inside the data directory.
 pub const STORE_DIR: &str = "store";
+/// The search index's directory inside the data directory, beside the store: what it
+/// holds can always be rebuilt from the store ([`crate::search`]).
+pub const SEARCH_DIR: &str = "search";
 
 /// Why a data directory cannot be used. Each message names the file and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +163,11 @@ impl DataDir {
     /// The store's directory.
     pub fn store_dir(&self) -> PathBuf {
         self.dir.join(STORE_DIR)
+    }
+
+    /// The search index's directory.
+    pub fn search_dir(&self) -> PathBuf {
+        self.dir.join(SEARCH_DIR)
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`store`]: the sled store.
 //! - [`api`]: the local admin API, server and client.
 //! - [`query`]: the filters of `records list`.
+//! - [`search`]: the full-text index of best practices and alerts (tantivy).
 //! - [`report`]: the report to the Permanent Council: its data, charts and formats.
 //! - [`spreadsheet`]: CSV cells safe from formula injection.
 //! - [`datadir`]: key, token and configuration files.
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod net;
 pub mod query;
 pub mod report;
+pub mod search;
 pub mod spreadsheet;
 pub mod stix;
 pub mod store;

@@ -1,6 +1,8 @@
 //! Record listings: the filters of `tipx records list`, applied while walking the store's
 //! most selective index, newest first, a page at a time: a [`Cursor`] names where the
-//! previous page ended (`tipx export` walks every page this way).
+//! previous page ended (`tipx export` walks every page this way). A listing with a text is
+//! answered from the search index when the node has one ([`crate::search`]), by relevance
+//! unless [`Sort::Newest`] is asked.
 
 use serde::{Deserialize, Serialize};
 use tipx_protocol::{
@@ -29,8 +31,12 @@ pub struct Filter {
     pub pillar: Option<Pillar>,
     /// Only alerts of at least this severity.
     pub severity: Option<Severity>,
-    /// Only records whose title or text contains this (case-insensitive).
+    /// Only records whose words match this: every word (stemmed in the record's language),
+    /// `"…"` a phrase. Without a search index: whose title or text contains it.
     pub text: Option<String>,
+    /// The order: by relevance (the default with a text) or newest first (the default,
+    /// and the only order without a text).
+    pub sort: Option<Sort>,
     /// Created at or after, ms since the Unix epoch.
     pub since: Option<u64>,
     /// Created at or before, ms since the Unix epoch.
@@ -44,6 +50,16 @@ pub struct Filter {
     pub after: Option<Cursor>,
     /// Include each record's body in the listing (for exports).
     pub bodies: bool,
+}
+
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (BM25): only with a text.
+    Relevance,
+    /// Newest first.
+    Newest,
 }
 
 /// A place in a listing: a record's creation time and id. Listings run newest first, by
@@ -104,6 +120,24 @@ impl Filter {
             (_, Some(s)) => Index::State(s),
             (Some(k), None) => Index::Kind(k),
             (None, None) => Index::Time,
+        }
+    }
+
+    /// The order asked for, or the default: by relevance with a text, else newest first.
+    /// An order that cannot be honoured is an error that says why.
+    pub fn order(&self) -> Result<Sort, String> {
+        match (self.sort, self.text.is_some(), self.after.is_some()) {
+            (Some(Sort::Relevance), false, _) => {
+                Err("--sort relevance needs a text to rank by (--text)".into())
+            }
+            (Some(Sort::Relevance), true, true) => Err(
+                "a listing by relevance cannot continue after a record (`after`): ask for \
+                 more at once (--limit, at most 10000) or sort by newest"
+                    .into(),
+            ),
+            (Some(s), _, _) => Ok(s),
+            (None, true, false) => Ok(Sort::Relevance),
+            (None, _, _) => Ok(Sort::Newest),
         }
     }
 

@@ -145,7 +145,12 @@ fn jsonl_export_is_republished_by_another_node_with_the_same_content() {
     assert_eq!(alert["tlp"], "red");
     assert_eq!(alert["handling"], "national-authorities");
     assert_eq!(alert["indicators"][1]["note"], "form");
-    let shown = co.records(&["--text", "Shelter protocol"]);
+    // The search index takes in what was published within about a second.
+    let mut shown = vec![];
+    tipx_tests::federation::eventually(std::time::Duration::from_secs(5), || {
+        shown = co.records(&["--text", "Shelter protocol"]);
+        !shown.is_empty()
+    });
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0]["state"], "CO", "CO published it as its own");
 }

@@ -47,7 +47,7 @@ impl From<core::Error> for Failure {
         let status = match &e {
             core::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             core::Error::NotFound(_) => StatusCode::NOT_FOUND,
-            core::Error::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            core::Error::Store(_) | core::Error::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             core::Error::Busy | core::Error::Incomplete(_) => StatusCode::SERVICE_UNAVAILABLE,
             core::Error::DiskFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
         };

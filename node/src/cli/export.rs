@@ -199,6 +199,8 @@ fn io(e: csv::Error) -> std::io::Error {
 pub(super) async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<()> {
     let mut filter = args.filters.filter(PAGE)?;
     filter.bodies = true;
+    // Pages continue after the last record of the one before: only newest-first does.
+    filter.sort = Some(crate::query::Sort::Newest);
     let target = Target::open(args.out.as_deref())?;
     let mut sink = Sink::new(args.format, target.writer()?).map_err(|e| target.failed(e))?;
     let bar = progress();

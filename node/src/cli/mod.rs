@@ -242,6 +242,9 @@ pub struct ListArgs {
     /// At most this many records.
     #[arg(long, default_value_t = crate::query::DEFAULT_LIMIT)]
     limit: usize,
+    /// Order: relevance (best match first; the default with --text) or newest.
+    #[arg(long, value_enum)]
+    sort: Option<crate::query::Sort>,
     #[command(flatten)]
     json: JsonFlag,
 }
@@ -264,7 +267,9 @@ pub struct FilterArgs {
     /// Only alerts of at least this severity: info, low, medium, high, critical.
     #[arg(long)]
     severity: Option<Severity>,
-    /// Only records whose text contains this (case-insensitive).
+    /// Only records matching these words: each word must match, in any form of it in the
+    /// record's language (en, es, fr, pt: "trabajador" finds "trabajadores"); "…" is a
+    /// phrase, OR and -word as in most search boxes.
     #[arg(long)]
     text: Option<String>,
     /// Created at or after: 2026-11-30, 2026-11-30T14:00:00Z, 36h or 7d (ago).
@@ -294,6 +299,7 @@ impl FilterArgs {
             pillar: self.pillar,
             severity: self.severity,
             text: self.text.clone(),
+            sort: None,
             since: time(&self.since, "since")?,
             until: time(&self.until, "until")?,
             all: self.all,
@@ -414,7 +420,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Status(j) => show::status(&client(&dd)?, j.json).await,
         Command::Publish(args) => publish::run(&client(&dd)?, args).await,
         Command::Records(RecordsCommand::List(args)) => {
-            let filter = args.filters.filter(args.limit)?;
+            let mut filter = args.filters.filter(args.limit)?;
+            filter.sort = args.sort;
             show::list(&client(&dd)?, &filter, args.json.json).await
         }
         Command::Records(RecordsCommand::Show { id, json }) => {

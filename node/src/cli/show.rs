@@ -263,7 +263,13 @@ async fn on_store<T: serde::de::DeserializeOwned + Send + 'static>(
 
 /// `store check`: through the daemon if it runs, otherwise on the store directly.
 pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
-    let report: Check = on_store(dd, "/v1/store/check", |s| Ok(s.check()?)).await?;
+    let search = dd.search_dir();
+    let report: Check = on_store(dd, "/v1/store/check", move |s| {
+        let mut report = s.check()?;
+        report.problems.extend(crate::search::check(&search, s)?);
+        Ok(report)
+    })
+    .await?;
     if json {
         print_json(&report)?;
     } else {

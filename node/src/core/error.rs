@@ -15,6 +15,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The search index failed.
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
     /// The disk holding the store is (nearly) full: nothing was stored.
     #[error(
         "the disk holding the store has {} MiB free, and storing this needs {} MiB more than \

@@ -116,6 +116,8 @@ pub struct Node {
     short: Mutex<std::collections::BTreeSet<tipx_protocol::FeedId>>,
     /// What the metrics count as the node works.
     counters: Counters,
+    /// The full-text index, kept in step with every insert (none: `--text` reads bodies).
+    search: Option<crate::search::Search>,
 }
 
 impl Node {
@@ -166,8 +168,32 @@ impl Node {
             missing_at_start,
             short: Mutex::new(short.iter().map(|s| s.feed).collect()),
             counters: Default::default(),
+            search: None,
         };
         Ok((node, rx))
+    }
+
+    /// This node with a full-text index, opened over its store
+    /// ([`crate::search::Search::open`]); every insert from now on is handed to it.
+    pub fn with_search(mut self, search: crate::search::Search) -> Self {
+        self.search = Some(search);
+        self
+    }
+
+    /// Runs `insert` (one insert of `batch` into the store) and hands what it stored and
+    /// erased to the search index, in the order of the store's inserts.
+    fn insert_indexed(
+        &self,
+        batch: &[Verified],
+        insert: impl FnOnce(&SledStore) -> Result<Vec<Inserted>, crate::store::Error>,
+    ) -> Result<Vec<Inserted>, Error> {
+        let Some(search) = &self.search else {
+            return Ok(insert(&self.store)?);
+        };
+        let _order = search.order();
+        let out = insert(&self.store)?;
+        search.feed(batch, &out, self.store.len()?);
+        Ok(out)
     }
 
     /// What the metrics count as the node works (`[metrics]`).
@@ -221,9 +247,17 @@ impl Node {
         Ok(self.store.audit(entries)?)
     }
 
-    /// Re-verifies every stored record (`tipx store check`).
+    /// Re-verifies every stored record, and the search index against the store (`tipx store
+    /// check`).
     pub fn check_store(&self) -> Result<tipx_protocol::store::CheckReport, Error> {
-        Ok(self.store.check()?)
+        let mut report = self.store.check()?;
+        if let Some(search) = &self.search {
+            search.sync()?;
+            report
+                .problems
+                .extend(crate::search::check(search.dir(), &self.store)?);
+        }
+        Ok(report)
     }
 
     /// Every feed held, with its head.
@@ -440,7 +474,7 @@ impl Node {
                 }
             });
             for chunk in rx {
-                out.extend(self.store.insert(&chunk, &Source::Local, now)?);
+                out.extend(self.insert_indexed(&chunk, |s| s.insert(&chunk, &Source::Local, now))?);
                 verified.extend(chunk);
             }
             Ok(())

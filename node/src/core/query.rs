@@ -4,12 +4,74 @@
 use tipx_protocol::{Membership, RecordId, record::Kind, store::Store as _};
 
 use super::{Error, Node, NodeStatus, RecordCounts, RecordView, RetractionView, now_ms};
-use crate::query::Filter;
+use crate::query::{Filter, Sort};
+
+/// The fewest hits asked of the search index at once.
+const MIN_WINDOW: usize = 64;
+/// How much larger each next window of hits is, when filters the index cannot apply left
+/// the page short.
+const WINDOW_GROWTH: usize = 8;
 
 impl Node {
-    /// Lists records matching `filter`, newest first: a page of at most `filter.limit()`,
-    /// after `filter.after` when given.
+    /// Lists records matching `filter`, newest first or, with a text, by relevance
+    /// ([`Filter::order`]): a page of at most `filter.limit()`, after `filter.after` when
+    /// given.
     pub fn list(&self, filter: &Filter) -> Result<Vec<RecordView>, Error> {
+        let sort = filter.order().map_err(Error::Invalid)?;
+        match &self.search {
+            Some(search) if filter.text.is_some() => self.list_found(search, filter, sort),
+            _ => self.list_scanned(filter),
+        }
+    }
+
+    /// A listing with a text, from the search index: the index's best hits, a window at a
+    /// time (each [`WINDOW_GROWTH`] times the last) until the page is full or the hits run
+    /// out, each checked for what only the store can tell.
+    fn list_found(
+        &self,
+        search: &crate::search::Search,
+        filter: &Filter,
+        sort: Sort,
+    ) -> Result<Vec<RecordView>, Error> {
+        let now = now_ms();
+        let limit = filter.limit();
+        // The index matched the text; the rest of the filter is checked on each hit.
+        let rest = Filter {
+            text: None,
+            ..filter.clone()
+        };
+        let mut window = (limit * 2).max(MIN_WINDOW);
+        loop {
+            let mut hits = search.hits(filter, sort, window)?;
+            let whole = hits.len() < window;
+            if sort == Sort::Newest {
+                hits.sort_by_key(|h| std::cmp::Reverse((h.at_ms, h.id)));
+                // Records of the window's oldest millisecond may have been cut off: they are
+                // taken only if the window holds every hit.
+                let oldest = hits.last().map(|h| h.at_ms);
+                if !whole {
+                    hits.retain(|h| Some(h.at_ms) != oldest);
+                }
+            }
+            let mut out = Vec::new();
+            for h in &hits {
+                if let Some(v) = self.view_if(&h.id, &rest, now)? {
+                    out.push(v);
+                    if out.len() == limit {
+                        return Ok(out);
+                    }
+                }
+            }
+            if whole {
+                return Ok(out);
+            }
+            window = window.saturating_mul(WINDOW_GROWTH);
+        }
+    }
+
+    /// A listing walking the store's most selective index, newest first, reading each body
+    /// the filter needs.
+    fn list_scanned(&self, filter: &Filter) -> Result<Vec<RecordView>, Error> {
         let now = now_ms();
         let limit = filter.limit();
         let mut out = Vec::new();

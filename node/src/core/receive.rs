@@ -169,12 +169,14 @@ impl Node {
         }
         let mut stored = Vec::new();
         if !verified.is_empty() {
-            let out = self.store.insert_counted(
-                &verified,
-                &Source::Peer(from.peer_id()),
-                now,
-                &mut self.quotas.lock().unwrap_or_else(|p| p.into_inner()),
-            )?;
+            let out = self.insert_indexed(&verified, |s| {
+                s.insert_counted(
+                    &verified,
+                    &Source::Peer(from.peer_id()),
+                    now,
+                    &mut self.quotas.lock().unwrap_or_else(|p| p.into_inner()),
+                )
+            })?;
             self.store.flush()?;
             let mut membership_changed = false;
             for ((slot, v), o) in slots.into_iter().zip(verified).zip(out) {

@@ -32,6 +32,9 @@ pub enum Error {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The search index could not be opened or rebuilt.
+    #[error(transparent)]
+    Search(#[from] crate::search::Error),
     /// The store's files are damaged.
     #[error(
         "{0}. `tipx run --recover` moves the damaged store aside and starts a fresh one that \
@@ -117,9 +120,10 @@ pub async fn run_until(
         token,
     } = preflight(dd)?;
     let store_dir = dd.store_dir();
+    let search_dir = dd.search_dir();
     let cache = config.store.cache_capacity_bytes();
     let owner = key.public();
-    let store = tokio::task::spawn_blocking(move || -> Result<SledStore, Error> {
+    let (store, search) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
         let store = match SledStore::open(&store_dir, cache) {
             Err(e) if e.is_damage() && recover => {
                 tracing::error!(error = %e, "the store is damaged");
@@ -138,7 +142,8 @@ pub async fn run_until(
         if let Some(doubt) = store.claim(&owner)? {
             tracing::warn!("{doubt}: the node syncs with every partner before it publishes");
         }
-        Ok(store)
+        let search = crate::search::Search::open(&search_dir, &store, &mut rebuild_progress())?;
+        Ok((store, search))
     })
     .await??;
     let (node, events) = Node::new(
@@ -149,6 +154,7 @@ pub async fn run_until(
         config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
+    let node = node.with_search(search);
     node.limit_per_author(config.exchange.quota_limits());
     match node.shortfall_warning() {
         Ok(Some(w)) => tracing::error!("{w}"),
@@ -267,5 +273,18 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Logs a rebuild of the search index as it goes: at its start, at every tenth, and at its
+/// end.
+fn rebuild_progress() -> impl FnMut(u64, u64) {
+    let mut tenths_logged = None;
+    move |done, total| {
+        let tenths = (done * 10).checked_div(total).unwrap_or(10);
+        if tenths_logged != Some(tenths) {
+            tenths_logged = Some(tenths);
+            tracing::info!(done, total, "rebuilding the search index from the store");
+        }
     }
 }

@@ -1,0 +1,334 @@
+//! Full-text search over best practices and alerts: a tantivy index in the data directory
+//! (`search/`, beside `store/`), kept in step with the store by a background indexer and
+//! rebuilt from the store when it is missing or stale.
+//!
+//! - [`schema`]: what a record's document holds; one field and stemmer per language.
+//! - [`indexer`]: the thread that owns the writer, commits at most every second, and
+//!   rewrites the segments an erasure touched so the erased text leaves every file.
+//! - [`query`]: a listing's text and filters as a tantivy query, hits by relevance or time.
+//! - [`traces`]: where a word is still held in the index's files (erasure's proof).
+//!
+//! Each commit carries a marker, the number of records the store held once the index had
+//! taken in every insert before it. An index whose marker differs from the store's count
+//! at open (a crash within a second of an insert, a restored store, an index deleted) is
+//! rebuilt. Why this design: docs/DECISIONS.md, "Full-text search".
+
+mod indexer;
+mod query;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod traces;
+
+pub use query::Hit;
+pub use traces::traces;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Mutex, MutexGuard, mpsc},
+    thread::JoinHandle,
+};
+
+use serde::{Deserialize, Serialize};
+use tantivy::{Index, IndexReader, ReloadPolicy, directory::MmapDirectory};
+use tipx_protocol::{
+    Body, Kind,
+    store::{Index as StoreIndex, Inserted, Store as _},
+    validate::Verified,
+};
+
+use crate::store::SledStore;
+use indexer::{Change, Indexer, Msg};
+use schema::Fields;
+
+/// Memory the writer may fill before it writes a segment, in bytes (tantivy's floor is
+/// 15 MB per thread): enough for tens of thousands of small records.
+const WRITER_HEAP_BYTES: usize = 64 << 20;
+
+/// Why the index failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// tantivy failed (a disk error, a damaged index).
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// A file of the index could not be read or written.
+    #[error("search index: {0}")]
+    Io(#[from] std::io::Error),
+    /// The index directory could not be opened.
+    #[error("search index: {0}")]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// The store failed while the index was rebuilt.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The indexer thread has stopped.
+    #[error("search index: the indexer has stopped ({0})")]
+    Stopped(String),
+}
+
+/// The marker a commit carries.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct Marker {
+    /// Records the store held once every insert before the commit was indexed.
+    store_len: u64,
+}
+
+impl Marker {
+    fn encode(&self) -> String {
+        serde_json::to_string(self).expect("plain data")
+    }
+
+    fn of(index: &Index) -> Result<Option<Self>, Error> {
+        Ok(index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str(&p).ok()))
+    }
+}
+
+/// The index, open for searching and kept in step by its indexer thread.
+pub struct Search {
+    dir: PathBuf,
+    reader: IndexReader,
+    fields: Fields,
+    tx: Option<mpsc::SyncSender<Msg>>,
+    indexer: Option<JoinHandle<()>>,
+    /// Held from an insert until its batch is queued, so batches reach the indexer in the
+    /// order of the store's inserts and each marker counts only what precedes it.
+    order: Mutex<()>,
+}
+
+impl Search {
+    /// Opens the index in `dir` for `store`, rebuilding it from the store if it is missing
+    /// or stale; `progress(done, total)` is called as a rebuild goes.
+    pub fn open(
+        dir: &Path,
+        store: &SledStore,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Self, Error> {
+        let fields = Fields::new();
+        let store_len = store.len()?;
+        let index = match open_existing(dir, &fields)? {
+            Some(index) if Marker::of(&index)? == Some(Marker { store_len }) => index,
+            stale => {
+                if let Some(index) = stale {
+                    drop(index);
+                    tracing::warn!(dir = %dir.display(), "the search index is stale: rebuilding it");
+                }
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir)?;
+                }
+                std::fs::create_dir_all(dir)?;
+                let index = Index::create_in_dir(dir, fields.schema.clone())?;
+                schema::register_tokenizers(&index);
+                index
+            }
+        };
+        let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let mut indexer = Indexer::new(writer, reader.clone(), fields.clone(), store_len);
+        if Marker::of(&index)?.is_none() {
+            rebuild(&mut indexer, store, progress)?;
+        }
+        let (tx, rx) = mpsc::sync_channel(indexer::QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("tipx-index".into())
+            .spawn(move || indexer.run(rx))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            reader,
+            fields,
+            tx: Some(tx),
+            indexer: Some(thread),
+            order: Mutex::new(()),
+        })
+    }
+
+    /// Held across an insert and its [`feed`](Self::feed).
+    pub fn order(&self) -> MutexGuard<'_, ()> {
+        self.order.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Hands the indexer what an insert of `batch` did (`out`, one per record), the store
+    /// holding `store_len` records after it. Waits if the indexer is [`indexer::QUEUE`]
+    /// batches behind.
+    pub fn feed(&self, batch: &[Verified], out: &[Inserted], store_len: u64) {
+        let changes: Vec<Change> = batch
+            .iter()
+            .zip(out)
+            .filter(|(_, o)| **o == Inserted::Stored)
+            .filter_map(|(v, _)| match v.body.as_ref()? {
+                Body::Retraction(r) if r.erase => Some(Change::Erase(r.target)),
+                body => self
+                    .fields
+                    .document(&v.record, body)
+                    .map(|d| Change::Add(Box::new(d))),
+            })
+            .collect();
+        let msg = Msg::Batch { changes, store_len };
+        if let Some(tx) = &self.tx
+            && tx.send(msg).is_err()
+        {
+            tracing::error!("the search indexer has stopped: the index is rebuilt at next start");
+        }
+    }
+
+    /// Commits what the indexer holds and waits until a listing sees it.
+    pub fn sync(&self) -> Result<(), Error> {
+        let (reply, rx) = mpsc::sync_channel(1);
+        let stopped = || Error::Stopped("no answer".into());
+        self.tx
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Msg::Sync(reply))
+            .map_err(|_| stopped())?;
+        rx.recv().map_err(|_| stopped())?.map_err(Error::Stopped)
+    }
+
+    /// The index's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Search {
+    /// Stops the indexer once it has committed what it holds.
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.indexer.take()
+            && t.join().is_err()
+        {
+            tracing::error!("the search indexer panicked");
+        }
+    }
+}
+
+/// The index in `dir` if it holds one of this schema.
+fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Index>, Error> {
+    if !dir.join("meta.json").exists() {
+        return Ok(None);
+    }
+    let index = match Index::open(MmapDirectory::open(dir)?) {
+        Ok(i) if i.schema() == fields.schema => i,
+        Ok(_) => return Ok(None),
+        Err(e) => {
+            tracing::warn!(error = %e, "the search index could not be opened");
+            return Ok(None);
+        }
+    };
+    schema::register_tokenizers(&index);
+    Ok(Some(index))
+}
+
+/// Indexes every best practice and alert the store holds with its body, then commits.
+fn rebuild(
+    indexer: &mut Indexer,
+    store: &SledStore,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), Error> {
+    let kinds = [Kind::BestPractice, Kind::Alert];
+    let total: u64 = kinds
+        .iter()
+        .map(|k| store.count(StoreIndex::Kind(*k)))
+        .sum();
+    let mut done = 0;
+    let mut failure = None;
+    progress(0, total);
+    for kind in kinds {
+        store.scan(StoreIndex::Kind(kind), 0, u64::MAX, &mut |id| {
+            let added = store.get(&id).map_err(Error::from).and_then(|r| {
+                let Some(r) = r else { return Ok(()) };
+                if let Some(doc) = r
+                    .body()
+                    .ok()
+                    .flatten()
+                    .and_then(|b| indexer.fields.document(&r, &b))
+                {
+                    indexer.writer.add_document(doc)?;
+                }
+                Ok(())
+            });
+            done += 1;
+            if done % 10_000 == 0 {
+                progress(done, total);
+            }
+            match added {
+                Ok(()) => true,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        })?;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    indexer.commit()?;
+    progress(total, total);
+    Ok(())
+}
+
+/// What is wrong with the index in `dir` against `store` (`tipx store check`): missing,
+/// stale (its marker is not the store's count), or not holding one document per best
+/// practice and alert held with its body.
+pub fn check(dir: &Path, store: &SledStore) -> Result<Vec<String>, Error> {
+    let fields = Fields::new();
+    let Some(index) = open_existing(dir, &fields)? else {
+        return Ok(vec![format!(
+            "the search index ({}) is missing: the node rebuilds it at its next start",
+            dir.display()
+        )]);
+    };
+    let mut problems = Vec::new();
+    let store_len = store.len()?;
+    match Marker::of(&index)? {
+        Some(m) if m.store_len == store_len => {}
+        Some(m) => problems.push(format!(
+            "the search index is stale: it was last in step with {} records, the store holds \
+             {store_len}; the node rebuilds it at its next start",
+            m.store_len
+        )),
+        None => problems.push(
+            "the search index was never completed: the node rebuilds it at its next start".into(),
+        ),
+    }
+    let indexed = index.reader()?.searcher().num_docs();
+    let searchable = searchable(store)?;
+    if indexed != searchable {
+        problems.push(format!(
+            "the search index holds {indexed} records, the store {searchable} best practices \
+             and alerts with their text"
+        ));
+    }
+    Ok(problems)
+}
+
+/// Best practices and alerts held with their body.
+fn searchable(store: &SledStore) -> Result<u64, Error> {
+    let mut n = 0;
+    let mut failure = None;
+    for kind in [Kind::BestPractice, Kind::Alert] {
+        store.scan(
+            StoreIndex::Kind(kind),
+            0,
+            u64::MAX,
+            &mut |id| match store.get(&id) {
+                Ok(r) => {
+                    n += u64::from(r.is_some_and(|r| r.body.is_some()));
+                    true
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            },
+        )?;
+    }
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(n),
+    }
+}

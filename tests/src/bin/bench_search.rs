@@ -1,0 +1,160 @@
+//! Full-text search at scale, end to end through the real `tipx` binary (a release build:
+//! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin
+//! bench-search -- 1000000`).
+//!
+//! Prints, in one run:
+//! - bulk import of N alerts with ~230-byte bodies through `tipx publish --file` (signed,
+//!   stored, flushed and indexed), in records per second, and how long after the import the
+//!   last record is found (the index's lag);
+//! - `tipx records list --text` medians and p90 (21 runs, the whole command) for a rare
+//!   word (one record), a common word (a third of the records) by relevance and by time,
+//!   and a phrase;
+//! - how long a restart takes when the index directory was deleted (the rebuild).
+//!
+//! `N` is the first argument (default 100000).
+
+use std::time::{Duration, Instant};
+
+use tipx_tests::{
+    Node,
+    bench::{arg, use_release_binary},
+    write_jsonl,
+};
+
+/// Words of the descriptions; "passport" is in about a third of them.
+const WORDS: [&str; 12] = [
+    "recruitment",
+    "agency",
+    "route",
+    "border",
+    "visa",
+    "domestic",
+    "work",
+    "offer",
+    "travel",
+    "salary",
+    "housing",
+    "contract",
+];
+
+/// `n` alerts of about 230 bytes of body each.
+fn alerts(n: usize) -> Vec<serde_json::Value> {
+    (0..n)
+        .map(|i| {
+            let mut words: Vec<&str> = (0..12)
+                .map(|j| WORDS[(i * 7 + j * 5) % WORDS.len()])
+                .collect();
+            if i % 3 == 0 {
+                words.push("passport");
+            }
+            let severity = ["info", "low", "medium", "high", "critical"][i % 5];
+            serde_json::json!({
+                "kind": "alert",
+                "title": format!("Alert {i}: fake job offers abroad"),
+                "description": format!("Workers were promised {}.", words.join(" ")),
+                "severity": severity,
+                "category": "recruitment",
+                "tags": [WORDS[i % WORDS.len()]],
+            })
+        })
+        .collect()
+}
+
+fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration, usize) {
+    let mut listed = 0;
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let mut cmd = node.command();
+            cmd.args(args);
+            let t = Instant::now();
+            let out = cmd.output().expect("running tipx");
+            let elapsed = t.elapsed();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            listed = serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+                .map_or(0, |v| v.len());
+            elapsed
+        })
+        .collect();
+    times.sort();
+    (times[runs / 2], times[runs * 9 / 10], listed)
+}
+
+fn found(node: &Node, text: &str) -> usize {
+    node.records(&["--text", text]).len()
+}
+
+fn main() {
+    let n = arg(1, 100_000);
+    use_release_binary();
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let file = tmp.path().join("alerts.jsonl");
+    let sample = alerts(n);
+    println!(
+        "body of a sample alert: {} bytes of JSON",
+        sample[0].to_string().len()
+    );
+    write_jsonl(&file, &sample);
+    drop(sample);
+    let mut node = Node::init("MX", tmp.path());
+    node.start();
+    let t = Instant::now();
+    node.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
+        .ok();
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "bulk import with indexing: {n} alerts in {secs:.2} s = {:.0} records/s",
+        n as f64 / secs
+    );
+    let last = format!("\"Alert {}\"", n - 1);
+    let t = Instant::now();
+    while found(&node, &last) == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "last record found {:.0} ms after the import returned",
+        t.elapsed().as_secs_f64() * 1e3
+    );
+
+    let rare = format!("{}", n / 2);
+    let queries: [&[&str]; 5] = [
+        &["--text", &rare],
+        &["--text", "passport"],
+        &["--text", "passport", "--sort", "newest"],
+        &["--text", "\"fake job offers\""],
+        &["--text", "passport", "--severity", "critical"],
+    ];
+    for q in queries {
+        let mut args = vec!["records", "list", "--json"];
+        args.extend_from_slice(q);
+        let (p50, p90, listed) = timed(&node, &args, 21);
+        println!(
+            "`tipx records list {}` ({listed} listed): median {:.1} ms, p90 {:.1} ms",
+            q.join(" "),
+            p50.as_secs_f64() * 1e3,
+            p90.as_secs_f64() * 1e3
+        );
+    }
+
+    node.stop();
+    std::fs::remove_dir_all(node.dir.join("search")).expect("index deleted");
+    let t = Instant::now();
+    node.start();
+    while found(&node, &last) == 0 {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!(
+        "restart with the index deleted, until the last record is found: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let size: u64 = std::fs::read_dir(node.dir.join("search"))
+        .expect("index")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!("index on disk: {:.1} MiB", size as f64 / 1048576.0);
+    node.stop();
+}
