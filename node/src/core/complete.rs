@@ -36,13 +36,19 @@ pub struct Recovery {
     pub synced: Vec<StateCode>,
     /// Partners no sync round has ended with yet.
     pub waiting: Vec<StateCode>,
+    /// Whether a sync round has ended with any peer since start: until then the node may not
+    /// know the roster or its partners yet (a fresh store fetches them first), and an empty
+    /// `waiting` means nothing.
+    #[serde(default)]
+    pub rounds_ended: bool,
 }
 
 impl Recovery {
     /// Every partner has given what it holds, and records are still missing: no partner
     /// can give them back (only this node held them, or their authors' partners are gone).
+    /// Never before a first round has ended, when the partners may not be known yet.
     pub fn stalled(&self) -> bool {
-        self.waiting.is_empty() && self.missing > 0
+        self.rounds_ended && self.waiting.is_empty() && self.missing > 0
     }
 }
 
@@ -171,12 +177,14 @@ impl Node {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let rounds_ended = !synced.is_empty();
         let (synced, waiting) = self
             .membership()
             .partners()
             .into_iter()
             .partition(|p| synced.contains(p));
         Ok(Some(Recovery {
+            rounds_ended,
             missing_at_start: self.missing_at_start,
             missing: missing(&short),
             feeds: short.iter().map(ToString::to_string).collect(),
@@ -218,4 +226,31 @@ pub(crate) fn describe(short: &[Shortfall]) -> String {
         text.push(format!("and {} more feeds", short.len() - NAMED));
     }
     text.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn short_of(missing: u64, waiting: &[&str], rounds_ended: bool) -> Recovery {
+        Recovery {
+            missing_at_start: missing,
+            missing,
+            waiting: waiting.iter().map(|s| s.parse().expect("a code")).collect(),
+            rounds_ended,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn recovery_does_not_give_up_before_the_node_knows_its_partners() {
+        // Just after `run --recover` the fresh store holds no roster and no consents: no
+        // partner is known, so none is waited for — which says nothing yet.
+        assert!(!short_of(203, &[], false).stalled());
+        // Once a round has ended the partners are known: with none left to wait for, what
+        // is still missing cannot come back.
+        assert!(short_of(203, &[], true).stalled());
+        assert!(!short_of(203, &["CO"], true).stalled());
+        assert!(!short_of(0, &[], true).stalled());
+    }
 }
