@@ -259,10 +259,7 @@ fn a_node_whose_index_was_deleted_answers_at_once_and_finds_what_came_during_the
         &[&during, &first],
     );
     lists(&node, &["trawlers"], &[&during]);
-    assert_eq!(
-        found(&node, &["recruitment"]).len(),
-        3_000
-    );
+    assert_eq!(found(&node, &["recruitment"]).len(), 3_000);
     let out = node.tipx(["store", "check"]).ok();
     assert!(out.stdout.contains("store is clean"), "{out}");
 }

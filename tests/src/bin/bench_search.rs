@@ -92,10 +92,7 @@ fn found(node: &Node, text: &str) -> usize {
 fn main() {
     let n = arg(1, 100_000);
     use_release_binary();
-    println!(
-        "ed25519 signing, 1 KiB, one core: {:.0}/s",
-        signing_rate()
-    );
+    println!("ed25519 signing, 1 KiB, one core: {:.0}/s", signing_rate());
     let tmp = tempfile::tempdir().expect("temporary directory");
     let file = tmp.path().join("alerts.jsonl");
     let sample = alerts(n);
@@ -156,11 +153,7 @@ fn main() {
     let state = |node: &Node| node.tipx(["status", "--json"]).json()["search"].clone();
     println!("search index then: {}", state(&node));
     if state(&node)["state"] == "rebuilding" {
-        let (p50, _, listed) = timed(
-            &node,
-            &["records", "list", "--json", "--text", &rare],
-            3,
-        );
+        let (p50, _, listed) = timed(&node, &["records", "list", "--json", "--text", &rare], 3);
         println!(
             "`tipx records list --text {rare}` during the rebuild (bodies read): {:.0} ms, {listed} listed",
             p50.as_secs_f64() * 1e3
