@@ -1,15 +1,17 @@
 //! `records list --text` against real daemons: words found in any form of the record's
 //! language, phrases and AND, best match first, retracted records hidden, an erased
 //! record's words gone from every file of the index, a record received from a partner found, a
-//! deleted index rebuilt at start, and `store check` telling a stale index.
+//! deleted index rebuilt in the background while the node answers (status at once, `--text`
+//! right during and after, records published during it found), and `store check` telling a
+//! stale index.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tipx_tests::{
     Node, alone_running as running,
     federation::{DELIVERY_DEADLINE, Federation, eventually},
-    publish,
+    publish, write_jsonl,
 };
 
 /// How long a published record may take to be searchable (the index commits every second).
@@ -207,6 +209,57 @@ fn a_deleted_index_is_rebuilt_at_start_and_check_tells_a_stale_one() {
         "no progress logged:\n{}",
         node.log()
     );
+    let out = node.tipx(["store", "check"]).ok();
+    assert!(out.stdout.contains("store is clean"), "{out}");
+}
+
+/// How long a node may take to answer `status` after it started (it answered once before
+/// the harness's `start` returned): a rebuild must not hold it up.
+const ANSWER_DEADLINE: Duration = Duration::from_secs(2);
+
+/// How long a rebuild of a few thousand records may take in a debug build.
+const REBUILD_DEADLINE: Duration = Duration::from_secs(60);
+
+#[test]
+fn a_node_whose_index_was_deleted_answers_at_once_and_finds_what_came_during_the_rebuild() {
+    let (tmp, mut node) = running("MX");
+    let file = tmp.path().join("alerts.jsonl");
+    write_jsonl(&file, &tipx_tests::bench::alerts(3_000));
+    node.tipx(["publish", "--file", file.to_str().unwrap()])
+        .ok();
+    let first = practice(&node, "en", "Shelters for trafficked fishermen", "");
+    lists(&node, &["fishermen"], &[&first]);
+    node.stop();
+    std::fs::remove_dir_all(node.dir.join("search")).unwrap();
+
+    node.start();
+    let asked = Instant::now();
+    let status = node.tipx(["status"]).ok();
+    assert!(
+        asked.elapsed() < ANSWER_DEADLINE,
+        "status took {:?}",
+        asked.elapsed()
+    );
+    assert!(
+        status.stdout.contains("search     index rebuilding")
+            || status.stdout.contains("search     index ready"),
+        "{status}"
+    );
+    // Right at once, whether from the bodies (rebuilding) or from the index (rebuilt).
+    assert_eq!(found(&node, &["fishermen"]), vec![first.clone()]);
+    let during = practice(&node, "en", "Fishermen held on a trawler", "");
+
+    let ready = eventually(REBUILD_DEADLINE, || {
+        node.tipx(["status", "--json"]).json()["search"]["state"] == "ready"
+    });
+    assert!(ready, "never rebuilt:\n{}", node.log());
+    lists(
+        &node,
+        &["fishermen", "--sort", "newest"],
+        &[&during, &first],
+    );
+    lists(&node, &["trawlers"], &[&during]);
+    assert_eq!(found(&node, &["recruitment"]).len(), 3_000);
     let out = node.tipx(["store", "check"]).ok();
     assert!(out.stdout.contains("store is clean"), "{out}");
 }

@@ -15,6 +15,7 @@ use crate::{
     },
     datadir::DataDir,
     query::Filter,
+    search::State,
     time,
 };
 use human::cut;
@@ -117,6 +118,15 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
                 format!("; waiting for a sync round with {}", waiting.join(", "))
             }
         );
+    }
+    match s.search {
+        Some(State::Ready) => outln!("search     index ready"),
+        Some(State::Rebuilding { done, total }) => outln!(
+            "search     index rebuilding, {} of {} records (--text reads bodies until it is done)",
+            human::thousands(done),
+            human::thousands(total)
+        ),
+        None => {}
     }
     for w in &s.warnings {
         outln!("WARNING    {w}");

@@ -180,6 +180,20 @@ impl Node {
         self
     }
 
+    /// Fills the search index from the store if it was found missing or stale at open
+    /// ([`crate::search::Search::rebuild`]); until it is done, listings with a text read
+    /// bodies and [`status`](Self::status) shows how far it is. Returns early once `stop()`.
+    pub fn rebuild_search(
+        &self,
+        stop: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), Error> {
+        match &self.search {
+            Some(search) => Ok(search.rebuild(&self.store, stop, progress)?),
+            None => Ok(()),
+        }
+    }
+
     /// Runs `insert` (one insert of `batch` into the store) and hands what it stored and
     /// erased to the search index, in the order of the store's inserts.
     fn insert_indexed(
@@ -252,6 +266,13 @@ impl Node {
     pub fn check_store(&self) -> Result<tipx_protocol::store::CheckReport, Error> {
         let mut report = self.store.check()?;
         if let Some(search) = &self.search {
+            if let crate::search::State::Rebuilding { done, total } = search.state() {
+                report.problems.push(format!(
+                    "the search index is being rebuilt from the store ({done} of {total} \
+                     records): check again once `tipx status` shows it ready"
+                ));
+                return Ok(report);
+            }
             search.sync()?;
             report
                 .problems

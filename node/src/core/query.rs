@@ -15,11 +15,14 @@ const WINDOW_GROWTH: usize = 8;
 impl Node {
     /// Lists records matching `filter`, newest first or, with a text, by relevance
     /// ([`Filter::order`]): a page of at most `filter.limit()`, after `filter.after` when
-    /// given.
+    /// given. While the search index is rebuilt, a text is looked for in the bodies
+    /// (newest first), as on a node without an index: slower, but complete.
     pub fn list(&self, filter: &Filter) -> Result<Vec<RecordView>, Error> {
         let sort = filter.order().map_err(Error::Invalid)?;
         match &self.search {
-            Some(search) if filter.text.is_some() => self.list_found(search, filter, sort),
+            Some(search) if filter.text.is_some() && search.is_ready() => {
+                self.list_found(search, filter, sort)
+            }
             _ => self.list_scanned(filter),
         }
     }
@@ -199,6 +202,7 @@ impl Node {
                 .load(std::sync::atomic::Ordering::Relaxed),
             warnings: self.warnings(&m),
             recovery,
+            search: self.search.as_ref().map(crate::search::Search::state),
         })
     }
 

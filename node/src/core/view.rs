@@ -261,4 +261,8 @@ pub struct NodeStatus {
     /// back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<super::complete::Recovery>,
+    /// The full-text index: ready, or how far its rebuild from the store is (none: the
+    /// node has no index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::search::State>,
 }

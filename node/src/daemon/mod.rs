@@ -142,7 +142,7 @@ pub async fn run_until(
         if let Some(doubt) = store.claim(&owner)? {
             tracing::warn!("{doubt}: the node syncs with every partner before it publishes");
         }
-        let search = crate::search::Search::open(&search_dir, &store, &mut rebuild_progress())?;
+        let search = crate::search::Search::open(&search_dir, &store)?;
         Ok((store, search))
     })
     .await??;
@@ -229,6 +229,8 @@ pub async fn run_until(
             stop.clone(),
         ));
     }
+    // Last before serving: nothing after it returns early, so the rebuild is awaited.
+    let rebuild = spawn_rebuild(node.clone(), stop.clone());
     let app = router(Api {
         node: node.clone(),
         token: Arc::new(token),
@@ -237,6 +239,13 @@ pub async fn run_until(
     crate::api::serve::run(listener, app, stop).await;
     tracing::info!("shutting down: flushing the store");
     let _ = net_task.await;
+    match rebuild.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rebuilding the search index failed: it is rebuilt at next start")
+        }
+        Err(e) => tracing::error!(error = %e, "rebuilding the search index panicked"),
+    }
     let n = node.clone();
     tokio::task::spawn_blocking(move || n.flush()).await??;
     tracing::info!("stopped");
@@ -274,6 +283,18 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
         _ = term.recv() => tracing::info!("SIGTERM received"),
     }
+}
+
+/// Rebuilds the search index from the store in the background if it was missing or stale,
+/// while the node answers (listings with a text read bodies until it is done); stops early
+/// when `stop` turns true.
+fn spawn_rebuild(
+    node: Arc<Node>,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<Result<(), crate::core::Error>> {
+    tokio::task::spawn_blocking(move || {
+        node.rebuild_search(&|| *stop.borrow(), &mut rebuild_progress())
+    })
 }
 
 /// Logs a rebuild of the search index as it goes: at its start, at every tenth, and at its

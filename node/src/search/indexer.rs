@@ -6,16 +6,29 @@
 //! An erasure is committed at once, and every segment then holding a deleted document is
 //! merged into a new one without it, and the old segment files are deleted: the erased
 //! text is then in no file of the index (`tests::erased_word_leaves_no_trace`).
+//!
+//! While the index is rebuilt from the store, the rebuild's chunks ([`Msg::Rebuilt`]) and
+//! the inserts' batches arrive interleaved, and a record may come both ways. A batch's
+//! record replaces any copy the rebuild brought and is remembered, so the rebuild's copy
+//! arriving later is dropped; an erased record is remembered too, so a body the rebuild
+//! read before its erasure is dropped. Nothing is committed on the clock until the rebuild
+//! is done (listings read bodies meanwhile), then a commit with the marker turns the index
+//! ready; an erasure is still committed and compacted at once.
 
 use std::{
-    sync::mpsc::{Receiver, RecvTimeoutError, SyncSender},
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::Ordering::Relaxed,
+        mpsc::{Receiver, RecvTimeoutError, SyncSender},
+    },
     time::{Duration, Instant},
 };
 
 use tantivy::{IndexReader, IndexWriter, TantivyDocument};
 use tipx_protocol::RecordId;
 
-use super::{Error, Fields, Marker};
+use super::{Error, Fields, Marker, Progress};
 
 /// How often at most the indexer commits: the most a listing lags the store (plus the time
 /// of a commit), and few enough commits that indexing costs catch-up little.
@@ -34,22 +47,42 @@ pub(super) enum Msg {
     },
     /// Commit what is pending and answer once a listing sees it.
     Sync(SyncSender<Result<(), String>>),
+    /// Records a rebuild read from the store (`read` of them, `docs` those with a body).
+    Rebuilt {
+        docs: Vec<(RecordId, TantivyDocument)>,
+        read: u64,
+    },
+    /// The rebuild has read the whole store: commit with the marker, and turn ready.
+    RebuildDone,
 }
 
 /// One change to the index.
 pub(super) enum Change {
     /// A best practice or alert stored with its body.
-    Add(Box<TantivyDocument>),
+    Add(RecordId, Box<TantivyDocument>),
     /// A record whose body was erased.
     Erase(RecordId),
 }
 
+/// What the indexer remembers while the index is rebuilt.
+#[derive(Default)]
+struct Rebuild {
+    /// Records a batch added: the rebuild's copy is dropped.
+    added: HashSet<RecordId>,
+    /// Records a batch erased: the rebuild's copy (read before the erasure) is dropped.
+    erased: HashSet<RecordId>,
+}
+
 pub(super) struct Indexer {
-    pub(super) writer: IndexWriter,
-    pub(super) reader: IndexReader,
-    pub(super) fields: Fields,
+    writer: IndexWriter,
+    reader: IndexReader,
+    fields: Fields,
     /// The store's record count after the last batch applied.
-    pub(super) store_len: u64,
+    store_len: u64,
+    /// Shared with [`super::Search`]: whether a rebuild is under way, and how far.
+    progress: Arc<Progress>,
+    /// Some while the index is rebuilt.
+    rebuild: Option<Rebuild>,
     /// Changes not yet committed.
     pending: bool,
     /// An erasure whose segments are still to be rewritten.
@@ -63,12 +96,16 @@ impl Indexer {
         reader: IndexReader,
         fields: Fields,
         store_len: u64,
+        progress: Arc<Progress>,
     ) -> Self {
+        let rebuild = progress.rebuilding.load(Relaxed).then(Rebuild::default);
         Self {
             writer,
             reader,
             fields,
             store_len,
+            progress,
+            rebuild,
             pending: false,
             compact: false,
             last_commit: Instant::now(),
@@ -86,12 +123,20 @@ impl Indexer {
             match rx.recv_timeout(wait) {
                 Ok(Msg::Batch { changes, store_len }) => self.on_batch(changes, store_len),
                 Ok(Msg::Sync(reply)) => {
-                    let _ = reply.send(self.commit().map_err(|e| e.to_string()));
+                    let done = match self.rebuild {
+                        Some(_) => Ok(()),
+                        None => self.commit().map_err(|e| e.to_string()),
+                    };
+                    let _ = reply.send(done);
                 }
+                Ok(Msg::Rebuilt { docs, read }) => self.on_rebuilt(docs, read),
+                Ok(Msg::RebuildDone) => self.on_rebuild_done(),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            let due = self.pending && self.last_commit.elapsed() >= COMMIT_EVERY;
+            let due = self.pending
+                && self.rebuild.is_none()
+                && self.last_commit.elapsed() >= COMMIT_EVERY;
             if (due || self.compact)
                 && let Err(e) = self.commit()
             {
@@ -106,13 +151,21 @@ impl Indexer {
     fn on_batch(&mut self, changes: Vec<Change>, store_len: u64) {
         for c in changes {
             match c {
-                Change::Add(doc) => {
+                Change::Add(id, doc) => {
+                    if let Some(r) = &mut self.rebuild {
+                        // Any copy the rebuild brought goes; a later one is dropped.
+                        self.writer.delete_term(self.fields.id_term(&id));
+                        r.added.insert(id);
+                    }
                     if let Err(e) = self.writer.add_document(*doc) {
                         tracing::error!(error = %e, "a record could not be indexed");
                     }
                 }
                 Change::Erase(id) => {
                     self.writer.delete_term(self.fields.id_term(&id));
+                    if let Some(r) = &mut self.rebuild {
+                        r.erased.insert(id);
+                    }
                     self.compact = true;
                 }
             }
@@ -121,16 +174,53 @@ impl Indexer {
         self.pending = true;
     }
 
-    /// Commits, with the store's count as the marker, then rewrites the segments an erasure
-    /// touched.
+    fn on_rebuilt(&mut self, docs: Vec<(RecordId, TantivyDocument)>, read: u64) {
+        let Some(r) = &self.rebuild else {
+            return;
+        };
+        for (id, doc) in docs {
+            if r.added.contains(&id) || r.erased.contains(&id) {
+                continue;
+            }
+            if let Err(e) = self.writer.add_document(doc) {
+                tracing::error!(error = %e, "a record could not be indexed");
+            }
+        }
+        self.progress.done.fetch_add(read, Relaxed);
+    }
+
+    fn on_rebuild_done(&mut self) {
+        let Some(r) = self.rebuild.take() else {
+            return;
+        };
+        match self.commit() {
+            Ok(()) => {
+                self.progress.rebuilding.store(false, Relaxed);
+                tracing::info!(
+                    records = self.progress.done.load(Relaxed),
+                    "search index rebuilt"
+                );
+            }
+            Err(e) => {
+                self.rebuild = Some(r);
+                tracing::error!(error = %e, "the rebuilt search index could not be committed: it is rebuilt at next start");
+            }
+        }
+    }
+
+    /// Commits, with the store's count as the marker (none while a rebuild is under way, so
+    /// an index left half rebuilt is rebuilt at the next start), then rewrites the segments
+    /// an erasure touched.
     pub(super) fn commit(&mut self) -> Result<(), Error> {
         let mut commit = self.writer.prepare_commit()?;
-        commit.set_payload(
-            &Marker {
-                store_len: self.store_len,
-            }
-            .encode(),
-        );
+        if self.rebuild.is_none() {
+            commit.set_payload(
+                &Marker {
+                    store_len: self.store_len,
+                }
+                .encode(),
+            );
+        }
         commit.commit()?;
         self.pending = false;
         self.last_commit = Instant::now();

@@ -11,7 +11,10 @@
 //! Each commit carries a marker, the number of records the store held once the index had
 //! taken in every insert before it. An index whose marker differs from the store's count
 //! at open (a crash within a second of an insert, a restored store, an index deleted) is
-//! rebuilt. Why this design: docs/DECISIONS.md, "Full-text search".
+//! rebuilt: [`Search::open`] returns at once with an empty index, and
+//! [`Search::rebuild`] (the daemon runs it in the background) reads the store into it while
+//! inserts go on; until it is done [`Search::state`] says how far it is and listings read
+//! bodies instead. Why this design: docs/DECISIONS.md, "Full-text search".
 
 mod indexer;
 mod query;
@@ -25,14 +28,18 @@ pub use traces::traces;
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Mutex, MutexGuard, mpsc},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, AtomicU64, Ordering::Relaxed},
+        mpsc,
+    },
     thread::JoinHandle,
 };
 
 use serde::{Deserialize, Serialize};
 use tantivy::{Index, IndexReader, ReloadPolicy, directory::MmapDirectory};
 use tipx_protocol::{
-    Body, Kind,
+    Body, Kind, RecordId,
     store::{Index as StoreIndex, Inserted, Store as _},
     validate::Verified,
 };
@@ -44,6 +51,11 @@ use schema::Fields;
 /// Memory the writer may fill before it writes a segment, in bytes (tantivy's floor is
 /// 15 MB per thread): enough for tens of thousands of small records.
 const WRITER_HEAP_BYTES: usize = 64 << 20;
+
+/// Records a rebuild reads from the store and hands the indexer at once: small enough
+/// that inserts queued behind a chunk wait a few milliseconds, large enough that the queue
+/// is not the cost.
+const REBUILD_CHUNK: usize = 1_000;
 
 /// Why the index failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +97,45 @@ impl Marker {
     }
 }
 
+/// Whether listings can use the index (`tipx status` shows it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// In step with the store (within a second).
+    Ready,
+    /// Being rebuilt from the store: `done` of the `total` best practices and alerts the
+    /// store held when the rebuild began are indexed. Listings with a text read bodies.
+    Rebuilding {
+        /// Records read from the store and indexed.
+        done: u64,
+        /// Best practices and alerts the store held when the rebuild began.
+        total: u64,
+    },
+}
+
+/// How far a rebuild has come, shared by the rebuild, the indexer and `status`.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Set while the index lacks records the store holds.
+    rebuilding: AtomicBool,
+    /// Records of the store the indexer has taken in.
+    done: AtomicU64,
+    total: AtomicU64,
+}
+
+impl Progress {
+    fn state(&self) -> State {
+        if self.rebuilding.load(Relaxed) {
+            State::Rebuilding {
+                done: self.done.load(Relaxed),
+                total: self.total.load(Relaxed),
+            }
+        } else {
+            State::Ready
+        }
+    }
+}
+
 /// The index, open for searching and kept in step by its indexer thread.
 pub struct Search {
     dir: PathBuf,
@@ -95,18 +146,17 @@ pub struct Search {
     /// Held from an insert until its batch is queued, so batches reach the indexer in the
     /// order of the store's inserts and each marker counts only what precedes it.
     order: Mutex<()>,
+    progress: Arc<Progress>,
 }
 
 impl Search {
-    /// Opens the index in `dir` for `store`, rebuilding it from the store if it is missing
-    /// or stale; `progress(done, total)` is called as a rebuild goes.
-    pub fn open(
-        dir: &Path,
-        store: &SledStore,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Self, Error> {
+    /// Opens the index in `dir` for `store`. An index missing or stale is replaced by an
+    /// empty one at once, to be filled by [`rebuild`](Self::rebuild): until then
+    /// [`state`](Self::state) is [`State::Rebuilding`].
+    pub fn open(dir: &Path, store: &SledStore) -> Result<Self, Error> {
         let fields = Fields::new();
         let store_len = store.len()?;
+        let progress = Arc::new(Progress::default());
         let index = match open_existing(dir, &fields)? {
             Some(index) if Marker::of(&index)? == Some(Marker { store_len }) => index,
             stale => {
@@ -120,17 +170,28 @@ impl Search {
                 std::fs::create_dir_all(dir)?;
                 let index = Index::create_in_dir(dir, fields.schema.clone())?;
                 schema::register_tokenizers(&index);
+                let total = searchable_held(store);
+                progress.total.store(total, Relaxed);
+                progress.rebuilding.store(total > 0, Relaxed);
                 index
             }
         };
+        let fresh = Marker::of(&index)?.is_none();
         let writer = index.writer_with_num_threads(1, WRITER_HEAP_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let mut indexer = Indexer::new(writer, reader.clone(), fields.clone(), store_len);
-        if Marker::of(&index)?.is_none() {
-            rebuild(&mut indexer, store, progress)?;
+        let mut indexer = Indexer::new(
+            writer,
+            reader.clone(),
+            fields.clone(),
+            store_len,
+            progress.clone(),
+        );
+        if fresh && !progress.rebuilding.load(Relaxed) {
+            // Nothing to rebuild from: in step with the store as it is.
+            indexer.commit()?;
         }
         let (tx, rx) = mpsc::sync_channel(indexer::QUEUE);
         let thread = std::thread::Builder::new()
@@ -143,7 +204,106 @@ impl Search {
             tx: Some(tx),
             indexer: Some(thread),
             order: Mutex::new(()),
+            progress,
         })
+    }
+
+    /// Whether listings can use the index, or how far its rebuild is.
+    pub fn state(&self) -> State {
+        self.progress.state()
+    }
+
+    /// Whether the index holds every record of the store (but the last second's).
+    pub fn is_ready(&self) -> bool {
+        self.state() == State::Ready
+    }
+
+    /// Fills an index [`open`](Self::open) found missing or stale with every best practice
+    /// and alert the store holds, while inserts go on (each reaches the index once, and no
+    /// erased body does); nothing to do if it is ready. `progress(read, total)` is told at
+    /// the start, every [`REBUILD_CHUNK`] records and at the end. Returns once the index is
+    /// ready, or as soon as `stop()` is true, leaving the index to be rebuilt at the next
+    /// start.
+    pub fn rebuild(
+        &self,
+        store: &SledStore,
+        stop: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), Error> {
+        if self.is_ready() {
+            return Ok(());
+        }
+        let total = searchable_held(store);
+        self.progress.total.store(total, Relaxed);
+        let mut read = 0;
+        let mut chunk = Vec::with_capacity(REBUILD_CHUNK);
+        let mut failure = None;
+        progress(0, total);
+        for kind in [Kind::BestPractice, Kind::Alert] {
+            store.scan(StoreIndex::Kind(kind), 0, u64::MAX, &mut |id| {
+                chunk.push(id);
+                if chunk.len() < REBUILD_CHUNK {
+                    return true;
+                }
+                read += chunk.len() as u64;
+                if let Err(e) = self.index_held(store, &mut chunk) {
+                    failure = Some(e);
+                    return false;
+                }
+                progress(read.min(total), total);
+                !stop()
+            })?;
+            if let Some(e) = failure.take() {
+                return Err(e);
+            }
+            if stop() {
+                tracing::info!(
+                    read,
+                    total,
+                    "search index rebuild stopped: it resumes at the next start"
+                );
+                return Ok(());
+            }
+        }
+        read += chunk.len() as u64;
+        self.index_held(store, &mut chunk)?;
+        progress(read.min(total), total);
+        // Under the order: an insert the rebuild read the store after has fed its batch
+        // before this (and it replaced the rebuild's copy); any later insert was not read.
+        {
+            let _order = self.order();
+            self.send(Msg::RebuildDone)?;
+        }
+        self.sync()
+    }
+
+    /// Reads the records of `ids` from the store and hands the documents of those held
+    /// with their body to the indexer; empties `ids`.
+    fn index_held(&self, store: &SledStore, ids: &mut Vec<RecordId>) -> Result<(), Error> {
+        let mut docs = Vec::with_capacity(ids.len());
+        for id in ids.iter() {
+            let Some(r) = store.get(id)? else { continue };
+            if let Some(doc) = r
+                .body()
+                .ok()
+                .flatten()
+                .and_then(|b| self.fields.document(&r, &b))
+            {
+                docs.push((*id, doc));
+            }
+        }
+        let read = ids.len() as u64;
+        ids.clear();
+        self.send(Msg::Rebuilt { docs, read })
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), Error> {
+        let stopped = || Error::Stopped("its queue is closed".into());
+        self.tx
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(msg)
+            .map_err(|_| stopped())
     }
 
     /// Held across an insert and its [`feed`](Self::feed).
@@ -164,27 +324,22 @@ impl Search {
                 body => self
                     .fields
                     .document(&v.record, body)
-                    .map(|d| Change::Add(Box::new(d))),
+                    .map(|d| Change::Add(v.record.id, Box::new(d))),
             })
             .collect();
-        let msg = Msg::Batch { changes, store_len };
-        if let Some(tx) = &self.tx
-            && tx.send(msg).is_err()
-        {
+        if self.send(Msg::Batch { changes, store_len }).is_err() {
             tracing::error!("the search indexer has stopped: the index is rebuilt at next start");
         }
     }
 
-    /// Commits what the indexer holds and waits until a listing sees it.
+    /// Commits what the indexer holds and waits until a listing sees it (while the index
+    /// is rebuilt, answers at once: listings read bodies).
     pub fn sync(&self) -> Result<(), Error> {
         let (reply, rx) = mpsc::sync_channel(1);
-        let stopped = || Error::Stopped("no answer".into());
-        self.tx
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(Msg::Sync(reply))
-            .map_err(|_| stopped())?;
-        rx.recv().map_err(|_| stopped())?.map_err(Error::Stopped)
+        self.send(Msg::Sync(reply))?;
+        rx.recv()
+            .map_err(|_| Error::Stopped("no answer".into()))?
+            .map_err(Error::Stopped)
     }
 
     /// The index's directory.
@@ -222,53 +377,13 @@ fn open_existing(dir: &Path, fields: &Fields) -> Result<Option<Index>, Error> {
     Ok(Some(index))
 }
 
-/// Indexes every best practice and alert the store holds with its body, then commits.
-fn rebuild(
-    indexer: &mut Indexer,
-    store: &SledStore,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<(), Error> {
-    let kinds = [Kind::BestPractice, Kind::Alert];
-    let total: u64 = kinds
+/// Best practices and alerts the store holds (with their body or not): what a rebuild
+/// reads, from the store's in-memory counts.
+fn searchable_held(store: &SledStore) -> u64 {
+    [Kind::BestPractice, Kind::Alert]
         .iter()
         .map(|k| store.count(StoreIndex::Kind(*k)))
-        .sum();
-    let mut done = 0;
-    let mut failure = None;
-    progress(0, total);
-    for kind in kinds {
-        store.scan(StoreIndex::Kind(kind), 0, u64::MAX, &mut |id| {
-            let added = store.get(&id).map_err(Error::from).and_then(|r| {
-                let Some(r) = r else { return Ok(()) };
-                if let Some(doc) = r
-                    .body()
-                    .ok()
-                    .flatten()
-                    .and_then(|b| indexer.fields.document(&r, &b))
-                {
-                    indexer.writer.add_document(doc)?;
-                }
-                Ok(())
-            });
-            done += 1;
-            if done % 10_000 == 0 {
-                progress(done, total);
-            }
-            match added {
-                Ok(()) => true,
-                Err(e) => {
-                    failure = Some(e);
-                    false
-                }
-            }
-        })?;
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    indexer.commit()?;
-    progress(total, total);
-    Ok(())
+        .sum()
 }
 
 /// What is wrong with the index in `dir` against `store` (`tipx store check`): missing,

@@ -1,15 +1,23 @@
 //! The index over a real store on disk: stemming per language, phrases and AND, ranking,
-//! other filters, erasure leaving no trace in the index's files, rebuild and check.
+//! other filters, erasure leaving no trace in the index's files, rebuild (in the
+//! background, with inserts and erasures under way, and listings answered meanwhile) and
+//! check.
+
+use std::{
+    cell::{Cell, RefCell},
+    sync::mpsc,
+};
 
 use tipx_protocol::{
     Body, Kind, RecordId,
     body::{BestPractice, Retraction},
     store::{Inserted, Source, Store as _},
-    testkit::{Author, NOW_MS, alert, trusted},
+    testkit::{Author, NOW_MS, alert, key_of, st, trusted},
 };
 
-use super::{Search, check};
+use super::{Search, State, check};
 use crate::{
+    core::Node,
     query::{Filter, Sort},
     store::SledStore,
 };
@@ -18,22 +26,21 @@ struct Fixture {
     store: SledStore,
     search: Option<Search>,
     dir: tempfile::TempDir,
-    author: Author,
-    at_ms: u64,
+    author: RefCell<Author>,
+    at_ms: Cell<u64>,
 }
 
 impl Fixture {
     fn new() -> Self {
         let store = SledStore::temporary().expect("store");
         let dir = tempfile::tempdir().expect("tempdir");
-        let search =
-            Search::open(&dir.path().join("search"), &store, &mut |_, _| {}).expect("index opens");
+        let search = Search::open(&dir.path().join("search"), &store).expect("index opens");
         Self {
             store,
             search: Some(search),
             dir,
-            author: Author::new("MX"),
-            at_ms: NOW_MS,
+            author: RefCell::new(Author::new("MX")),
+            at_ms: Cell::new(NOW_MS),
         }
     }
 
@@ -43,19 +50,36 @@ impl Fixture {
 
     /// Stores `body` as the next record (a millisecond after the last) and indexes it the
     /// way the core does.
-    fn add(&mut self, body: Body) -> RecordId {
-        self.at_ms += 1;
-        let r = self.author.publish(&["*"], body, self.at_ms);
-        let batch = trusted(std::slice::from_ref(&r));
+    fn add(&self, body: Body) -> RecordId {
         let search = self.search.as_ref().expect("open");
         let _order = search.order();
+        let (id, feed) = self.store_only(body);
+        feed(self);
+        id
+    }
+
+    /// Stores `body` as the next record; the returned step hands it to the index (the
+    /// core does both under [`Search::order`]).
+    fn store_only(&self, body: Body) -> (RecordId, impl FnOnce(&Self) + use<>) {
+        let at_ms = self.at_ms.get() + 1;
+        self.at_ms.set(at_ms);
+        let r = self.author.borrow_mut().publish(&["*"], body, at_ms);
+        let batch = trusted(std::slice::from_ref(&r));
         let out = self
             .store
-            .insert(&batch, &Source::Local, self.at_ms)
+            .insert(&batch, &Source::Local, at_ms)
             .expect("store works");
         assert_eq!(out, vec![Inserted::Stored]);
-        search.feed(&batch, &out, self.store.len().expect("len"));
-        r.id
+        let len = self.store.len().expect("len");
+        let feed = move |f: &Self| f.search().feed(&batch, &out, len);
+        (r.id, feed)
+    }
+
+    /// Closes the index, deletes it and opens it again: empty, to be rebuilt.
+    fn delete_index(&mut self) {
+        self.search = None;
+        std::fs::remove_dir_all(self.index_dir()).expect("deleted");
+        self.search = Some(Search::open(&self.index_dir(), &self.store).expect("opens"));
     }
 
     fn find(&self, text: &str) -> Vec<RecordId> {
@@ -96,7 +120,7 @@ fn practice(language: &str, title: &str, text: &str) -> Body {
 
 #[test]
 fn a_spanish_record_is_found_by_another_form_of_its_word() {
-    let mut f = Fixture::new();
+    let f = Fixture::new();
     let es = f.add(practice("es", "Protección de trabajadores migrantes", ""));
     f.add(practice("en", "Shelters for workers", ""));
     assert_eq!(f.find("trabajador"), vec![es]);
@@ -109,7 +133,7 @@ fn a_spanish_record_is_found_by_another_form_of_its_word() {
 
 #[test]
 fn a_phrase_needs_its_words_in_order_and_words_need_all_of_them() {
-    let mut f = Fixture::new();
+    let f = Fixture::new();
     let phrase = f.add(practice("en", "Forced labour in fishing fleets", ""));
     let apart = f.add(practice(
         "en",
@@ -128,7 +152,7 @@ fn a_phrase_needs_its_words_in_order_and_words_need_all_of_them() {
 
 #[test]
 fn the_best_match_comes_first() {
-    let mut f = Fixture::new();
+    let f = Fixture::new();
     let once = f.add(practice(
         "en",
         "Regional cooperation",
@@ -147,7 +171,7 @@ fn the_best_match_comes_first() {
 
 #[test]
 fn the_other_filters_apply_inside_the_index() {
-    let mut f = Fixture::new();
+    let f = Fixture::new();
     let a = f.add(alert("Recruitment by fake agencies"));
     f.add(practice(
         "en",
@@ -168,7 +192,7 @@ fn the_other_filters_apply_inside_the_index() {
     assert_eq!(by_tag, vec![a]);
     let later = f.find_in(Filter {
         text: Some("recruitment".into()),
-        since: Some(f.at_ms),
+        since: Some(f.at_ms.get()),
         ..Filter::default()
     });
     assert_eq!(later.len(), 1, "only the second record is that recent");
@@ -176,7 +200,7 @@ fn the_other_filters_apply_inside_the_index() {
 
 #[test]
 fn erased_word_leaves_no_trace() {
-    let mut f = Fixture::new();
+    let f = Fixture::new();
     for i in 0..20 {
         f.add(practice(
             "en",
@@ -216,24 +240,150 @@ fn erased_word_leaves_no_trace() {
 }
 
 #[test]
-fn a_deleted_index_is_rebuilt_at_open() {
+fn a_deleted_index_is_rebuilt_with_its_progress_told() {
     let mut f = Fixture::new();
     let a = f.add(practice("fr", "Protection des travailleuses", ""));
-    f.search = None;
-    std::fs::remove_dir_all(f.index_dir()).expect("deleted");
+    f.delete_index();
+    assert_eq!(f.search().state(), State::Rebuilding { done: 0, total: 1 });
     let mut seen = vec![];
-    f.search = Some(
-        Search::open(&f.index_dir(), &f.store, &mut |done, total| {
+    f.search()
+        .rebuild(&f.store, &|| false, &mut |done, total| {
             seen.push((done, total))
         })
-        .expect("rebuilt"),
-    );
+        .expect("rebuilt");
+    assert_eq!(seen.first(), Some(&(0, 1)), "progress told");
     assert_eq!(seen.last(), Some(&(1, 1)), "progress told");
     assert_eq!(f.find("travailleuse"), vec![a]);
+    assert_eq!(f.search().state(), State::Ready);
     assert_eq!(
         check(&f.index_dir(), &f.store).expect("check"),
         Vec::<String>::new()
     );
+}
+
+/// Runs `f`'s rebuild on another thread, which waits at each progress report (start,
+/// every chunk, end) until `during` lets it go on (through `go`, having been told the
+/// report through `told`); `during` runs on this thread meanwhile.
+fn while_rebuilt(
+    f: &Fixture,
+    during: impl FnOnce(&mpsc::Receiver<(u64, u64)>, &mpsc::SyncSender<()>),
+) {
+    let (tell, told) = mpsc::sync_channel(0);
+    let (go, wait) = mpsc::sync_channel(0);
+    std::thread::scope(|s| {
+        let (search, store) = (f.search(), &f.store);
+        let rebuild = s.spawn(move || {
+            search.rebuild(store, &|| false, &mut |done, total| {
+                if tell.send((done, total)).is_ok() {
+                    let _ = wait.recv();
+                }
+            })
+        });
+        during(&told, &go);
+        drop((told, go));
+        rebuild.join().expect("no panic").expect("rebuilt");
+    });
+}
+
+#[test]
+fn records_stored_and_erased_during_a_rebuild_are_indexed_once_and_erased() {
+    let mut f = Fixture::new();
+    let before = f.add(practice("en", "Shelter for fishermen", ""));
+    let erased = f.add(practice("en", "Fishermen witness zorblaxquint", ""));
+    f.delete_index();
+    let mut during = None;
+    let mut raced = None;
+    while_rebuilt(&f, |told, go| {
+        assert_eq!(told.recv(), Ok((0, 2)), "the rebuild starts");
+        assert_eq!(f.search().state(), State::Rebuilding { done: 0, total: 2 });
+        // Stored and handed to the index before the rebuild reads the store: the rebuild
+        // reads it too.
+        during = Some(f.add(practice("en", "Fishermen held at sea", "")));
+        f.add(Body::Retraction(Retraction {
+            target: erased,
+            reason: "a witness is named".into(),
+            erase: true,
+        }));
+        // Stored, then read by the rebuild before the insert hands it to the index.
+        let order = f.search().order();
+        let (id, feed) = f.store_only(practice("en", "Fishermen paid nothing", ""));
+        raced = Some(id);
+        go.send(()).expect("goes on");
+        assert_eq!(told.recv(), Ok((2, 2)), "the rebuild has read everything");
+        go.send(()).expect("goes on");
+        feed(&f);
+        drop(order);
+    });
+    let mut want = vec![before, during.expect("run"), raced.expect("run")];
+    want.sort();
+    let mut got = f.find("fishermen");
+    got.sort();
+    assert_eq!(got, want, "each once, the erased one gone");
+    assert_eq!(f.search().state(), State::Ready);
+    assert_eq!(
+        super::traces(&f.index_dir(), "zorblaxquint").expect("readable"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        check(&f.index_dir(), &f.store).expect("check"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_node_answers_text_listings_and_status_while_its_index_is_rebuilt() {
+    let mut f = Fixture::new();
+    let shelter = f.add(practice("en", "Shelter for fishermen", ""));
+    f.add(practice("en", "Hotline for domestic workers", ""));
+    f.delete_index();
+    let search = f.search.take().expect("open");
+    let (node, _events) = Node::new(
+        std::mem::replace(&mut f.store, SledStore::temporary().expect("store")),
+        key_of("MX"),
+        st("MX"),
+        None,
+        vec![],
+        256 * 1024,
+    )
+    .expect("node");
+    let node = node.with_search(search);
+    let text = |t: &str| Filter {
+        text: Some(t.into()),
+        ..Filter::default()
+    };
+    let listed = |t: &str| -> Vec<RecordId> {
+        node.list(&text(t))
+            .expect("listed")
+            .iter()
+            .map(|v| v.id)
+            .collect()
+    };
+    let (tell, told) = mpsc::sync_channel(0);
+    let (go, wait) = mpsc::sync_channel::<()>(0);
+    std::thread::scope(|s| {
+        let node = &node;
+        let rebuild = s.spawn(move || {
+            node.rebuild_search(&|| false, &mut |done, total| {
+                if tell.send((done, total)).is_ok() {
+                    let _ = wait.recv();
+                }
+            })
+        });
+        assert_eq!(told.recv(), Ok((0, 2)));
+        assert_eq!(
+            node.status().expect("status").search,
+            Some(State::Rebuilding { done: 0, total: 2 })
+        );
+        assert_eq!(
+            listed("fishermen"),
+            vec![shelter],
+            "bodies are read meanwhile"
+        );
+        drop((told, go));
+        rebuild.join().expect("no panic").expect("rebuilt");
+    });
+    assert_eq!(node.status().expect("status").search, Some(State::Ready));
+    assert_eq!(listed("shelters"), vec![shelter], "stemmed: from the index");
 }
 
 #[test]
@@ -248,6 +398,7 @@ fn check_reports_a_stale_index_and_open_rebuilds_it() {
     // Stored while the index was not told (as after a crash before its commit).
     let r = f
         .author
+        .borrow_mut()
         .publish(&["*"], practice("pt", "Abrigos", ""), NOW_MS + 10);
     f.store
         .insert(&trusted(&[r]), &Source::Local, NOW_MS)
@@ -258,7 +409,11 @@ fn check_reports_a_stale_index_and_open_rebuilds_it() {
         problems.iter().any(|p| p.contains("holds 1 records")),
         "{problems:?}"
     );
-    f.search = Some(Search::open(&f.index_dir(), &f.store, &mut |_, _| {}).expect("open"));
+    f.search = Some(Search::open(&f.index_dir(), &f.store).expect("open"));
+    assert!(!f.search().is_ready(), "a stale index is rebuilt");
+    f.search()
+        .rebuild(&f.store, &|| false, &mut |_, _| {})
+        .expect("rebuilt");
     assert_eq!(f.find("abrigo").len(), 1);
     assert_eq!(
         check(&f.index_dir(), &f.store).expect("check"),
