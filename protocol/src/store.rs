@@ -230,6 +230,10 @@ pub struct CheckReport {
     pub feeds: u64,
     /// Everything wrong, one line each.
     pub problems: Vec<String>,
+    /// What is not wrong but worth knowing (a derived index the node rebuilds by itself),
+    /// one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A node's durable state. Every method that writes is atomic: after a crash, either all of

@@ -189,15 +189,17 @@ fn a_deleted_index_is_rebuilt_at_start_and_check_tells_a_stale_one() {
     // The index as it was before the second record: stale.
     std::fs::remove_dir_all(&index).unwrap();
     copy_dir(&old, &index);
-    let out = node.tipx(["store", "check"]);
+    // Stale or missing, as after a crash or a restore: told, but the store is not damaged
+    // (the node rebuilds the index by itself at its next start).
+    let out = node.tipx(["store", "check"]).ok();
     assert!(
-        !out.success() && out.stdout.contains("search index is stale"),
+        out.stdout.contains("NOTE     the search index is stale"),
         "{out}"
     );
 
     std::fs::remove_dir_all(&index).unwrap();
-    let out = node.tipx(["store", "check"]);
-    assert!(!out.success() && out.stdout.contains("is missing"), "{out}");
+    let out = node.tipx(["store", "check"]).ok();
+    assert!(out.stdout.contains("is missing"), "{out}");
     node.start();
     lists(
         &node,

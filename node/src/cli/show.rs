@@ -276,7 +276,9 @@ pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
     let search = dd.search_dir();
     let report: Check = on_store(dd, "/v1/store/check", move |s| {
         let mut report = s.check()?;
-        report.problems.extend(crate::search::check(&search, s)?);
+        let found = crate::search::check(&search, s)?;
+        report.problems.extend(found.problems);
+        report.notes.extend(found.notes);
         Ok(report)
     })
     .await?;
@@ -290,6 +292,9 @@ pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
         );
         for p in &report.problems {
             outln!("PROBLEM  {p}");
+        }
+        for n in &report.notes {
+            outln!("NOTE     {n}");
         }
     }
     if report.problems.is_empty() {

@@ -267,16 +267,16 @@ impl Node {
         let mut report = self.store.check()?;
         if let Some(search) = &self.search {
             if let crate::search::State::Rebuilding { done, total } = search.state() {
-                report.problems.push(format!(
+                report.notes.push(format!(
                     "the search index is being rebuilt from the store ({done} of {total} \
-                     records): check again once `tipx status` shows it ready"
+                     records): check it again once `tipx status` shows it ready"
                 ));
                 return Ok(report);
             }
             search.sync()?;
-            report
-                .problems
-                .extend(crate::search::check(search.dir(), &self.store)?);
+            let found = crate::search::check(search.dir(), &self.store)?;
+            report.problems.extend(found.problems);
+            report.notes.extend(found.notes);
         }
         Ok(report)
     }

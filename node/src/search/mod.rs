@@ -386,39 +386,59 @@ fn searchable_held(store: &SledStore) -> u64 {
         .sum()
 }
 
-/// What is wrong with the index in `dir` against `store` (`tipx store check`): missing,
-/// stale (its marker is not the store's count), or not holding one document per best
-/// practice and alert held with its body.
-pub fn check(dir: &Path, store: &SledStore) -> Result<Vec<String>, Error> {
+/// What is wrong with the index in `dir` against `store` (`tipx store check`): not holding
+/// one document per best practice and alert held with its body while its marker says it is
+/// in step; missing or stale (its marker is not the store's count) are notes.
+pub fn check(dir: &Path, store: &SledStore) -> Result<Findings, Error> {
     let fields = Fields::new();
+    let mut found = Findings::default();
     let Some(index) = open_existing(dir, &fields)? else {
-        return Ok(vec![format!(
+        found.notes.push(format!(
             "the search index ({}) is missing: the node rebuilds it at its next start",
             dir.display()
-        )]);
+        ));
+        return Ok(found);
     };
-    let mut problems = Vec::new();
     let store_len = store.len()?;
     match Marker::of(&index)? {
         Some(m) if m.store_len == store_len => {}
-        Some(m) => problems.push(format!(
-            "the search index is stale: it was last in step with {} records, the store holds \
-             {store_len}; the node rebuilds it at its next start",
-            m.store_len
-        )),
-        None => problems.push(
-            "the search index was never completed: the node rebuilds it at its next start".into(),
-        ),
+        // Normal after a crash or a restore: the index lags by up to a second of inserts.
+        Some(m) => {
+            found.notes.push(format!(
+                "the search index is stale (it was last in step with {} records, the store \
+                 holds {store_len}): the node rebuilds it at its next start",
+                m.store_len
+            ));
+            return Ok(found);
+        }
+        None => {
+            found.notes.push(
+                "the search index was never completed: the node rebuilds it at its next start"
+                    .into(),
+            );
+            return Ok(found);
+        }
     }
     let indexed = index.reader()?.searcher().num_docs();
     let searchable = searchable(store)?;
     if indexed != searchable {
-        problems.push(format!(
+        found.problems.push(format!(
             "the search index holds {indexed} records, the store {searchable} best practices \
              and alerts with their text"
         ));
     }
-    Ok(problems)
+    Ok(found)
+}
+
+/// What [`check`] found: problems (the index says it is in step with the store and is not)
+/// and notes (it is missing or behind, which the node repairs by itself at its next start:
+/// normal after a crash or a restore, not damage).
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// What is wrong.
+    pub problems: Vec<String>,
+    /// What the node repairs by itself.
+    pub notes: Vec<String>,
 }
 
 /// Best practices and alerts held with their body.
