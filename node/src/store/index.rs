@@ -6,17 +6,22 @@
 //!
 //! The compact form: every record is a **row** (a dense number, in the order the pages list
 //! them) of 56 bytes — id, time, feed position (the feed as a number into a table of feeds),
-//! kind and state — and each index is a list of row numbers sorted by its key ([`sorted`]),
-//! 4 bytes a row: by id, by (time, id), and by (time, id) within each kind and each author
-//! state. About 72 bytes a record in all (a million records: 69 MiB), against ~400 for the
-//! hash map and B-tree sets this replaced. How many records each index holds is also kept
+//! kind and state — and each index is a list of rows sorted by its key ([`sorted`]): by
+//! (time, id), and by (time, id) within each kind and each author state, 4 bytes a row (the
+//! row number); by id, 12 bytes a row (the row number and the id's first 8 bytes, so that
+//! ids, which come in no order, are merged without reading rows). About 80 bytes a record
+//! in all (a million records: 76 MiB), against ~400 for the hash map and B-tree sets this
+//! replaced. How many records each index holds is also kept
 //! on disk ([`counts`]), so that `tipx status` answers before the index is built.
 
 mod counts;
 pub(super) mod load;
 mod sorted;
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    cmp::Ordering,
+    collections::{HashMap, HashSet},
+};
 
 use sorted::{Sorted, grow};
 use tipx_protocol::{FeedId, Kind, RecordId, StateCode, store::Index};
@@ -107,6 +112,48 @@ struct Row {
     state: [u8; 3],
 }
 
+/// A row in the id index: the row number and the first 8 bytes of its id (12 bytes).
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct IdSlot {
+    prefix: u64,
+    row: u32,
+}
+
+impl IdSlot {
+    fn prefix(&self) -> u64 {
+        self.prefix
+    }
+
+    fn row(&self) -> usize {
+        self.row as usize
+    }
+}
+
+/// The first 8 bytes of an id, as a number.
+fn prefix(id: &RecordId) -> u64 {
+    u64::from_be_bytes(id.0[..8].try_into().expect("8 bytes"))
+}
+
+/// The order of the id index.
+fn by_id(rows: &[Row]) -> impl Fn(&IdSlot, &IdSlot) -> Ordering + '_ {
+    |a, b| {
+        a.prefix()
+            .cmp(&b.prefix())
+            .then_with(|| rows[a.row()].id.cmp(&rows[b.row()].id))
+    }
+}
+
+/// The order of the time indexes: (time, id).
+fn by_time(rows: &[Row]) -> impl Fn(&u32, &u32) -> Ordering + '_ {
+    |a, b| {
+        let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+        a.created_at_ms
+            .cmp(&b.created_at_ms)
+            .then_with(|| a.id.cmp(&b.id))
+    }
+}
+
 /// The in-memory indexes, in compact form.
 #[derive(Default)]
 pub(super) struct Indexes {
@@ -115,11 +162,11 @@ pub(super) struct Indexes {
     feeds: Vec<FeedId>,
     feed_numbers: HashMap<FeedId, u32>,
     /// Rows by id.
-    by_id: Sorted,
+    by_id: Sorted<IdSlot>,
     /// Rows by (time, id).
-    by_time: Sorted,
+    by_time: Sorted<u32>,
     /// Rows by group — a kind or an author state, see [`group`] — then (time, id).
-    groups: HashMap<Group, Sorted>,
+    groups: HashMap<Group, Sorted<u32>>,
 }
 
 impl Indexes {
@@ -164,7 +211,6 @@ impl Indexes {
     /// is kept once.
     fn sort(&mut self) {
         let rows = &self.rows;
-        let prefix = |id: &RecordId| u64::from_be_bytes(id.0[..8].try_into().expect("8 bytes"));
         let mut ids: Vec<(u64, u32)> = (0..rows.len())
             .map(|r| (prefix(&rows[r].id), r as u32))
             .collect();
@@ -186,7 +232,11 @@ impl Indexes {
             });
             return self.sort();
         }
-        self.by_id = Sorted::from_sorted(ids.into_iter().map(|(_, r)| r).collect());
+        self.by_id = Sorted::from_sorted(
+            ids.into_iter()
+                .map(|(prefix, row)| IdSlot { prefix, row })
+                .collect(),
+        );
         let mut times: Vec<(u64, u64, u32)> = (0..rows.len())
             .map(|r| (rows[r].created_at_ms, prefix(&rows[r].id), r as u32))
             .collect();
@@ -195,7 +245,18 @@ impl Indexes {
                 .cmp(&(b.0, b.1))
                 .then_with(|| rows[a.2 as usize].id.cmp(&rows[b.2 as usize].id))
         });
-        let mut groups: HashMap<Group, Vec<u32>> = HashMap::new();
+        // Each group's vector made at its final size: grown by doubling, a large one would
+        // leave freed blocks behind in the allocator.
+        let mut sizes: HashMap<Group, usize> = HashMap::new();
+        for row in rows {
+            for g in [kind_group(row.kind), state_group(row.state)] {
+                *sizes.entry(g).or_default() += 1;
+            }
+        }
+        let mut groups: HashMap<Group, Vec<u32>> = sizes
+            .into_iter()
+            .map(|(g, n)| (g, Vec::with_capacity(n)))
+            .collect();
         for (_, _, r) in &times {
             let row = &rows[*r as usize];
             for g in [kind_group(row.kind), state_group(row.state)] {
@@ -205,10 +266,7 @@ impl Indexes {
         self.by_time = Sorted::from_sorted(times.into_iter().map(|(_, _, r)| r).collect());
         self.groups = groups
             .into_iter()
-            .map(|(g, mut v)| {
-                v.shrink_to_fit();
-                (g, Sorted::from_sorted(v))
-            })
+            .map(|(g, v)| (g, Sorted::from_sorted(v)))
             .collect();
         self.rows.shrink_to_fit();
     }
@@ -228,9 +286,16 @@ impl Indexes {
             return;
         }
         let rows = &self.rows;
-        self.by_id.insert(new.clone(), |r| rows[r as usize].id);
-        let time = |r: u32| (rows[r as usize].created_at_ms, rows[r as usize].id);
-        self.by_time.insert(new.clone(), time);
+        let slots = new
+            .iter()
+            .map(|r| IdSlot {
+                prefix: prefix(&rows[*r as usize].id),
+                row: *r,
+            })
+            .collect();
+        self.by_id.insert(slots, by_id(rows));
+        let time = by_time(rows);
+        self.by_time.insert(new.clone(), &time);
         let mut groups: HashMap<Group, Vec<u32>> = HashMap::new();
         for r in new {
             let row = &rows[r as usize];
@@ -239,15 +304,18 @@ impl Indexes {
             }
         }
         for (g, new) in groups {
-            self.groups.entry(g).or_default().insert(new, time);
+            self.groups.entry(g).or_default().insert(new, &time);
         }
     }
 
     fn row_of(&self, id: &RecordId) -> Option<&Row> {
-        let key = |r: u32| self.rows[r as usize].id;
+        let (p, rows) = (prefix(id), &self.rows);
         self.by_id
-            .find(key, |k| k < id, |k| k == id)
-            .map(|r| &self.rows[r as usize])
+            .find(
+                |s| s.prefix() < p || (s.prefix() == p && rows[s.row()].id < *id),
+                |s| s.prefix() == p && rows[s.row()].id == *id,
+            )
+            .map(|s| &rows[s.row()])
     }
 
     /// Where the record `id` is: its feed and seq.
@@ -267,12 +335,13 @@ impl Indexes {
         let n = prefix.len().min(32);
         lo[..n].copy_from_slice(&prefix[..n]);
         hi[..n].copy_from_slice(&prefix[..n]);
-        let key = |r: u32| self.rows[r as usize].id.0;
+        let rows = &self.rows;
+        let id = |s: &IdSlot| rows[s.row()].id.0;
         let mut ids: Vec<RecordId> = self
             .by_id
-            .rev_range(key, |k| *k < lo, |k| *k > hi, limit)
+            .rev_range(by_id(rows), |s| id(s) < lo, |s| id(s) > hi, limit)
             .into_iter()
-            .map(|r| self.rows[r as usize].id)
+            .map(|s| rows[s.row()].id)
             .collect();
         ids.reverse();
         ids
@@ -301,14 +370,14 @@ impl Indexes {
                 None => return vec![],
             },
         };
-        let key = |r: u32| {
-            let row = &self.rows[r as usize];
+        let key = |r: &u32| {
+            let row = &self.rows[*r as usize];
             (row.created_at_ms, row.id)
         };
-        let above = |k: &(u64, RecordId)| if strict { *k >= hi } else { *k > hi };
+        let above = |r: &u32| if strict { key(r) >= hi } else { key(r) > hi };
         sorted
-            .rev_range(key, |k| *k < lo, above, n)
-            .into_iter()
+            .rev_range(by_time(&self.rows), |r| key(r) < lo, above, n)
+            .iter()
             .map(key)
             .collect()
     }
@@ -340,16 +409,21 @@ impl Indexes {
     pub(super) fn consistent(&self) -> bool {
         let n = self.rows.len();
         let rows = &self.rows;
-        let time = |r: u32| (rows[r as usize].created_at_ms, rows[r as usize].id);
+        let time = by_time(rows);
         let grouped: usize = self.groups.values().map(Sorted::len).sum();
         self.by_id.len() == n
             && self.by_time.len() == n
             && grouped == 2 * n
-            && self.by_id.ordered(|r| rows[r as usize].id)
-            && self.by_time.ordered(time)
+            && self.by_id.ordered(by_id(rows))
+            && self
+                .by_id
+                .iter(by_id(rows))
+                .iter()
+                .all(|s| s.prefix() == prefix(&rows[s.row()].id))
+            && self.by_time.ordered(&time)
             && self.groups.iter().all(|(g, s)| {
-                s.ordered(time)
-                    && s.iter(time).into_iter().all(|r| {
+                s.ordered(&time)
+                    && s.iter(&time).into_iter().all(|r| {
                         let row = &rows[r as usize];
                         *g == kind_group(row.kind) || *g == state_group(row.state)
                     })

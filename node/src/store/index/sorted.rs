@@ -1,8 +1,12 @@
-//! Row numbers kept in the order of a key (an id, or a time and id), in a compact form:
-//! a long sorted vector and a short sorted **delta** that takes rows arriving out of order
-//! (old records caught up from a peer), merged into the long one when it grows past
-//! [`DELTA_MAX`]. Rows that arrive in order — a node's own publishing, a feed fetched from
-//! its start — are appended to the long vector directly. 4 bytes a row and index.
+//! Rows kept in the order of a key (an id, or a time and id), in a compact form: a long
+//! sorted vector and a short sorted **delta** that takes rows arriving out of order (old
+//! records caught up from a peer, and ids, which come in no order), merged into the long one
+//! when it grows past [`DELTA_MAX`]. Rows that arrive in order — a node's own publishing, a
+//! feed fetched from its start — are appended to the long vector directly. An element is a
+//! row number (4 bytes, the key read from the row) or a row number with the start of its key
+//! (12 bytes, for the ids: merging them then reads no row).
+
+use std::cmp::Ordering;
 
 /// Rows the delta holds before it is merged into the main vector. A merge rewrites the
 /// main vector (4 MiB at a million rows, a few milliseconds) and an out-of-order insert
@@ -14,17 +18,25 @@ const DELTA_MAX: usize = 16_384;
 #[cfg(test)]
 const DELTA_MAX: usize = 100;
 
-/// Row numbers sorted by a key the caller gives (the rows themselves live in
+/// Elements sorted by an order the caller gives (the rows themselves live in
 /// `Indexes::rows`).
-#[derive(Default)]
-pub(super) struct Sorted {
-    main: Vec<u32>,
-    delta: Vec<u32>,
+pub(super) struct Sorted<T> {
+    main: Vec<T>,
+    delta: Vec<T>,
 }
 
-impl Sorted {
-    /// A sorted list of `rows`, already in key order.
-    pub(super) fn from_sorted(rows: Vec<u32>) -> Self {
+impl<T> Default for Sorted<T> {
+    fn default() -> Self {
+        Self {
+            main: vec![],
+            delta: vec![],
+        }
+    }
+}
+
+impl<T: Copy> Sorted<T> {
+    /// A sorted list of `rows`, already in order.
+    pub(super) fn from_sorted(rows: Vec<T>) -> Self {
         Self {
             main: rows,
             delta: vec![],
@@ -35,39 +47,43 @@ impl Sorted {
         self.main.len() + self.delta.len()
     }
 
-    /// Adds `new` rows (in any order).
-    pub(super) fn insert<K: Ord>(&mut self, mut new: Vec<u32>, key: impl Fn(u32) -> K) {
+    /// Adds `new` elements (in any order).
+    pub(super) fn insert(&mut self, mut new: Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
         if new.is_empty() {
             return;
         }
-        new.sort_by_key(|r| key(*r));
+        new.sort_by(&cmp);
         // The two vectors are each sorted and walked merged, so the main one takes rows
         // past its own last whatever the delta holds.
-        let in_order = self.main.last().is_none_or(|last| key(*last) < key(new[0]));
+        let in_order = self
+            .main
+            .last()
+            .is_none_or(|last| cmp(last, &new[0]) == Ordering::Less);
         if in_order {
             grow(&mut self.main, new.len());
             self.main.extend(new);
             return;
         }
-        self.delta = merge(&self.delta, &new, &key);
+        self.delta = merge(&self.delta, &new, &cmp);
         if self.delta.len() > DELTA_MAX {
-            self.main = merge(&self.main, &self.delta, &key);
+            self.main = merge(&self.main, &self.delta, &cmp);
             self.delta = vec![];
         }
     }
 
-    /// The rows whose key `k` has `below(k)` false and `above(k)` false — those in a range —
-    /// last first, at most `n` of them. `below` and `above` must be monotonic in the key.
-    pub(super) fn rev_range<K: Ord>(
+    /// The elements `e` with `below(e)` false and `above(e)` false — those in a range —
+    /// last first, at most `n` of them; `cmp` is the order. `below` and `above` must be
+    /// monotonic in it.
+    pub(super) fn rev_range(
         &self,
-        key: impl Fn(u32) -> K,
-        below: impl Fn(&K) -> bool,
-        above: impl Fn(&K) -> bool,
+        cmp: impl Fn(&T, &T) -> Ordering,
+        below: impl Fn(&T) -> bool,
+        above: impl Fn(&T) -> bool,
         n: usize,
-    ) -> Vec<u32> {
-        let bounds = |v: &[u32]| {
-            let lo = v.partition_point(|r| below(&key(*r)));
-            let hi = v.partition_point(|r| !above(&key(*r)));
+    ) -> Vec<T> {
+        let bounds = |v: &[T]| {
+            let lo = v.partition_point(&below);
+            let hi = v.partition_point(|e| !above(e));
             (lo, hi.max(lo))
         };
         let (m_lo, mut m) = bounds(&self.main);
@@ -78,7 +94,7 @@ impl Sorted {
                 (false, false) => break,
                 (true, false) => true,
                 (false, true) => false,
-                (true, true) => key(self.main[m - 1]) > key(self.delta[d - 1]),
+                (true, true) => cmp(&self.main[m - 1], &self.delta[d - 1]) == Ordering::Greater,
             };
             if take_main {
                 m -= 1;
@@ -91,29 +107,28 @@ impl Sorted {
         out
     }
 
-    /// The first row whose key is not below `below`, if it is `matches`.
-    pub(super) fn find<K: Ord>(
+    /// The first element not `below`, if it `matches`, in either vector.
+    pub(super) fn find(
         &self,
-        key: impl Fn(u32) -> K,
-        below: impl Fn(&K) -> bool,
-        matches: impl Fn(&K) -> bool,
-    ) -> Option<u32> {
+        below: impl Fn(&T) -> bool,
+        matches: impl Fn(&T) -> bool,
+    ) -> Option<T> {
         [&self.main, &self.delta].into_iter().find_map(|v| {
-            let at = v.partition_point(|r| below(&key(*r)));
-            v.get(at).copied().filter(|r| matches(&key(*r)))
+            let at = v.partition_point(&below);
+            v.get(at).copied().filter(&matches)
         })
     }
 
-    /// Every row, in key order.
-    pub(super) fn iter<K: Ord>(&self, key: impl Fn(u32) -> K) -> Vec<u32> {
-        merge(&self.main, &self.delta, &key)
+    /// Every element, in order.
+    pub(super) fn iter(&self, cmp: impl Fn(&T, &T) -> Ordering) -> Vec<T> {
+        merge(&self.main, &self.delta, &cmp)
     }
 
-    /// Whether the rows are in strictly increasing key order.
-    pub(super) fn ordered<K: Ord>(&self, key: impl Fn(u32) -> K) -> bool {
+    /// Whether the elements are in strictly increasing order.
+    pub(super) fn ordered(&self, cmp: impl Fn(&T, &T) -> Ordering) -> bool {
         [&self.main, &self.delta]
             .into_iter()
-            .all(|v| v.windows(2).all(|w| key(w[0]) < key(w[1])))
+            .all(|v| v.windows(2).all(|w| cmp(&w[0], &w[1]) == Ordering::Less))
     }
 }
 
@@ -125,12 +140,12 @@ pub(super) fn grow<T>(v: &mut Vec<T>, more: usize) {
     }
 }
 
-/// `a` and `b` (each in key order) merged into one vector in key order.
-fn merge<K: Ord>(a: &[u32], b: &[u32], key: &impl Fn(u32) -> K) -> Vec<u32> {
+/// `a` and `b` (each in order) merged into one vector in order.
+fn merge<T: Copy>(a: &[T], b: &[T], cmp: &impl Fn(&T, &T) -> Ordering) -> Vec<T> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
-        if key(b[j]) < key(a[i]) {
+        if cmp(&b[j], &a[i]) == Ordering::Less {
             out.push(b[j]);
             j += 1;
         } else {
@@ -150,30 +165,31 @@ mod tests {
     #[test]
     fn rows_out_of_order_are_found_in_key_order() {
         // key(row) = a scrambled value, so rows arrive out of key order.
-        let key = |r: u32| (r * 7919) % 100_003;
+        let key = |r: &u32| (r * 7919) % 100_003;
+        let cmp = |a: &u32, b: &u32| key(a).cmp(&key(b));
         let mut s = Sorted::default();
         let rows: Vec<u32> = (0..4_000).collect();
         for chunk in rows.chunks(30) {
-            s.insert(chunk.to_vec(), key);
+            s.insert(chunk.to_vec(), cmp);
         }
         assert_eq!(s.len(), 4_000);
-        assert!(s.ordered(key));
+        assert!(s.ordered(cmp));
         let mut all: Vec<u32> = rows.clone();
-        all.sort_by_key(|r| key(*r));
-        assert_eq!(s.iter(key), all);
+        all.sort_by_key(key);
+        assert_eq!(s.iter(cmp), all);
         let newest: Vec<u32> = all.iter().rev().take(10).copied().collect();
-        assert_eq!(s.rev_range(key, |_| false, |_| false, 10), newest);
+        assert_eq!(s.rev_range(cmp, |_| false, |_| false, 10), newest);
         let window: Vec<u32> = all
             .iter()
             .rev()
-            .filter(|r| (500..=9_000).contains(&key(**r)))
+            .filter(|r| (500..=9_000).contains(&key(r)))
             .copied()
             .collect();
         assert_eq!(
-            s.rev_range(key, |k| *k < 500, |k| *k > 9_000, usize::MAX),
+            s.rev_range(cmp, |r| key(r) < 500, |r| key(r) > 9_000, usize::MAX),
             window
         );
         let r = all[1234];
-        assert_eq!(s.find(key, |k| *k < key(r), |k| *k == key(r)), Some(r));
+        assert_eq!(s.find(|e| key(e) < key(&r), |e| key(e) == key(&r)), Some(r));
     }
 }
