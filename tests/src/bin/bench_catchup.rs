@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tipx_tests::{
     bench::{alerts_sized, arg, cpu_secs, use_release_binary, verification_rates},
-    federation::{Federation, eventually},
+    federation::{Federation, eventually, now_ms},
     write_jsonl,
 };
 
@@ -77,6 +77,7 @@ fn catch_up(n: usize, description: usize, batch: f64) -> f64 {
     let mx_cpu = cpu_secs(mx.pid().expect("MX runs"));
 
     let t = Instant::now();
+    let restarted_ms = now_ms();
     fed.member_mut("CO").start();
     let co = fed.member("CO");
     let co_pid = co.pid().expect("CO runs");
@@ -97,6 +98,8 @@ fn catch_up(n: usize, description: usize, batch: f64) -> f64 {
         .iter()
         .filter(|e| e["event"] == "received")
         .filter_map(|e| e["at_ms"].as_u64())
+        // Not the consents received when the federation started.
+        .filter(|at| *at >= restarted_ms)
         .collect();
     let (first, last) = (
         received.iter().min().copied().unwrap_or(0),
