@@ -23,6 +23,16 @@ pub fn use_release_binary() {
 
 /// `n` alerts with ~1 KiB descriptions, as `tipx publish --file` reads them.
 pub fn alerts(n: usize) -> Vec<serde_json::Value> {
+    alerts_sized(n, 1000)
+}
+
+/// Characters of description that make an alert's body ~230 bytes (title, severity,
+/// category, tag and this description): the size of the "some years of exchange".
+pub const SMALL_DESCRIPTION: usize = 150;
+
+/// `n` alerts with descriptions of `description_chars` characters, as `tipx publish
+/// --file` reads them.
+pub fn alerts_sized(n: usize, description_chars: usize) -> Vec<serde_json::Value> {
     let words = [
         "recruitment",
         "agency",
@@ -42,7 +52,7 @@ pub fn alerts(n: usize) -> Vec<serde_json::Value> {
                 .collect::<Vec<_>>()
                 .join(" ")
                 .chars()
-                .take(1000)
+                .take(description_chars)
                 .collect();
             let severity = ["info", "low", "medium", "high", "critical"][i % 5];
             serde_json::json!({

@@ -8,10 +8,12 @@
 //!
 //! An insert is **one atomic batch** (sled applies it whole or not at all, also across a
 //! crash) holding one key per record, the feed heads, the effects, one index page listing
-//! the new records by id, time, kind and state, and one audit page. The indexes are kept in
-//! memory, loaded from the index pages at open ([`index`]). Writers are serialised by a
-//! lock; readers never wait for disk writes. A record is acknowledged only after
-//! [`Store::flush`]. Why this layout: `docs/DECISIONS.md`.
+//! the new records by id, time, kind and state, the count of records per index, and one
+//! audit page. The indexes are kept in memory in a compact form, built from the index pages
+//! on a thread of their own after open ([`index`]): the store answers at once, and what
+//! needs the index waits for it. Writers are serialised by a lock; readers never wait for
+//! disk writes. A record is acknowledged only after [`Store::flush`]. Why this layout:
+//! `docs/DECISIONS.md`.
 
 mod audit;
 mod backup;
@@ -35,7 +37,7 @@ pub use shortfall::Shortfall;
 use std::{
     os::unix::fs::{DirBuilderExt, PermissionsExt},
     path::Path,
-    sync::{Mutex, RwLock},
+    sync::Mutex,
 };
 
 use keys::{Space, key};
@@ -64,6 +66,9 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The sled store.
 pub struct SledStore {
+    /// The in-memory indexes, and the thread building them after open (first, so that it
+    /// is stopped first on drop).
+    index: index::load::Loader,
     /// The store's directory.
     dir: std::path::PathBuf,
     db: sled::Db,
@@ -74,7 +79,6 @@ pub struct SledStore {
     _temporary: Option<tempfile::TempDir>,
     /// Serialises inserts: each reads feed heads, then writes one batch.
     writer: Mutex<()>,
-    index: RwLock<index::Indexes>,
     /// What the store must hold at least ([`floor`]).
     floor: Mutex<floor::Floor>,
     /// Heads moved by inserts since the last flush, for the floor.
@@ -163,18 +167,15 @@ impl SledStore {
             tree.insert(schema, &SCHEMA_VERSION.to_be_bytes())?;
             db.flush()?;
         }
-        let mut idx = index::Indexes::default();
-        for page in tree.scan_prefix([Space::IndexPages as u8]).values() {
-            idx.add(&index::decode_page(&page?)?);
-        }
+        let index = index::load::Loader::start(&tree)?;
         let store = Self {
+            index,
             dir: dir.to_path_buf(),
             db,
             tree,
             bodies,
             _temporary: temporary,
             writer: Mutex::new(()),
-            index: RwLock::new(idx),
             floor: Mutex::new(floor),
             moved: Mutex::new(std::collections::BTreeMap::new()),
         };
@@ -206,12 +207,13 @@ impl SledStore {
         Ok(())
     }
 
-    fn indexes(&self) -> std::sync::RwLockReadGuard<'_, index::Indexes> {
-        self.index.read().unwrap_or_else(|p| p.into_inner())
+    /// The in-memory indexes, once built (see [`index::load`]).
+    fn indexes(&self) -> Result<std::sync::RwLockReadGuard<'_, index::Indexes>, Error> {
+        self.index.shared.read()
     }
 
-    fn position_of(&self, id: &RecordId) -> Option<(FeedId, u64)> {
-        self.indexes().ids.get(id).copied()
+    fn position_of(&self, id: &RecordId) -> Result<Option<(FeedId, u64)>, Error> {
+        Ok(self.indexes()?.position(id))
     }
 
     /// `r`, and if its body was erased, the retraction that erased it, which it travels
@@ -225,7 +227,9 @@ impl SledStore {
             Some(proof) => Some(proof.to_vec()),
             None => match self
                 .retraction_of(&r.id)?
-                .and_then(|by| self.position_of(&by))
+                .map(|by| self.position_of(&by))
+                .transpose()?
+                .flatten()
             {
                 Some((feed, seq)) => self
                     .tree
@@ -238,21 +242,15 @@ impl SledStore {
         Ok(r)
     }
 
-    /// Whether a record with this id is held (a look at the in-memory index).
+    /// Whether a record with this id is held (a look at the in-memory index; false if the
+    /// index could not be built, which the insert that follows reports).
     pub fn contains(&self, id: &RecordId) -> bool {
-        self.position_of(id).is_some()
+        self.position_of(id).ok().flatten().is_some()
     }
 
     /// Ids of records whose id starts with `prefix` (at most `limit` of them).
     pub fn ids_with_prefix(&self, prefix: &[u8], limit: usize) -> Result<Vec<RecordId>, Error> {
-        Ok(self
-            .indexes()
-            .ids
-            .keys()
-            .filter(|id| id.0.starts_with(prefix))
-            .take(limit)
-            .copied()
-            .collect())
+        Ok(self.indexes()?.ids_with_prefix(prefix, limit))
     }
 
     /// A node-local setting kept in meta (not part of any record).
@@ -277,9 +275,10 @@ impl SledStore {
         Ok(())
     }
 
-    /// How many records an index holds, e.g. the alerts (`Index::Kind(Kind::Alert)`).
+    /// How many records an index holds, e.g. the alerts (`Index::Kind(Kind::Alert)`): from
+    /// the counts kept on disk, without waiting for the index (0 if it could not be built).
     pub fn count(&self, index: Index) -> u64 {
-        self.indexes().count(index)
+        self.index.shared.counts().map_or(0, |c| c.count(index))
     }
 
     /// Bytes on disk.
@@ -365,6 +364,8 @@ impl Store for SledStore {
         now_ms: u64,
         quotas: &mut Quotas,
     ) -> Result<Vec<Inserted>, Error> {
+        // An insert looks records up by id, and adds to the index.
+        self.index.shared.wait()?;
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut txn = txn::BatchTxn::new(self);
         let out = apply::apply(&mut txn, batch, source, now_ms, quotas)?;
@@ -384,10 +385,7 @@ impl Store for SledStore {
                 }
             }
         }
-        self.index
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .add(&entries);
+        self.index.shared.write()?.add(&entries);
         if !wipes.is_empty() {
             // Zero the bodies only once nothing durable points at them any more.
             self.db.flush()?;
@@ -397,7 +395,7 @@ impl Store for SledStore {
     }
 
     fn get(&self, id: &RecordId) -> Result<Option<Record>, Error> {
-        let Some((feed, seq)) = self.position_of(id) else {
+        let Some((feed, seq)) = self.position_of(id)? else {
             return Ok(None);
         };
         self.tree
@@ -463,7 +461,7 @@ impl Store for SledStore {
         let mut cursor = None;
         loop {
             let page = self
-                .indexes()
+                .indexes()?
                 .page(index, since_ms, until_ms, cursor, SCAN_CHUNK);
             let Some(last) = page.last().copied() else {
                 return Ok(());
@@ -532,7 +530,7 @@ impl Store for SledStore {
     }
 
     fn len(&self) -> Result<u64, Error> {
-        Ok(self.indexes().ids.len() as u64)
+        Ok(self.index.shared.counts()?.total)
     }
 
     fn flush(&self) -> Result<(), Error> {
@@ -549,7 +547,7 @@ impl Store for SledStore {
 
     fn check_indexes(&self) -> Result<Vec<String>, Error> {
         let mut problems = Vec::new();
-        let idx = self.indexes();
+        let idx = self.indexes()?;
         let mut n = 0usize;
         for kv in self.tree.scan_prefix([Space::Records as u8]) {
             let (k, v) = kv?;
@@ -567,20 +565,24 @@ impl Store for SledStore {
                     r.id.short()
                 ));
             }
-            if idx.ids.get(&r.id) != Some(&(r.header.feed, r.header.seq)) {
+            if idx.position(&r.id) != Some((r.header.feed, r.header.seq)) {
                 problems.push(format!("record {}: missing from the index", r.id.short()));
             }
         }
-        if idx.ids.len() != n {
+        if idx.len() != n {
             problems.push(format!(
                 "the index lists {} records, the store holds {n}",
-                idx.ids.len()
+                idx.len()
             ));
         }
         if !idx.consistent() {
             problems.push("the time, kind and state indexes disagree with the id index".into());
         }
+        let counted = idx.counts(index::load::last_page(&self.tree)?);
         drop(idx);
+        if self.index.shared.counts()? != counted {
+            problems.push("the counts of records kept on disk disagree with the index".into());
+        }
         problems.extend(self.floor_damaged());
         problems.extend(self.shortfall()?.iter().map(ToString::to_string));
         Ok(problems)

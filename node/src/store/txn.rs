@@ -18,7 +18,7 @@ use super::{
     Error, ROSTER_KEY, SledStore,
     bodies::Loc,
     files,
-    index::Entry,
+    index::{COUNTS_KEY, Entry},
     keys::{self, Space, StoredBody, key},
     load_header,
 };
@@ -67,11 +67,11 @@ impl<'a> BatchTxn<'a> {
         self.pending.insert(k, Some(v));
     }
 
-    fn position(&self, id: &RecordId) -> Option<(FeedId, u64)> {
-        self.new_ids
-            .get(id)
-            .copied()
-            .or_else(|| self.store.position_of(id))
+    fn position(&self, id: &RecordId) -> Result<Option<(FeedId, u64)>, Error> {
+        match self.new_ids.get(id) {
+            Some(p) => Ok(Some(*p)),
+            None => self.store.position_of(id),
+        }
     }
 
     /// Applies every pending write, the index page and the audit page in one atomic batch,
@@ -81,12 +81,20 @@ impl<'a> BatchTxn<'a> {
         for (feed, info) in std::mem::take(&mut self.feeds) {
             self.write(key(Space::Feeds, &[&feed.0]), json(&info));
         }
+        let mut counts = None;
         if !self.entries.is_empty() {
-            let page = self.store.db.generate_id()?.to_be_bytes();
+            let page = self.store.db.generate_id()?;
             self.write(
-                key(Space::IndexPages, &[&page]),
+                key(Space::IndexPages, &[&page.to_be_bytes()]),
                 super::index::encode_page(&self.entries),
             );
+            // Unknown only for a store last written by a build that kept no counts, until
+            // its index is built; inserts wait for that, so this is always known here.
+            if let Some(known) = self.store.index.shared.known_counts() {
+                let next = known.with(&self.entries, page);
+                self.write(key(Space::Meta, &[COUNTS_KEY]), next.encode());
+                counts = Some(next);
+            }
         }
         if !self.audit.is_empty() {
             let page = self.store.db.generate_id()?.to_be_bytes();
@@ -107,6 +115,9 @@ impl<'a> BatchTxn<'a> {
                 .map_err(files("syncing a body pack"))?;
         }
         self.store.tree.apply_batch(batch)?;
+        if let Some(counts) = counts {
+            self.store.index.shared.set_counts(counts);
+        }
         Ok((self.entries, self.wipes))
     }
 }
@@ -131,7 +142,7 @@ impl Txn for BatchTxn<'_> {
     }
 
     fn get(&mut self, id: &RecordId) -> Result<Option<Record>, Error> {
-        let Some((feed, seq)) = self.position(id) else {
+        let Some((feed, seq)) = self.position(id)? else {
             return Ok(None);
         };
         self.read(&keys::position(&feed, seq))?
@@ -182,7 +193,7 @@ impl Txn for BatchTxn<'_> {
 
     fn retract(&mut self, target: &RecordId, by: &Record, erase: bool) -> Result<(), Error> {
         self.write(key(Space::Retracted, &[&target.0]), by.id.0.to_vec());
-        let Some((feed, seq)) = self.position(target).filter(|_| erase) else {
+        let Some((feed, seq)) = self.position(target)?.filter(|_| erase) else {
             return Ok(());
         };
         let at = keys::position(&feed, seq);

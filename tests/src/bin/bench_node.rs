@@ -7,15 +7,19 @@
 //!   stored and flushed), in records per second;
 //! - `tipx records list` with filters over those N records: median and p90 wall time of the
 //!   whole command (process start, HTTP, query, output);
-//! - the resident memory of the idle daemon holding them, after a restart.
+//! - after a restart: the time from `tipx run` to its first successful `tipx status`, then
+//!   to its first listing (which waits for the store's index), and the resident memory of
+//!   the idle daemon holding them.
 //!
-//! `N` is the first argument (default 100000).
+//! `bench-node [N] [DESCRIPTION_CHARS]`: N alerts (default 100000) with descriptions of
+//! that many characters (default 1000, ~1 KiB bodies; 150 makes ~230-byte bodies). The
+//! full-text listing, which reads every body, is left out above 200,000 records.
 
 use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{alerts, arg, rss_mib, signing_rate, use_release_binary},
+    bench::{alerts_sized, arg, rss_mib, signing_rate, use_release_binary},
     write_jsonl,
 };
 
@@ -42,6 +46,7 @@ fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
 
 fn main() {
     let n = arg(1, 100_000);
+    let description = arg(2, 1000);
     use_release_binary();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let sign = signing_rate();
@@ -50,7 +55,7 @@ fn main() {
 
     let tmp = tempfile::tempdir().expect("temporary directory");
     let file = tmp.path().join("alerts.jsonl");
-    write_jsonl(&file, &alerts(n));
+    write_jsonl(&file, &alerts_sized(n, description));
     let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     let mut node = Node::init("MX", tmp.path());
     node.start();
@@ -60,7 +65,7 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     let rate = n as f64 / secs;
     println!(
-        "bulk import: {n} alerts ({:.0} MiB of JSON) in {secs:.2} s = {rate:.0} records/s ({:.2}x the one-core signing rate)",
+        "bulk import: {n} alerts ({:.0} MiB of JSON, descriptions of {description} characters) in {secs:.2} s = {rate:.0} records/s; ed25519 signing on one core {sign:.0}/s ({:.2}x)",
         bytes as f64 / 1048576.0,
         rate / sign
     );
@@ -72,6 +77,10 @@ fn main() {
         &["records", "list", "--text", "Alert 99999:"],
     ];
     for q in queries {
+        if q.contains(&"--text") && n > 200_000 {
+            println!("`tipx {}`: left out above 200000 records", q.join(" "));
+            continue;
+        }
         let (p50, p90) = timed(&node, q, 21);
         println!(
             "`tipx {}`: median {:.1} ms, p90 {:.1} ms",
@@ -82,7 +91,19 @@ fn main() {
     }
 
     node.stop();
+    // `Node::start` returns at the first `tipx status` that succeeds (polled every 25 ms).
+    let t = Instant::now();
     node.start();
+    let ready = t.elapsed();
+    let mut list = node.command();
+    list.args(["records", "list", "--limit", "1"]);
+    assert!(list.output().expect("running tipx").status.success());
+    let listed = t.elapsed();
+    println!(
+        "restart holding {n} records: `tipx status` answered {:.0} ms after `tipx run`, the first listing {:.0} ms after",
+        ready.as_secs_f64() * 1e3,
+        listed.as_secs_f64() * 1e3
+    );
     std::thread::sleep(Duration::from_secs(3));
     let pid = node.pid().expect("daemon running");
     println!(
