@@ -129,3 +129,32 @@ pub fn cpu_secs(pid: u32) -> f64 {
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
 }
+
+/// Runs `tipx ARGS…` against `node` `runs` times (the whole command, timed from the
+/// outside: not through `Node::tipx`, whose deadline runner polls every 25 ms); returns the
+/// median and p90 times and the last run's standard output.
+pub fn timed(
+    node: &crate::Node,
+    args: &[&str],
+    runs: usize,
+) -> (std::time::Duration, std::time::Duration, Vec<u8>) {
+    let mut stdout = Vec::new();
+    let mut times: Vec<std::time::Duration> = (0..runs)
+        .map(|_| {
+            let mut cmd = node.command();
+            cmd.args(args);
+            let t = Instant::now();
+            let out = cmd.output().expect("running tipx");
+            let elapsed = t.elapsed();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            stdout = out.stdout;
+            elapsed
+        })
+        .collect();
+    times.sort();
+    (times[runs / 2], times[runs * 9 / 10], stdout)
+}

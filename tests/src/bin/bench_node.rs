@@ -19,30 +19,9 @@ use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{alerts_sized, arg, rss_mib, signing_rate, use_release_binary},
+    bench::{alerts_sized, arg, rss_mib, signing_rate, timed, use_release_binary},
     write_jsonl,
 };
-
-fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration) {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            // Not `Node::tipx`: its deadline runner polls every 25 ms, too coarse here.
-            let mut cmd = node.command();
-            cmd.args(args);
-            let t = Instant::now();
-            let out = cmd.output().expect("running tipx");
-            let elapsed = t.elapsed();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            elapsed
-        })
-        .collect();
-    times.sort();
-    (times[runs / 2], times[runs * 9 / 10])
-}
 
 fn main() {
     let n = arg(1, 100_000);
@@ -81,7 +60,7 @@ fn main() {
             println!("`tipx {}`: left out above 200000 records", q.join(" "));
             continue;
         }
-        let (p50, p90) = timed(&node, q, 21);
+        let (p50, p90, _) = timed(&node, q, 21);
         println!(
             "`tipx {}`: median {:.1} ms, p90 {:.1} ms",
             q.join(" "),

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{arg, signing_rate, use_release_binary},
+    bench::{arg, signing_rate, timed, use_release_binary},
     write_jsonl,
 };
 
@@ -62,27 +62,11 @@ fn alerts(n: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn timed(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration, usize) {
-    let mut listed = 0;
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let mut cmd = node.command();
-            cmd.args(args);
-            let t = Instant::now();
-            let out = cmd.output().expect("running tipx");
-            let elapsed = t.elapsed();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            listed = serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
-                .map_or(0, |v| v.len());
-            elapsed
-        })
-        .collect();
-    times.sort();
-    (times[runs / 2], times[runs * 9 / 10], listed)
+/// [`timed`], with how many records the last run listed (`--json`).
+fn timed_listing(node: &Node, args: &[&str], runs: usize) -> (Duration, Duration, usize) {
+    let (p50, p90, stdout) = timed(node, args, runs);
+    let listed = serde_json::from_slice::<Vec<serde_json::Value>>(&stdout).map_or(0, |v| v.len());
+    (p50, p90, listed)
 }
 
 fn found(node: &Node, text: &str) -> usize {
@@ -133,7 +117,7 @@ fn main() {
     for q in queries {
         let mut args = vec!["records", "list", "--json"];
         args.extend_from_slice(q);
-        let (p50, p90, listed) = timed(&node, &args, 21);
+        let (p50, p90, listed) = timed_listing(&node, &args, 21);
         println!(
             "`tipx records list {}` ({listed} listed): median {:.1} ms, p90 {:.1} ms",
             q.join(" "),
@@ -153,7 +137,8 @@ fn main() {
     let state = |node: &Node| node.tipx(["status", "--json"]).json()["search"].clone();
     println!("search index then: {}", state(&node));
     if state(&node)["state"] == "rebuilding" {
-        let (p50, _, listed) = timed(&node, &["records", "list", "--json", "--text", &rare], 3);
+        let (p50, _, listed) =
+            timed_listing(&node, &["records", "list", "--json", "--text", &rare], 3);
         println!(
             "`tipx records list --text {rare}` during the rebuild (bodies read): {:.0} ms, {listed} listed",
             p50.as_secs_f64() * 1e3
