@@ -189,9 +189,12 @@ impl Sink {
 
 /// The I/O error inside a CSV error (a writer's only kind of failure).
 fn io(e: csv::Error) -> std::io::Error {
+    if !e.is_io_error() {
+        return std::io::Error::other(e.to_string());
+    }
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
-        other => std::io::Error::other(format!("{other:?}")),
+        _ => std::io::Error::other("the CSV writer failed"),
     }
 }
 

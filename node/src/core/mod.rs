@@ -12,10 +12,12 @@ mod complete;
 mod counters;
 mod error;
 mod federation;
+mod own_keys;
 mod parallel;
 mod query;
 mod receive;
 mod report;
+mod search;
 mod space;
 pub mod view;
 
@@ -173,43 +175,6 @@ impl Node {
         Ok((node, rx))
     }
 
-    /// This node with a full-text index, opened over its store
-    /// ([`crate::search::Search::open`]); every insert from now on is handed to it.
-    pub fn with_search(mut self, search: crate::search::Search) -> Self {
-        self.search = Some(search);
-        self
-    }
-
-    /// Fills the search index from the store if it was found missing or stale at open
-    /// ([`crate::search::Search::rebuild`]); until it is done, listings with a text read
-    /// bodies and [`status`](Self::status) shows how far it is. Returns early once `stop()`.
-    pub fn rebuild_search(
-        &self,
-        stop: &dyn Fn() -> bool,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(), Error> {
-        match &self.search {
-            Some(search) => Ok(search.rebuild(&self.store, stop, progress)?),
-            None => Ok(()),
-        }
-    }
-
-    /// Runs `insert` (one insert of `batch` into the store) and hands what it stored and
-    /// erased to the search index, in the order of the store's inserts.
-    fn insert_indexed(
-        &self,
-        batch: &[Verified],
-        insert: impl FnOnce(&SledStore) -> Result<Vec<Inserted>, crate::store::Error>,
-    ) -> Result<Vec<Inserted>, Error> {
-        let Some(search) = &self.search else {
-            return Ok(insert(&self.store)?);
-        };
-        let _order = search.order();
-        let out = insert(&self.store)?;
-        search.feed(batch, &out, self.store.len()?);
-        Ok(out)
-    }
-
     /// What the metrics count as the node works (`[metrics]`).
     pub fn counters(&self) -> &Counters {
         &self.counters
@@ -259,26 +224,6 @@ impl Node {
     /// Adds entries to the audit log.
     pub fn audit(&self, entries: &[tipx_protocol::store::AuditEntry]) -> Result<(), Error> {
         Ok(self.store.audit(entries)?)
-    }
-
-    /// Re-verifies every stored record, and the search index against the store (`tipx store
-    /// check`).
-    pub fn check_store(&self) -> Result<tipx_protocol::store::CheckReport, Error> {
-        let mut report = self.store.check()?;
-        if let Some(search) = &self.search {
-            if let crate::search::State::Rebuilding { done, total } = search.state() {
-                report.notes.push(format!(
-                    "the search index is being rebuilt from the store ({done} of {total} \
-                     records): check it again once `tipx status` shows it ready"
-                ));
-                return Ok(report);
-            }
-            search.sync()?;
-            let found = crate::search::check(search.dir(), &self.store)?;
-            report.problems.extend(found.problems);
-            report.notes.extend(found.notes);
-        }
-        Ok(report)
     }
 
     /// Every feed held, with its head.
@@ -575,76 +520,6 @@ impl Node {
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         changed
-    }
-
-    /// Warns (log, status, audit) when an applied roster of `version` changed this state's
-    /// keys: compared with the roster held `before`, or, for the first roster, with this
-    /// node's own key alone.
-    fn on_own_keys(
-        &self,
-        version: u64,
-        before: Option<Vec<tipx_protocol::PublicKey>>,
-        after: Vec<tipx_protocol::PublicKey>,
-    ) {
-        let first = before.is_none();
-        let before = before.unwrap_or_else(|| vec![self.key.public()]);
-        let added: Vec<String> = after
-            .iter()
-            .filter(|k| !before.contains(k))
-            .map(|k| k.to_string())
-            .collect();
-        // The first roster counts only for keys it adds: a node not listed yet is warned
-        // of that on its own.
-        let removed: Vec<String> = if first {
-            vec![]
-        } else {
-            before
-                .iter()
-                .filter(|k| !after.contains(k))
-                .map(|k| k.to_string())
-                .collect()
-        };
-        if added.is_empty() && removed.is_empty() {
-            return;
-        }
-        let list = |ks: &[String]| {
-            if ks.is_empty() {
-                "none".to_string()
-            } else {
-                ks.join(", ")
-            }
-        };
-        let text = format!(
-            "roster version {version} changed the keys of {}: added {}; removed {}. A key \
-             you do not run can read everything addressed to {}: if this change is not yours, \
-             ask the coordinator, and set federation.pinned_keys to refuse such rosters",
-            self.state,
-            list(&added),
-            list(&removed),
-            self.state
-        );
-        tracing::warn!(
-            state = %self.state,
-            roster_version = version,
-            added = %list(&added),
-            removed = %list(&removed),
-            "the roster changed the keys of this node's own state"
-        );
-        let entry = tipx_protocol::store::AuditEntry {
-            state: Some(self.state),
-            ..tipx_protocol::store::AuditEntry::new(
-                now_ms(),
-                tipx_protocol::store::AuditEvent::OwnKeysChanged,
-                text.clone(),
-            )
-        };
-        if let Err(e) = self.store.audit(&[entry]) {
-            tracing::warn!(error = %e, "could not audit the change of this state's keys");
-        }
-        self.own_key_changes
-            .write()
-            .expect("not poisoned")
-            .push(text);
     }
 
     /// Retracts one of this node's records.

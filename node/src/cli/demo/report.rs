@@ -134,9 +134,13 @@ pub(super) fn problems(report: &Report) -> Vec<String> {
             _ => Reporting::NoConsent,
         };
         if m.reporting != want {
+            // The JSON names (`summaries`, `no-consent`, …), as docs/REPORT.md gives them.
+            let name = |r: Reporting| serde_json::to_string(&r).unwrap_or_default();
             out.push(format!(
-                "{} is {:?} in the report, not {want:?}",
-                m.state, m.reporting
+                "{} is {} in the report, not {}",
+                m.state,
+                name(m.reporting),
+                name(want)
             ));
         }
     }
@@ -147,7 +151,8 @@ pub(super) fn problems(report: &Report) -> Vec<String> {
         .collect();
     if profiles != ["MX"] {
         out.push(format!(
-            "the report holds the profiles of {profiles:?}, not MX's alone"
+            "the report holds the profiles of [{}], not MX's alone",
+            profiles.join(", ")
         ));
     }
     out
