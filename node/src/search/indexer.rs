@@ -214,12 +214,7 @@ impl Indexer {
     pub(super) fn commit(&mut self) -> Result<(), Error> {
         let mut commit = self.writer.prepare_commit()?;
         if self.rebuild.is_none() {
-            commit.set_payload(
-                &Marker {
-                    store_len: self.store_len,
-                }
-                .encode(),
-            );
+            commit.set_payload(&Marker::new(self.store_len).encode());
         }
         commit.commit()?;
         self.pending = false;

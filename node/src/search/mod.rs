@@ -77,14 +77,34 @@ pub enum Error {
     Stopped(String),
 }
 
+/// The layout of the index files this build writes: an index of another layout is stale
+/// and rebuilt. 1 (no number in the marker): term dictionaries as FSTs; 2: as sorted
+/// tables (tantivy's `quickwit` feature), a fifth of the indexing cost (docs/DECISIONS.md).
+const FORMAT: u32 = 2;
+
 /// The marker a commit carries.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Marker {
     /// Records the store held once every insert before the commit was indexed.
     store_len: u64,
+    /// The layout of the files ([`FORMAT`]); 1 when absent.
+    #[serde(default = "first_format")]
+    format: u32,
+}
+
+fn first_format() -> u32 {
+    1
 }
 
 impl Marker {
+    /// The marker of an index of this build's layout, in step with `store_len` records.
+    fn new(store_len: u64) -> Self {
+        Self {
+            store_len,
+            format: FORMAT,
+        }
+    }
+
     fn encode(&self) -> String {
         serde_json::to_string(self).expect("plain data")
     }
@@ -158,7 +178,7 @@ impl Search {
         let store_len = store.len()?;
         let progress = Arc::new(Progress::default());
         let index = match open_existing(dir, &fields)? {
-            Some(index) if Marker::of(&index)? == Some(Marker { store_len }) => index,
+            Some(index) if Marker::of(&index)? == Some(Marker::new(store_len)) => index,
             stale => {
                 if let Some(index) = stale {
                     drop(index);
@@ -401,6 +421,14 @@ pub fn check(dir: &Path, store: &SledStore) -> Result<Findings, Error> {
     };
     let store_len = store.len()?;
     match Marker::of(&index)? {
+        Some(m) if m.format != FORMAT => {
+            found.notes.push(format!(
+                "the search index has the layout of an older build ({}, this build writes \
+                 {FORMAT}): the node rebuilds it at its next start",
+                m.format
+            ));
+            return Ok(found);
+        }
         Some(m) if m.store_len == store_len => {}
         // Normal after a crash or a restore: the index lags by up to a second of inserts.
         Some(m) => {

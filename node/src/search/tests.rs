@@ -422,3 +422,42 @@ fn check_reports_a_stale_index_and_open_rebuilds_it() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn an_index_left_by_an_older_build_is_rebuilt() {
+    let mut f = Fixture::new();
+    f.add(practice("en", "Shelters for survivors", ""));
+    f.search = None;
+    // The marker an older build wrote: in step with the store, of the first layout.
+    let index = tantivy::Index::open_in_dir(f.index_dir()).expect("opens");
+    let mut writer: tantivy::IndexWriter = index.writer(15_000_000).expect("writer");
+    let mut commit = writer.prepare_commit().expect("prepare");
+    commit.set_payload(&format!(
+        "{{\"store_len\":{}}}",
+        f.store.len().expect("len")
+    ));
+    commit.commit().expect("commit");
+    drop(writer);
+    let found = check(&f.index_dir(), &f.store).expect("check");
+    assert!(found.problems.is_empty(), "{:?}", found.problems);
+    assert!(
+        found.notes.iter().any(|n| n.contains("older build")),
+        "{:?}",
+        found.notes
+    );
+    f.search = Some(Search::open(&f.index_dir(), &f.store).expect("open"));
+    assert!(
+        !f.search().is_ready(),
+        "an index of another layout is rebuilt"
+    );
+    f.search()
+        .rebuild(&f.store, &|| false, &mut |_, _| {})
+        .expect("rebuilt");
+    assert_eq!(f.find("shelter").len(), 1);
+    assert!(
+        check(&f.index_dir(), &f.store)
+            .expect("check")
+            .notes
+            .is_empty()
+    );
+}
