@@ -16,6 +16,7 @@
 
 mod counts;
 pub(super) mod load;
+mod snapshot;
 mod sorted;
 
 use std::{
@@ -205,6 +206,18 @@ impl Indexes {
             kind: keys::kind_byte(e.kind),
             state: keys::state_bytes(e.state),
         });
+    }
+
+    /// The entry `r` was made of.
+    fn entry(&self, r: &Row) -> Entry {
+        Entry {
+            id: r.id,
+            feed: self.feeds[r.feed as usize],
+            seq: r.seq,
+            created_at_ms: r.created_at_ms,
+            kind: Kind::ALL[usize::from(r.kind) - 1],
+            state: keys::state_from(&r.state).expect("a row holds the state of an entry"),
+        }
     }
 
     /// Builds every index from the rows at once; a row listed twice (an id in two pages)

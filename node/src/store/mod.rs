@@ -66,8 +66,8 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The sled store.
 pub struct SledStore {
-    /// The in-memory indexes, and the thread building them after open (first, so that it
-    /// is stopped first on drop).
+    /// The in-memory indexes and the thread building them after open; first, so that on
+    /// drop it stops first and writes the index for the next open while sled is still open.
     index: index::load::Loader,
     /// The store's directory.
     dir: std::path::PathBuf,
@@ -167,7 +167,7 @@ impl SledStore {
             tree.insert(schema, &SCHEMA_VERSION.to_be_bytes())?;
             db.flush()?;
         }
-        let index = index::load::Loader::start(&tree)?;
+        let index = index::load::Loader::start(&tree, dir)?;
         let store = Self {
             index,
             dir: dir.to_path_buf(),
@@ -305,11 +305,16 @@ fn restrict(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            restrict(&entry.path())?;
-        } else {
-            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
-        }
+        let done = match entry.file_type()?.is_dir() {
+            true => restrict(&entry.path()),
+            false => std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600)),
+        };
+        // A file deleted meanwhile (the index snapshot, taken at open) needs no restricting.
+        done.or_else(|e| {
+            (e.kind() == std::io::ErrorKind::NotFound)
+                .then_some(())
+                .ok_or(e)
+        })?;
     }
     Ok(())
 }

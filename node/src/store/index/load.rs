@@ -9,6 +9,7 @@
 //! at any other open.
 
 use std::{
+    path::{Path, PathBuf},
     sync::{
         Arc, Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard,
         atomic::{AtomicBool, Ordering},
@@ -17,9 +18,9 @@ use std::{
     time::Instant,
 };
 
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use super::{Counts, Indexes, decode_page};
+use super::{Counts, Indexes, decode_page, snapshot};
 use crate::store::{Error, keys::Space};
 
 /// Where the building of the index is.
@@ -117,16 +118,23 @@ impl Shared {
     }
 }
 
-/// The thread building the index; stopped and joined on drop.
+/// The thread building the index; stopped and joined on drop, and the index then written
+/// to a file for the next open ([`snapshot`]).
 pub(in crate::store) struct Loader {
     pub(in crate::store) shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    tree: sled::Tree,
+    dir: PathBuf,
 }
 
 impl Loader {
-    /// Starts building the index of `tree` (at once if it holds no index page).
-    pub(in crate::store) fn start(tree: &sled::Tree) -> Result<Self, Error> {
+    /// Starts building the index of `tree`, the store in `dir` (at once if it holds no index
+    /// page): from the snapshot the last close wrote, or else from the pages.
+    pub(in crate::store) fn start(tree: &sled::Tree, dir: &Path) -> Result<Self, Error> {
         let last = last_page(tree)?;
+        if last.is_none() {
+            let _ = std::fs::remove_file(dir.join(snapshot::FILE));
+        }
         let counts = match tree.get(crate::store::keys::key(Space::Meta, &[super::counts::KEY]))? {
             Some(v) => Some(Counts::decode(&v)?).filter(|c| c.page == last),
             None if last.is_none() => Some(Counts::default()),
@@ -145,19 +153,37 @@ impl Loader {
         let gate = gate::held();
         let thread = last
             .map(|last| {
-                let (tree, shared) = (tree.clone(), shared.clone());
+                let (tree, shared, dir) = (tree.clone(), shared.clone(), dir.to_path_buf());
                 std::thread::Builder::new()
                     .name("tipx-index".into())
                     .spawn(move || {
                         if let Some(gate) = gate {
                             gate.wait();
                         }
-                        build(&tree, &shared, last)
+                        build(&tree, &dir, &shared, last)
                     })
             })
             .transpose()
             .map_err(|e| Error::Corrupt(format!("starting the index thread: {e}")))?;
-        Ok(Self { shared, thread })
+        Ok(Self {
+            shared,
+            thread,
+            tree: tree.clone(),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Writes the index, if built, for the next open.
+    fn save(&self) -> Result<(), String> {
+        let state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*state, State::Ready) {
+            return Ok(());
+        }
+        let Some(last) = last_page(&self.tree).map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let index = self.shared.index.read().unwrap_or_else(|p| p.into_inner());
+        snapshot::write(&self.dir, &index, last).map_err(|e| e.to_string())
     }
 }
 
@@ -166,6 +192,9 @@ impl Drop for Loader {
         self.shared.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if let Err(e) = self.save() {
+            warn!(error = %e, "the store's index could not be written for the next start");
         }
     }
 }
@@ -187,10 +216,20 @@ pub(in crate::store) fn page_number(k: &[u8]) -> Result<u64, Error> {
         .ok_or_else(|| Error::Corrupt("index page key".into()))
 }
 
-/// Builds the index from every page up to `last` (inserts wait for the index, so no page
-/// comes after it meanwhile).
-fn build(tree: &sled::Tree, shared: &Shared, last: u64) {
+/// Builds the index from the snapshot of the last close, or else from every page up to
+/// `last` (inserts wait for the index, so no page comes after it meanwhile).
+fn build(tree: &sled::Tree, dir: &Path, shared: &Shared, last: u64) {
     let started = Instant::now();
+    let saved = snapshot::take(dir, last).filter(|index| {
+        let agrees = shared
+            .known_counts()
+            .is_none_or(|c| c == index.counts(Some(last)));
+        if !agrees {
+            warn!("the store's index snapshot disagrees with the counts: the index is built from the store");
+        }
+        agrees
+    });
+    let from = if saved.is_some() { "snapshot" } else { "pages" };
     let pages = tree
         .scan_prefix([Space::IndexPages as u8])
         .values()
@@ -202,7 +241,11 @@ fn build(tree: &sled::Tree, shared: &Shared, last: u64) {
             }
             decode_page(&page?)
         });
-    match Indexes::build(pages) {
+    let built = match saved {
+        Some(index) => Ok(index),
+        None => Indexes::build(pages),
+    };
+    match built {
         Ok(index) => {
             let records = index.len();
             if shared.known_counts().is_none() {
@@ -212,6 +255,7 @@ fn build(tree: &sled::Tree, shared: &Shared, last: u64) {
             info!(
                 records,
                 ms = started.elapsed().as_millis() as u64,
+                from,
                 "store index built"
             );
             shared.finish(State::Ready);
