@@ -28,8 +28,11 @@ fn the_demo_federation_delivers_to_partners_and_leaves_the_outsider_with_nothing
     assert!(out.stdout.contains("demo check passed"), "{out}");
     assert!(out.stdout.contains("PE received 0 record(s)"), "{out}");
     assert!(out.stdout.contains("CO received 3 record(s)"), "{out}");
-    // A newcomer's first sight: no warnings, and no colour codes off a terminal.
+    // A newcomer's first sight: no warnings or errors (none either from nodes still
+    // writing their files as the demo removes its directory), and no colour codes off a
+    // terminal.
     assert!(!out.stderr.contains("WARN"), "{out}");
+    assert!(!out.stderr.contains("ERROR"), "{out}");
     assert!(!out.stderr.contains('\u{1b}'), "{out}");
     assert!(
         !demo_dir(&out.stdout).exists(),

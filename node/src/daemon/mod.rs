@@ -1,6 +1,7 @@
 //! `tipx run`: opens the store, applies `exchange.partners`, starts the network and the
 //! admin API, and stops cleanly on SIGINT or SIGTERM (the API drains, the network loop
-//! ends, the store is flushed).
+//! ends, the store is flushed, then closed once no task holds it: the search index commits
+//! and the store writes its index for the next start before [`run_until`] returns).
 
 mod activity;
 
@@ -210,7 +211,11 @@ pub async fn run_until(
         records = node.len()?,
         "tipx node running"
     );
-    tokio::spawn(prune_audit(node.clone(), config.store.audit_retention_days));
+    tokio::spawn(prune_audit(
+        node.clone(),
+        config.store.audit_retention_days,
+        stop.clone(),
+    ));
     tokio::spawn(activity::run(
         node.clone(),
         net.clone(),
@@ -248,18 +253,57 @@ pub async fn run_until(
     }
     let n = node.clone();
     tokio::task::spawn_blocking(move || n.flush()).await??;
+    close(node).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How long [`close`] waits for the tasks still holding the node (a request being
+/// answered, a page being read) to let it go.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Closes the node once this is the last hold on it: the search indexer commits what it
+/// holds and stops, and the store writes its index for the next start. Until then the
+/// files are still being written, so a caller removing the data directory (the demo) must
+/// not go on before this returns. A node still held after [`CLOSE_WAIT`] closes when the
+/// process ends (its store was flushed: nothing acknowledged is lost).
+async fn close(mut node: Arc<Node>) {
+    let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+    loop {
+        match Arc::try_unwrap(node) {
+            Ok(n) => {
+                if tokio::task::spawn_blocking(move || drop(n)).await.is_err() {
+                    tracing::error!("closing the store panicked");
+                }
+                return;
+            }
+            Err(held) if tokio::time::Instant::now() < deadline => {
+                node = held;
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "the store is still in use {} s after the stop: it closes when the \
+                     process ends",
+                    CLOSE_WAIT.as_secs()
+                );
+                return;
+            }
+        }
+    }
 }
 
 /// How often the audit log is pruned to `store.audit_retention_days`.
 const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 /// Prunes the audit log at start and then every [`AUDIT_PRUNE_EVERY`].
-async fn prune_audit(node: Arc<Node>, days: u64) {
+async fn prune_audit(node: Arc<Node>, days: u64, mut stop: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(AUDIT_PRUNE_EVERY);
     loop {
-        every.tick().await;
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
         let n = node.clone();
         match tokio::task::spawn_blocking(move || n.prune_audit(days)).await {
             Ok(Ok(0)) => {}
