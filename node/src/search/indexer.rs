@@ -25,7 +25,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tantivy::{IndexReader, IndexWriter, TantivyDocument};
+use tantivy::{IndexReader, IndexWriter, TantivyDocument, indexer::UserOperation};
 use tipx_protocol::RecordId;
 
 use super::{Error, Fields, Marker, Progress};
@@ -149,20 +149,19 @@ impl Indexer {
     }
 
     fn on_batch(&mut self, changes: Vec<Change>, store_len: u64) {
+        let mut ops = Vec::with_capacity(changes.len());
         for c in changes {
             match c {
                 Change::Add(id, doc) => {
                     if let Some(r) = &mut self.rebuild {
                         // Any copy the rebuild brought goes; a later one is dropped.
-                        self.writer.delete_term(self.fields.id_term(&id));
+                        ops.push(UserOperation::Delete(self.fields.id_term(&id)));
                         r.added.insert(id);
                     }
-                    if let Err(e) = self.writer.add_document(*doc) {
-                        tracing::error!(error = %e, "a record could not be indexed");
-                    }
+                    ops.push(UserOperation::Add(*doc));
                 }
                 Change::Erase(id) => {
-                    self.writer.delete_term(self.fields.id_term(&id));
+                    ops.push(UserOperation::Delete(self.fields.id_term(&id)));
                     if let Some(r) = &mut self.rebuild {
                         r.erased.insert(id);
                     }
@@ -170,6 +169,7 @@ impl Indexer {
                 }
             }
         }
+        self.apply(ops);
         self.store_len = store_len;
         self.pending = true;
     }
@@ -178,15 +178,22 @@ impl Indexer {
         let Some(r) = &self.rebuild else {
             return;
         };
-        for (id, doc) in docs {
-            if r.added.contains(&id) || r.erased.contains(&id) {
-                continue;
-            }
-            if let Err(e) = self.writer.add_document(doc) {
-                tracing::error!(error = %e, "a record could not be indexed");
-            }
-        }
+        let ops: Vec<_> = docs
+            .into_iter()
+            .filter(|(id, _)| !r.added.contains(id) && !r.erased.contains(id))
+            .map(|(_, doc)| UserOperation::Add(doc))
+            .collect();
+        self.apply(ops);
         self.progress.done.fetch_add(read, Relaxed);
+    }
+
+    /// Hands `ops` to tantivy's indexing thread as one group, in order: one hand-over per
+    /// batch rather than per record (each woke the thread; a fifth of its time went to
+    /// that).
+    fn apply(&self, ops: Vec<UserOperation>) {
+        if let Err(e) = self.writer.run(ops) {
+            tracing::error!(error = %e, "records could not be indexed");
+        }
     }
 
     fn on_rebuild_done(&mut self) {

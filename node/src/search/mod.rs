@@ -3,6 +3,7 @@
 //! rebuilt from the store when it is missing or stale.
 //!
 //! - [`schema`]: what a record's document holds; one field and stemmer per language.
+//! - [`stem`]: the Snowball stemmer with a cache of the words it stemmed.
 //! - [`indexer`]: the thread that owns the writer, commits at most every second, and
 //!   rewrites the segments an erasure touched so the erased text leaves every file.
 //! - [`query`]: a listing's text and filters as a tantivy query, hits by relevance or time.
@@ -19,6 +20,7 @@
 mod indexer;
 mod query;
 mod schema;
+mod stem;
 #[cfg(test)]
 mod tests;
 mod traces;

@@ -14,11 +14,12 @@ use tantivy::{
         TextOptions,
     },
     tokenizer::{
-        AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-        TextAnalyzer,
+        AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     },
 };
 use tipx_protocol::{Body, RecordId, body::Translation, record::Record};
+
+use super::stem::CachedStemmer;
 
 /// Longest token indexed, in bytes: longer ones are ids or noise, not words.
 const MAX_TOKEN_BYTES: usize = 64;
@@ -161,7 +162,7 @@ pub(super) fn register_tokenizers(index: &Index) {
             TextAnalyzer::builder(SimpleTokenizer::default())
                 .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
                 .filter(LowerCaser)
-                .filter(Stemmer::new(language))
+                .filter(CachedStemmer::new(language))
                 .filter(AsciiFoldingFilter)
                 .build(),
         );
