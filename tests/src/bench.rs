@@ -130,6 +130,15 @@ pub fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Imports the alerts of the JSON-lines `file` into `node` with `tipx publish --file`;
+/// returns the seconds the whole command took.
+pub fn import(node: &crate::Node, file: &std::path::Path) -> f64 {
+    let t = Instant::now();
+    node.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
+        .ok();
+    t.elapsed().as_secs_f64()
+}
+
 /// Runs `tipx ARGS…` against `node` `runs` times (the whole command, timed from the
 /// outside: not through `Node::tipx`, whose deadline runner polls every 25 ms); returns the
 /// median and p90 times and the last run's standard output.

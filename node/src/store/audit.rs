@@ -1,11 +1,47 @@
-//! Keeping the audit log to `store.audit_retention_days`: whole pages (one per write) are
-//! deleted oldest first once their newest entry is older than the retention.
+//! The audit log: one page (one sled key) per write, read back newest first, and kept to
+//! `store.audit_retention_days`: whole pages are deleted oldest first once their newest
+//! entry is older than the retention.
 
 use tipx_protocol::store::AuditEntry;
 
-use super::{Error, SledStore, decode_json, keys::Space};
+use super::{
+    Error, SledStore, decode_json,
+    keys::{Space, key},
+};
 
 impl SledStore {
+    /// Appends `entries` as one page.
+    pub(super) fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let page = self.db.generate_id()?.to_be_bytes();
+        self.tree.insert(
+            key(Space::Audit, &[&page]),
+            serde_json::to_vec(entries).expect("plain data"),
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` entries, oldest first.
+    pub(super) fn newest_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for page in self.values(Space::Audit).rev() {
+            let mut entries: Vec<AuditEntry> = decode_json("audit page", &page?)?;
+            while let Some(e) = entries.pop() {
+                if out.len() >= limit {
+                    break;
+                }
+                out.push(e);
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        out.reverse();
+        Ok(out)
+    }
+
     /// The audit entries at or after `since_ms`, oldest first: pages are read newest first
     /// until one ends before `since_ms`, so this costs what it returns (plus a page).
     pub fn audit_since(&self, since_ms: u64) -> Result<Vec<AuditEntry>, Error> {

@@ -505,33 +505,11 @@ impl Store for SledStore {
     }
 
     fn audit(&self, entries: &[AuditEntry]) -> Result<(), Error> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let page = self.db.generate_id()?.to_be_bytes();
-        self.tree.insert(
-            key(Space::Audit, &[&page]),
-            serde_json::to_vec(entries).expect("plain data"),
-        )?;
-        Ok(())
+        self.append_audit(entries)
     }
 
     fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
-        let mut out: Vec<AuditEntry> = Vec::new();
-        for page in self.values(Space::Audit).rev() {
-            let mut entries: Vec<AuditEntry> = decode_json("audit page", &page?)?;
-            while let Some(e) = entries.pop() {
-                if out.len() >= limit {
-                    break;
-                }
-                out.push(e);
-            }
-            if out.len() >= limit {
-                break;
-            }
-        }
-        out.reverse();
-        Ok(out)
+        self.newest_audit(limit)
     }
 
     fn len(&self) -> Result<u64, Error> {

@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 use tipx_tests::{
-    bench::{alerts_sized, arg, cpu_secs, use_release_binary, verification_rates},
+    bench::{alerts_sized, arg, cpu_secs, import, use_release_binary, verification_rates},
     federation::{Federation, eventually},
     write_jsonl,
 };
@@ -79,8 +79,7 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
     let before = held(fed.member("CO")).expect("CO answers");
     fed.member_mut("CO").stop();
     let mx = fed.member("MX");
-    mx.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
-        .ok();
+    import(mx, &file);
     let mx_cpu = cpu_secs(mx.pid().expect("MX runs"));
     let total = held(mx).expect("MX answers");
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{alerts_sized, arg, rss_mib, signing_rate, timed, use_release_binary},
+    bench::{alerts_sized, arg, import, rss_mib, signing_rate, timed, use_release_binary},
     write_jsonl,
 };
 
@@ -38,10 +38,7 @@ fn main() {
     let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     let mut node = Node::init("MX", tmp.path());
     node.start();
-    let t = Instant::now();
-    node.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
-        .ok();
-    let secs = t.elapsed().as_secs_f64();
+    let secs = import(&node, &file);
     let rate = n as f64 / secs;
     println!(
         "bulk import: {n} alerts ({:.0} MiB of JSON, descriptions of {description} characters) in {secs:.2} s = {rate:.0} records/s; ed25519 signing on one core {sign:.0}/s ({:.2}x)",

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tipx_tests::{
     Node,
-    bench::{arg, signing_rate, timed, use_release_binary},
+    bench::{arg, import, signing_rate, timed, use_release_binary},
     write_jsonl,
 };
 
@@ -88,10 +88,7 @@ fn main() {
     drop(sample);
     let mut node = Node::init("MX", tmp.path());
     node.start();
-    let t = Instant::now();
-    node.tipx(["publish", "--file", file.to_str().expect("utf-8 path")])
-        .ok();
-    let secs = t.elapsed().as_secs_f64();
+    let secs = import(&node, &file);
     println!(
         "bulk import with indexing: {n} alerts in {secs:.2} s = {:.0} records/s",
         n as f64 / secs

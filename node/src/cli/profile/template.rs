@@ -114,7 +114,7 @@ pub(super) fn text(lang: &str) -> anyhow::Result<String> {
         .iter()
         .position(|l| *l == lang)
         .ok_or_else(|| {
-            anyhow::anyhow!("{lang:?} is not a template language: use en, es, fr or pt")
+            anyhow::anyhow!("\"{lang}\" is not a template language: use en, es, fr or pt")
         })?;
     let mut out = String::new();
     for (said, toml) in LINES {
