@@ -167,7 +167,7 @@ impl Node {
                 Some(Err(r)) => outcomes.push(Err(r)),
             }
         }
-        let mut stored = Vec::new();
+        let mut stored = Vec::with_capacity(verified.len());
         if !verified.is_empty() {
             let out = self.insert_indexed(&verified, |s| {
                 s.insert_counted(

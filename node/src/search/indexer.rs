@@ -14,12 +14,14 @@
 //! read before its erasure is dropped. Nothing is committed on the clock until the rebuild
 //! is done (listings read bodies meanwhile), then a commit with the marker turns the index
 //! ready; an erasure is still committed and compacted at once.
+//!
+//! Segments are merged as [`super::merges`] says: not while batches come back to back.
 
 use std::{
     collections::HashSet,
     sync::{
         Arc,
-        atomic::Ordering::Relaxed,
+        atomic::{AtomicBool, Ordering::Relaxed},
         mpsc::{Receiver, RecvTimeoutError, SyncSender},
     },
     time::{Duration, Instant},
@@ -28,7 +30,10 @@ use std::{
 use tantivy::{IndexReader, IndexWriter, TantivyDocument, indexer::UserOperation};
 use tipx_protocol::RecordId;
 
-use super::{Error, Fields, Marker, Progress};
+use super::{
+    Error, Fields, Marker, Progress,
+    merges::{self, Merges},
+};
 
 /// How often at most the indexer commits: the most a listing lags the store (plus the time
 /// of a commit), and few enough commits that indexing costs catch-up little.
@@ -88,6 +93,10 @@ pub(super) struct Indexer {
     /// An erasure whose segments are still to be rewritten.
     compact: bool,
     last_commit: Instant,
+    /// Whether merges wait ([`Merges`]): on when a batch comes before the last one is
+    /// committed, off once none has come for [`merges::IDLE`].
+    merges_held: Arc<AtomicBool>,
+    last_batch: Instant,
 }
 
 impl Indexer {
@@ -99,6 +108,9 @@ impl Indexer {
         progress: Arc<Progress>,
     ) -> Self {
         let rebuild = progress.rebuilding.load(Relaxed).then(Rebuild::default);
+        let merges = Merges::default();
+        let merges_held = merges.switch();
+        writer.set_merge_policy(Box::new(merges));
         Self {
             writer,
             reader,
@@ -109,14 +121,19 @@ impl Indexer {
             pending: false,
             compact: false,
             last_commit: Instant::now(),
+            merges_held,
+            last_batch: Instant::now(),
         }
     }
 
     /// Runs until every sender is dropped, then commits what is pending.
     pub(super) fn run(mut self, rx: Receiver<Msg>) {
         loop {
+            let held = self.merges_held.load(Relaxed);
             let wait = if self.pending || self.compact {
                 COMMIT_EVERY.saturating_sub(self.last_commit.elapsed())
+            } else if held {
+                merges::IDLE.saturating_sub(self.last_batch.elapsed())
             } else {
                 Duration::from_secs(3600)
             };
@@ -141,6 +158,17 @@ impl Indexer {
                 && let Err(e) = self.commit()
             {
                 tracing::error!(error = %e, "the search index could not be committed");
+            }
+            if held
+                && !self.pending
+                && self.rebuild.is_none()
+                && self.last_batch.elapsed() >= merges::IDLE
+            {
+                // Idle: a commit (of nothing) is when tantivy looks for merges to run.
+                self.merges_held.store(false, Relaxed);
+                if let Err(e) = self.commit() {
+                    tracing::error!(error = %e, "the search index could not be committed");
+                }
             }
         }
         if let Err(e) = self.commit() {
@@ -171,7 +199,11 @@ impl Indexer {
         }
         self.apply(ops);
         self.store_len = store_len;
+        if self.pending {
+            self.merges_held.store(true, Relaxed);
+        }
         self.pending = true;
+        self.last_batch = Instant::now();
     }
 
     fn on_rebuilt(&mut self, docs: Vec<(RecordId, TantivyDocument)>, read: u64) {

@@ -18,6 +18,7 @@
 //! bodies instead. Why this design: docs/DECISIONS.md, "Full-text search".
 
 mod indexer;
+mod merges;
 mod query;
 mod schema;
 mod stem;

@@ -461,3 +461,43 @@ fn an_index_left_by_an_older_build_is_rebuilt() {
             .is_empty()
     );
 }
+
+#[test]
+fn segments_are_merged_once_records_stop_coming_not_while_they_stream_in() {
+    let f = Fixture::new();
+    let segments = || {
+        f.search()
+            .reader
+            .searcher()
+            .index()
+            .searchable_segment_metas()
+            .expect("metas")
+            .len()
+    };
+    // Batches back to back, each pair committed: a segment each, as in a catch-up.
+    for n in 0..12 {
+        for k in 0..2 {
+            f.add(practice("en", &format!("Practice {n}.{k}"), "shelters"));
+        }
+        f.search().sync().expect("committed");
+    }
+    assert!(
+        segments() >= 12,
+        "no merge while records stream in: {} segments",
+        segments()
+    );
+    // Idle: the log policy merges the eight of one size.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while segments() >= 12 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "segments merged once idle"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        f.find("shelters").len(),
+        24,
+        "every record found after the merge"
+    );
+}
