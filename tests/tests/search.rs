@@ -2,8 +2,8 @@
 //! language, phrases and AND, best match first, retracted records hidden, an erased
 //! record's words gone from every file of the index, a record received from a partner found, a
 //! deleted index rebuilt in the background while the node answers (status at once, `--text`
-//! right during and after, records published during it found), and `store check` telling a
-//! stale index.
+//! right during and after, records published during it found), `store check` telling a
+//! stale index, and `store reindex` rebuilding a stopped node's index.
 
 use std::time::{Duration, Instant};
 
@@ -272,4 +272,36 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         let p = e.unwrap().path();
         std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
     }
+}
+
+#[test]
+fn store_reindex_rebuilds_a_stopped_nodes_index_and_leaves_a_running_ones_in_step() {
+    let (_tmp, mut node) = running("MX");
+    let first = practice(&node, "es", "Protección de trabajadores migrantes", "");
+    lists(&node, &["trabajador"], &[&first]);
+    let out = node.tipx(["store", "reindex"]).ok();
+    assert!(
+        out.stdout
+            .contains("in step with the store: nothing to rebuild"),
+        "{out}"
+    );
+    node.stop();
+
+    // Stopped, its index gone (a restore that left it out): rebuilt here, from the store.
+    std::fs::remove_dir_all(node.dir.join("search")).unwrap();
+    let out = node.tipx(["store", "reindex"]).ok();
+    assert!(
+        out.stdout
+            .contains("the search index is rebuilt: 1 record indexed"),
+        "{out}"
+    );
+    let out = node.tipx(["store", "check"]).ok();
+    assert!(out.stdout.contains("store is clean"), "{out}");
+    node.start();
+    lists(&node, &["trabajadoras"], &[&first]);
+    assert!(
+        !node.log().contains("rebuilding the search index"),
+        "the node found its index whole:\n{}",
+        node.log()
+    );
 }

@@ -15,6 +15,7 @@ mod generate;
 mod profile;
 pub mod publish;
 mod recover;
+mod reindex;
 mod report;
 mod retract;
 mod show;
@@ -218,6 +219,10 @@ pub enum StoreCommand {
     /// store coming back from partners, with a progress bar, and report what no partner
     /// could give back.
     Recover,
+    /// Rebuild the full-text search index from the store, with a progress bar. With the
+    /// node stopped: the index is deleted and rebuilt now. With the node running: follow
+    /// the rebuild it makes by itself when it finds its index missing or stale.
+    Reindex,
 }
 
 /// `tipx records …`
@@ -434,6 +439,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Store(StoreCommand::Check(j)) => show::check(&dd, j.json).await,
         Command::Store(StoreCommand::AcceptLoss) => show::accept_loss(&dd).await,
         Command::Store(StoreCommand::Recover) => recover::recover(&dd).await,
+        Command::Store(StoreCommand::Reindex) => reindex::reindex(&dd).await,
         Command::Backup { out, include_key } => backup::backup(&dd, &out, include_key).await,
         Command::Restore { file } => backup::restore(&dd, &file),
         Command::Bundle(cmd) => bundle::run(&client(&dd)?, cmd).await,
