@@ -52,9 +52,11 @@ pub(super) enum Msg {
     },
     /// Commit what is pending and answer once a listing sees it.
     Sync(SyncSender<Result<(), String>>),
-    /// Records a rebuild read from the store (`read` of them, `docs` those with a body).
+    /// Records a rebuild read from the store (`read` of them, `docs` those with a body), and
+    /// records erased by retractions among them (a replay's, whose targets may be indexed).
     Rebuilt {
         docs: Vec<(RecordId, TantivyDocument)>,
+        erased: Vec<RecordId>,
         read: u64,
     },
     /// The rebuild has read the whole store: commit with the marker, and turn ready.
@@ -146,7 +148,7 @@ impl Indexer {
                     };
                     let _ = reply.send(done);
                 }
-                Ok(Msg::Rebuilt { docs, read }) => self.on_rebuilt(docs, read),
+                Ok(Msg::Rebuilt { docs, erased, read }) => self.on_rebuilt(docs, erased, read),
                 Ok(Msg::RebuildDone) => self.on_rebuild_done(),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -206,15 +208,25 @@ impl Indexer {
         self.last_batch = Instant::now();
     }
 
-    fn on_rebuilt(&mut self, docs: Vec<(RecordId, TantivyDocument)>, read: u64) {
-        let Some(r) = &self.rebuild else {
+    fn on_rebuilt(
+        &mut self,
+        docs: Vec<(RecordId, TantivyDocument)>,
+        erased: Vec<RecordId>,
+        read: u64,
+    ) {
+        let Some(r) = &mut self.rebuild else {
             return;
         };
-        let ops: Vec<_> = docs
+        let mut ops: Vec<_> = docs
             .into_iter()
             .filter(|(id, _)| !r.added.contains(id) && !r.erased.contains(id))
             .map(|(_, doc)| UserOperation::Add(doc))
             .collect();
+        for id in erased {
+            ops.push(UserOperation::Delete(self.fields.id_term(&id)));
+            r.erased.insert(id);
+            self.compact = true;
+        }
         self.apply(ops);
         self.progress.done.fetch_add(read, Relaxed);
     }

@@ -170,6 +170,10 @@ pub struct Search {
     /// order of the store's inserts and each marker counts only what precedes it.
     order: Mutex<()>,
     progress: Arc<Progress>,
+    /// Set when the index was committed with fewer records than the store holds (a crash
+    /// or a kill within a second of an insert): the rebuild indexes only the records
+    /// stored after that many.
+    replay_after: Option<u64>,
 }
 
 impl Search {
@@ -180,9 +184,29 @@ impl Search {
         let fields = Fields::new();
         let store_len = store.len()?;
         let progress = Arc::new(Progress::default());
-        let index = match open_existing(dir, &fields)? {
-            Some(index) if Marker::of(&index)? == Some(Marker::new(store_len)) => index,
+        let mut replay_after = None;
+        let existing = match open_existing(dir, &fields)? {
+            Some(index) => {
+                let marker = Marker::of(&index)?;
+                Some((index, marker))
+            }
+            None => None,
+        };
+        let index = match existing {
+            Some((index, Some(m))) if m == Marker::new(store_len) => index,
+            Some((index, Some(m))) if m.format == FORMAT && m.store_len < store_len => {
+                let behind = store_len - m.store_len;
+                tracing::info!(
+                    records = behind,
+                    "the search index lacks the records stored after its last commit: indexing them"
+                );
+                replay_after = Some(m.store_len);
+                progress.total.store(behind, Relaxed);
+                progress.rebuilding.store(true, Relaxed);
+                index
+            }
             stale => {
+                let stale = stale.map(|(index, _)| index);
                 if let Some(index) = stale {
                     drop(index);
                     tracing::warn!(dir = %dir.display(), "the search index is stale: rebuilding it");
@@ -228,6 +252,7 @@ impl Search {
             indexer: Some(thread),
             order: Mutex::new(()),
             progress,
+            replay_after,
         })
     }
 
@@ -255,6 +280,9 @@ impl Search {
     ) -> Result<(), Error> {
         if self.is_ready() {
             return Ok(());
+        }
+        if let Some(after) = self.replay_after {
+            return self.replay(store, after, stop, progress);
         }
         let total = searchable_held(store);
         self.progress.total.store(total, Relaxed);
@@ -291,6 +319,36 @@ impl Search {
         read += chunk.len() as u64;
         self.index_held(store, &mut chunk)?;
         progress(read.min(total), total);
+        self.rebuild_done()
+    }
+
+    /// The rebuild of an index committed with the store's first `after` records: the
+    /// records stored since are indexed (and those their retractions erased are deleted).
+    fn replay(
+        &self,
+        store: &SledStore,
+        after: u64,
+        stop: &dyn Fn() -> bool,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), Error> {
+        let ids = store.ids_stored_after(after)?;
+        let total = ids.len() as u64;
+        self.progress.total.store(total, Relaxed);
+        progress(0, total);
+        let mut read = 0;
+        for chunk in ids.chunks(REBUILD_CHUNK) {
+            read += chunk.len() as u64;
+            self.index_held(store, &mut chunk.to_vec())?;
+            progress(read, total);
+            if stop() {
+                return Ok(());
+            }
+        }
+        self.rebuild_done()
+    }
+
+    /// Tells the indexer the rebuild has read all it had to, and waits for its commit.
+    fn rebuild_done(&self) -> Result<(), Error> {
         // Under the order: an insert the rebuild read the store after has fed its batch
         // before this (and it replaced the rebuild's copy); any later insert was not read.
         {
@@ -301,23 +359,22 @@ impl Search {
     }
 
     /// Reads the records of `ids` from the store and hands the documents of those held
-    /// with their body to the indexer; empties `ids`.
+    /// with their body to the indexer, and the targets of the erasing retractions among
+    /// them; empties `ids`.
     fn index_held(&self, store: &SledStore, ids: &mut Vec<RecordId>) -> Result<(), Error> {
         let mut docs = Vec::with_capacity(ids.len());
+        let mut erased = vec![];
         for id in ids.iter() {
             let Some(r) = store.get(id)? else { continue };
-            if let Some(doc) = r
-                .body()
-                .ok()
-                .flatten()
-                .and_then(|b| self.fields.document(&r, &b))
-            {
-                docs.push((*id, doc));
+            match r.body().ok().flatten() {
+                Some(Body::Retraction(x)) if x.erase => erased.push(x.target),
+                Some(b) => docs.extend(self.fields.document(&r, &b).map(|d| (*id, d))),
+                None => {}
             }
         }
         let read = ids.len() as u64;
         ids.clear();
-        self.send(Msg::Rebuilt { docs, read })
+        self.send(Msg::Rebuilt { docs, erased, read })
     }
 
     fn send(&self, msg: Msg) -> Result<(), Error> {

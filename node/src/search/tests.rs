@@ -501,3 +501,56 @@ fn segments_are_merged_once_records_stop_coming_not_while_they_stream_in() {
         "every record found after the merge"
     );
 }
+
+#[test]
+fn an_index_behind_the_store_takes_only_what_it_lacks() {
+    let mut f = Fixture::new();
+    for i in 0..30 {
+        f.add(practice("en", &format!("Shelter report {i}"), "Beds."));
+    }
+    let secret = f.add(practice("en", "Witness zorblaxquint", ""));
+    f.search = None;
+    // Stored while the index was not told, as when a node is killed within a second of an
+    // insert: a new record, and a retraction erasing one the index holds.
+    let store = |body| {
+        let at = f.at_ms.get() + 1;
+        f.at_ms.set(at);
+        let r = f.author.borrow_mut().publish(&["*"], body, at);
+        f.store
+            .insert(&trusted(std::slice::from_ref(&r)), &Source::Local, at)
+            .expect("store works");
+        r.id
+    };
+    let new = store(practice("en", "Hotline for fishermen", ""));
+    store(Body::Retraction(Retraction {
+        target: secret,
+        reason: "a witness is named".into(),
+        erase: true,
+    }));
+    f.search = Some(Search::open(&f.index_dir(), &f.store).expect("open"));
+    assert_eq!(
+        f.search().state(),
+        State::Rebuilding { done: 0, total: 2 },
+        "only the two records stored after its last commit"
+    );
+    let mut seen = vec![];
+    f.search()
+        .rebuild(&f.store, &|| false, &mut |done, total| {
+            seen.push((done, total))
+        })
+        .expect("replayed");
+    assert_eq!(seen.last(), Some(&(2, 2)));
+    assert_eq!(f.search().state(), State::Ready);
+    assert_eq!(f.find("hotline"), vec![new]);
+    assert_eq!(f.find("zorblaxquint"), vec![]);
+    assert_eq!(f.find("shelter").len(), 30, "what it held stays");
+    assert_eq!(
+        super::traces(&f.index_dir(), "zorblaxquint").expect("readable"),
+        Vec::<String>::new(),
+        "the erased record's words are in no file"
+    );
+    assert_eq!(
+        check(&f.index_dir(), &f.store).expect("check").problems,
+        Vec::<String>::new()
+    );
+}

@@ -337,6 +337,11 @@ impl Indexes {
             .map(|row| (self.feeds[row.feed as usize], row.seq))
     }
 
+    /// The ids of the records stored after the first `start`, in the order they were stored.
+    pub(super) fn ids_from(&self, start: usize) -> Vec<RecordId> {
+        self.rows.iter().skip(start).map(|r| r.id).collect()
+    }
+
     /// How many records are indexed.
     pub(super) fn len(&self) -> usize {
         self.by_id.len()

@@ -253,6 +253,12 @@ impl SledStore {
         Ok(self.indexes()?.ids_with_prefix(prefix, limit))
     }
 
+    /// The ids of the records stored after the first `count`, in the order they were stored
+    /// (what a search index committed at `count` records lacks).
+    pub fn ids_stored_after(&self, count: u64) -> Result<Vec<RecordId>, Error> {
+        Ok(self.indexes()?.ids_from(count as usize))
+    }
+
     /// A node-local setting kept in meta (not part of any record).
     pub fn meta_get(&self, name: &str) -> Result<Option<Vec<u8>>, Error> {
         Ok(self
