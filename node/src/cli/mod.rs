@@ -322,6 +322,19 @@ pub(crate) fn client(dd: &DataDir) -> anyhow::Result<Client> {
     Ok(Client::new(config.api.listen, token))
 }
 
+/// The running node's client and status, or `None` when no node answers on this data
+/// directory's API address (the commands that then work on the store directly).
+pub(crate) async fn running(
+    dd: &DataDir,
+) -> anyhow::Result<Option<(Client, crate::api::types::Status)>> {
+    let client = client(dd)?;
+    match client.get("/v1/status", &()).await {
+        Ok(status) => Ok(Some((client, status))),
+        Err(crate::api::client::Error::Unreachable(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Runs the parsed command.
 pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let dir = cli

@@ -16,11 +16,9 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// `tipx store recover`.
 pub(super) async fn recover(dd: &DataDir) -> anyhow::Result<()> {
-    let client = super::client(dd)?;
-    match client.get::<Status, _>("/v1/status", &()).await {
-        Ok(status) => follow(&client, status).await,
-        Err(client::Error::Unreachable(_)) => set_aside(dd),
-        Err(e) => Err(e.into()),
+    match super::running(dd).await? {
+        Some((client, status)) => follow(&client, status).await,
+        None => set_aside(dd),
     }
 }
 

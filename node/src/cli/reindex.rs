@@ -21,16 +21,12 @@ const POLL: Duration = Duration::from_millis(250);
 
 /// `tipx store reindex`.
 pub(super) async fn reindex(dd: &DataDir) -> anyhow::Result<()> {
-    let client = super::client(dd)?;
-    match client.get::<Status, _>("/v1/status", &()).await {
-        Ok(status) => follow(&client, status).await,
-        Err(client::Error::Unreachable(_)) => {
-            let cache = dd.config()?.store.cache_capacity_bytes();
-            let (store, search) = (dd.store_dir(), dd.search_dir());
-            tokio::task::spawn_blocking(move || rebuild_here(&store, &search, cache)).await?
-        }
-        Err(e) => Err(e.into()),
+    if let Some((client, status)) = super::running(dd).await? {
+        return follow(&client, status).await;
     }
+    let cache = dd.config()?.store.cache_capacity_bytes();
+    let (store, search) = (dd.store_dir(), dd.search_dir());
+    tokio::task::spawn_blocking(move || rebuild_here(&store, &search, cache)).await?
 }
 
 /// With the node running: its rebuild followed on a progress bar, if one is under way.

@@ -185,13 +185,9 @@ impl Search {
         let store_len = store.len()?;
         let progress = Arc::new(Progress::default());
         let mut replay_after = None;
-        let existing = match open_existing(dir, &fields)? {
-            Some(index) => {
-                let marker = Marker::of(&index)?;
-                Some((index, marker))
-            }
-            None => None,
-        };
+        let existing = open_existing(dir, &fields)?
+            .map(|index| Marker::of(&index).map(|m| (index, m)))
+            .transpose()?;
         let index = match existing {
             Some((index, Some(m))) if m == Marker::new(store_len) => index,
             Some((index, Some(m))) if m.format == FORMAT && m.store_len < store_len => {
@@ -297,7 +293,9 @@ impl Search {
                     return true;
                 }
                 read += chunk.len() as u64;
-                if let Err(e) = self.index_held(store, &mut chunk) {
+                let indexed = self.index_held(store, &chunk);
+                chunk.clear();
+                if let Err(e) = indexed {
                     failure = Some(e);
                     return false;
                 }
@@ -317,7 +315,7 @@ impl Search {
             }
         }
         read += chunk.len() as u64;
-        self.index_held(store, &mut chunk)?;
+        self.index_held(store, &chunk)?;
         progress(read.min(total), total);
         self.rebuild_done()
     }
@@ -338,7 +336,7 @@ impl Search {
         let mut read = 0;
         for chunk in ids.chunks(REBUILD_CHUNK) {
             read += chunk.len() as u64;
-            self.index_held(store, &mut chunk.to_vec())?;
+            self.index_held(store, chunk)?;
             progress(read, total);
             if stop() {
                 return Ok(());
@@ -360,8 +358,8 @@ impl Search {
 
     /// Reads the records of `ids` from the store and hands the documents of those held
     /// with their body to the indexer, and the targets of the erasing retractions among
-    /// them; empties `ids`.
-    fn index_held(&self, store: &SledStore, ids: &mut Vec<RecordId>) -> Result<(), Error> {
+    /// them.
+    fn index_held(&self, store: &SledStore, ids: &[RecordId]) -> Result<(), Error> {
         let mut docs = Vec::with_capacity(ids.len());
         let mut erased = vec![];
         for id in ids.iter() {
@@ -373,7 +371,6 @@ impl Search {
             }
         }
         let read = ids.len() as u64;
-        ids.clear();
         self.send(Msg::Rebuilt { docs, erased, read })
     }
 
