@@ -137,6 +137,12 @@ fn a_bundle_imported_outside_its_audience_stores_nothing_and_says_why() {
     publish_mx_alerts(fed.member("MX"));
     let file = export_for(fed.member("MX"), "CO");
     let pe = fed.member("PE");
+    // PE's own three alerts from MX arrive over the network first, so that whatever PE
+    // holds afterwards is what the import would have added.
+    assert!(
+        eventually(DELIVERY_DEADLINE, || alerts_of(pe, "MX") == 3),
+        "PE never received MX's alerts for PE"
+    );
     let before = pe.records(&["--all"]).len();
     let refused = pe.tipx(["bundle", "import", file.to_str().unwrap()]);
     assert!(
@@ -146,6 +152,17 @@ fn a_bundle_imported_outside_its_audience_stores_nothing_and_says_why() {
         "{refused}"
     );
     assert_eq!(pe.records(&["--all"]).len(), before, "PE stored something");
+    let titles: Vec<String> = pe
+        .records(&["--state", "MX", "--kind", "alert"])
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !titles
+            .iter()
+            .any(|t| ["alert 0", "alert 1", "alert 2"].contains(&t.as_str())),
+        "PE holds an alert made for CO only: {titles:?}"
+    );
 }
 
 /// The frames of a bundle file: header bytes, records, and where the records start.
