@@ -130,6 +130,25 @@ pub fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Waits until the process `pid` is idle — under 2 % of a core in each of five seconds in
+/// a row — and returns how long that took and the CPU seconds it spent meanwhile: what a
+/// node still does after a command returned (its search index catching up, then merging
+/// its segments once batches stop for 2 s), which a benchmark of what comes next should
+/// not count.
+pub fn settle(pid: u32, at_most: std::time::Duration) -> (f64, f64) {
+    let (t, start) = (std::time::Instant::now(), cpu_secs(pid));
+    let (mut last, mut quiet) = (start, 0);
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let now = cpu_secs(pid);
+        quiet = if now - last < 0.02 { quiet + 1 } else { 0 };
+        if quiet == 5 || t.elapsed() > at_most {
+            return (t.elapsed().as_secs_f64(), now - start);
+        }
+        last = now;
+    }
+}
+
 /// Imports the alerts of the JSON-lines `file` into `node` with `tipx publish --file`;
 /// returns the seconds the whole command took.
 pub fn import(node: &crate::Node, file: &std::path::Path) -> f64 {
