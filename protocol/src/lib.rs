@@ -17,6 +17,7 @@
 //! - [`membership`]: the roster and partners.
 //! - [`quota`]: per-author daily quotas on what a node takes from peers.
 //! - [`store`]: the `Store` trait, the insert algorithm, an in-memory store.
+//! - [`varint`]: the compact numbers of the binary formats.
 //! - [`sync`]: replication — who may be sent which feed, the sync messages, and the
 //!   state machine whose actions the node carries out.
 
@@ -38,6 +39,7 @@ pub mod sync;
 #[cfg(any(test, feature = "conformance"))]
 pub mod testkit;
 pub mod validate;
+pub mod varint;
 pub mod wire;
 
 pub use body::Body;

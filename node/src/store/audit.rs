@@ -1,11 +1,13 @@
-//! The audit log: one page (one sled key) per write, read back newest first, and kept to
-//! `store.audit_retention_days`: whole pages are deleted oldest first once their newest
-//! entry is older than the retention.
+//! The audit log: one page (one sled key) per write ([`page`]), read back newest first, and
+//! kept to `store.audit_retention_days`: whole pages are deleted oldest first once their
+//! newest entry is older than the retention.
+
+pub(super) mod page;
 
 use tipx_protocol::store::AuditEntry;
 
 use super::{
-    Error, SledStore, decode_json,
+    Error, SledStore,
     keys::{Space, key},
 };
 
@@ -15,19 +17,17 @@ impl SledStore {
         if entries.is_empty() {
             return Ok(());
         }
-        let page = self.db.generate_id()?.to_be_bytes();
-        self.tree.insert(
-            key(Space::Audit, &[&page]),
-            serde_json::to_vec(entries).expect("plain data"),
-        )?;
+        let number = self.db.generate_id()?.to_be_bytes();
+        self.tree
+            .insert(key(Space::Audit, &[&number]), page::encode(entries))?;
         Ok(())
     }
 
     /// The newest `limit` entries, oldest first.
     pub(super) fn newest_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, Error> {
         let mut out: Vec<AuditEntry> = Vec::new();
-        for page in self.values(Space::Audit).rev() {
-            let mut entries: Vec<AuditEntry> = decode_json("audit page", &page?)?;
+        for v in self.values(Space::Audit).rev() {
+            let mut entries = page::decode(&v?)?;
             while let Some(e) = entries.pop() {
                 if out.len() >= limit {
                     break;
@@ -47,7 +47,7 @@ impl SledStore {
     pub fn audit_since(&self, since_ms: u64) -> Result<Vec<AuditEntry>, Error> {
         let mut pages: Vec<Vec<AuditEntry>> = Vec::new();
         for v in self.tree.scan_prefix([Space::Audit as u8]).values().rev() {
-            let page: Vec<AuditEntry> = decode_json("audit page", &v?)?;
+            let page = page::decode(&v?)?;
             let newest = page.iter().map(|e| e.at_ms).max().unwrap_or(0);
             if newest < since_ms {
                 break;
@@ -68,7 +68,7 @@ impl SledStore {
         let mut entries = 0;
         for kv in self.tree.scan_prefix([Space::Audit as u8]) {
             let (k, v) = kv?;
-            let page: Vec<AuditEntry> = decode_json("audit page", &v)?;
+            let page = page::decode(&v)?;
             if page.iter().any(|e| e.at_ms >= before_ms) {
                 break;
             }

@@ -32,7 +32,7 @@ pub(crate) enum Space {
     Forks = b'F',
     /// from ‖ to → latest consent.
     Consents = b'c',
-    /// page number → the audit entries of one write (JSON array).
+    /// page number → the audit entries of one write (see `audit::page`; JSON before).
     Audit = b'a',
 }
 

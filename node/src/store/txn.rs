@@ -98,8 +98,10 @@ impl<'a> BatchTxn<'a> {
         }
         if !self.audit.is_empty() {
             let page = self.store.db.generate_id()?.to_be_bytes();
-            let v = json(&self.audit);
-            self.write(key(Space::Audit, &[&page]), v);
+            self.write(
+                key(Space::Audit, &[&page]),
+                super::audit::page::encode(&self.audit),
+            );
         }
         let mut batch = sled::Batch::default();
         for (k, v) in self.pending {

@@ -31,7 +31,10 @@
 //! Examples: the answer "in sync" is `10`; the opening message over 10,000 feeds is 36
 //! bytes: `11`, the salt, `7f` (fingerprint, end bound), the sum, `90 4e` (10,000).
 
-use crate::FeedId;
+use crate::{
+    FeedId,
+    varint::{VarintError, len as varint_len, put as put_varint},
+};
 
 use super::MAX_RECONCILE_BYTES;
 
@@ -332,19 +335,6 @@ impl Answer {
     }
 }
 
-/// Bytes of `v` as a varint.
-pub(super) fn varint_len(v: u64) -> usize {
-    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 /// The bytes not read yet.
 struct Reader<'a>(&'a [u8]);
 
@@ -369,20 +359,10 @@ impl Reader<'_> {
     }
 
     fn varint(&mut self, what: &'static str) -> Result<u64, DecodeError> {
-        let mut v: u64 = 0;
-        for i in 0..10 {
-            let b = self.byte()?;
-            let bits = u64::from(b & 0x7f);
-            // The tenth byte holds the top bit only; a last byte of zero is an overlong form.
-            if (i == 9 && b > 1) || (i > 0 && b == 0) {
-                return Err(DecodeError::NotCanonical(what));
-            }
-            v |= bits << (7 * i);
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(DecodeError::NotCanonical(what))
+        crate::varint::read(&mut self.0).map_err(|e| match e {
+            VarintError::Truncated => DecodeError::Truncated,
+            VarintError::NotCanonical => DecodeError::NotCanonical(what),
+        })
     }
 
     fn index(&mut self) -> Result<u32, DecodeError> {
