@@ -12,7 +12,10 @@
 //! backups) is outside what a program can reach: README says so.
 //!
 //! Durability: a body is appended and the pack synced **before** the sled batch that
-//! points to it is applied, so sled never refers to bytes that a crash could lose. Bytes
+//! points to it is applied, so sled never refers to bytes that a crash could lose. A
+//! batch's bodies are gathered in memory and written with one call at the sync (a write per
+//! body cost a catch-up about a tenth of its store thread); a body read before then comes
+//! from that buffer. Bytes
 //! appended for a batch that never committed are unreferenced and harmless. Zeroing happens
 //! only **after** the batch that drops the reference is durable (see `SledStore::insert`),
 //! and the locations still to zero are kept in sled (`Space::Wipes`) until done, so a crash
@@ -59,13 +62,46 @@ impl Loc {
     }
 }
 
+/// Bodies gathered beyond this many bytes are written out before the next sync.
+const BUFFER_BYTES: usize = 1 << 20;
+
 /// The pack being appended to.
 struct Writer {
     pack: u32,
     file: Arc<File>,
+    /// The pack's length counting the bodies not written yet.
     len: u64,
-    /// Appended since the last sync.
+    /// Bodies appended and not written yet; they start at `len - buf.len()`.
+    buf: Vec<u8>,
+    /// Written since the last sync.
     dirty: bool,
+}
+
+impl Writer {
+    /// Where the buffered bodies start in the pack.
+    fn written(&self) -> u64 {
+        self.len - self.buf.len() as u64
+    }
+
+    /// Writes the buffered bodies to the pack (not yet synced).
+    fn write_out(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.file.write_all_at(&self.buf, self.written())?;
+            self.buf.clear();
+            self.dirty = true;
+        }
+        Ok(())
+    }
+
+    /// Writes and syncs everything appended.
+    fn sync(&mut self) -> io::Result<()> {
+        self.write_out()?;
+        if self.dirty {
+            self.file.sync_data()?;
+            self.dirty = false;
+        }
+        Ok(())
+    }
 }
 
 /// The pack files of one store.
@@ -130,6 +166,7 @@ impl Bodies {
                 pack: newest,
                 file,
                 len,
+                buf: Vec::new(),
                 dirty: false,
             }),
             packs: RwLock::new(packs),
@@ -154,9 +191,7 @@ impl Bodies {
     pub(super) fn append(&self, body: &[u8]) -> io::Result<Loc> {
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if w.len > 0 && w.len + body.len() as u64 > MAX_PACK_BYTES {
-            if w.dirty {
-                w.file.sync_data()?;
-            }
+            w.sync()?;
             let next = w.pack + 1;
             let file = Arc::new(open_pack(&self.dir, next)?);
             sync_dir(&self.dir)?;
@@ -168,6 +203,7 @@ impl Bodies {
                 pack: next,
                 file,
                 len: 0,
+                buf: Vec::new(),
                 dirty: false,
             };
         }
@@ -176,25 +212,38 @@ impl Bodies {
             offset: w.len,
             len: u32::try_from(body.len()).map_err(|_| io::ErrorKind::InvalidInput)?,
         };
-        w.file.write_all_at(body, w.len)?;
+        if w.buf.len() + body.len() > BUFFER_BYTES {
+            w.write_out()?;
+        }
+        w.buf.extend_from_slice(body);
         w.len += body.len() as u64;
-        w.dirty = true;
         Ok(loc)
     }
 
     /// Makes every body appended so far durable.
     pub(super) fn sync(&self) -> io::Result<()> {
-        let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if w.dirty {
-            w.file.sync_data()?;
-            w.dirty = false;
-        }
-        Ok(())
+        self.writer.lock().unwrap_or_else(|p| p.into_inner()).sync()
     }
 
     /// The body at `loc`.
     pub(super) fn read(&self, loc: Loc) -> io::Result<Vec<u8>> {
         let mut buf = vec![0u8; loc.len as usize];
+        match self.pack(loc.pack)?.read_exact_at(&mut buf, loc.offset) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {}
+            done => return done.map(|()| buf),
+        }
+        // Past the end of the pack: a body appended and not written yet (or, if it was
+        // written meanwhile, in the file now).
+        let w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let start = w.written();
+        if w.pack == loc.pack && loc.offset >= start {
+            let at = (loc.offset - start) as usize;
+            if let Some(b) = w.buf.get(at..at + buf.len()) {
+                buf.copy_from_slice(b);
+                return Ok(buf);
+            }
+        }
+        drop(w);
         self.pack(loc.pack)?.read_exact_at(&mut buf, loc.offset)?;
         Ok(buf)
     }
@@ -210,4 +259,56 @@ impl Bodies {
 /// Syncs a directory, so that a file created in it survives a crash.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(i: usize, len: usize) -> Vec<u8> {
+        (0..len).map(|j| (i * 31 + j) as u8).collect()
+    }
+
+    #[test]
+    fn a_body_reads_back_before_and_after_its_sync_and_after_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Bodies::open(dir.path()).unwrap();
+        // Enough to pass the buffer more than once, so some are written out before the sync.
+        let sizes = [230, 5000, 70_000, 1, 300_000, 900_000, 2_000];
+        let mut locs = Vec::new();
+        for (i, n) in sizes.iter().enumerate() {
+            locs.push(packs.append(&body(i, *n)).unwrap());
+            for (j, loc) in locs.iter().enumerate() {
+                assert_eq!(packs.read(*loc).unwrap(), body(j, sizes[j]), "body {j}");
+            }
+        }
+        packs.sync().unwrap();
+        drop(packs);
+        let again = Bodies::open(dir.path()).unwrap();
+        for (i, loc) in locs.iter().enumerate() {
+            assert_eq!(again.read(*loc).unwrap(), body(i, sizes[i]), "body {i}");
+        }
+        // Appends go on after the bodies already there.
+        let more = again.append(b"after").unwrap();
+        assert_eq!(again.read(more).unwrap(), b"after");
+        assert_eq!(again.read(locs[0]).unwrap(), body(0, sizes[0]));
+    }
+
+    #[test]
+    fn a_pack_filled_up_is_written_out_before_the_next_one_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Bodies::open(dir.path()).unwrap();
+        let big = 1 << 20;
+        let n = (MAX_PACK_BYTES as usize / big) + 2;
+        let locs: Vec<Loc> = (0..n)
+            .map(|i| packs.append(&body(i, big)).unwrap())
+            .collect();
+        assert!(
+            locs.iter().any(|l| l.pack == 1),
+            "a second pack was started"
+        );
+        for (i, loc) in locs.iter().enumerate() {
+            assert_eq!(packs.read(*loc).unwrap(), body(i, big), "body {i}");
+        }
+    }
 }

@@ -325,6 +325,8 @@ impl Indexes {
         let (p, rows) = (prefix(id), &self.rows);
         self.by_id
             .find(
+                // Ids are hashes, spread evenly: an id's place is about its share of 2^64.
+                |len| ((u128::from(p) * len as u128) >> 64) as usize,
                 |s| s.prefix() < p || (s.prefix() == p && rows[s.row()].id < *id),
                 |s| s.prefix() == p && rows[s.row()].id == *id,
             )
