@@ -25,3 +25,10 @@ pub(crate) fn failed(e: std::io::Error) -> ! {
     );
     std::process::exit(1);
 }
+
+/// A progress bar of `len` steps on standard error, drawn with `template` (indicatif's).
+pub(crate) fn bar(len: u64, template: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
+    bar
+}

@@ -529,12 +529,9 @@ fn read_stix(path: &std::path::Path, now_ms: u64) -> anyhow::Result<Vec<PublishR
 }
 
 async fn import(client: &Client, records: Vec<PublishRequest>) -> anyhow::Result<Published> {
-    let bar = indicatif::ProgressBar::new(records.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} records ({per_sec}, {eta} left)",
-        )
-        .expect("valid template"),
+    let bar = super::output::bar(
+        records.len() as u64,
+        "{bar:40} {pos}/{len} records ({per_sec}, {eta} left)",
     );
     let started = std::time::Instant::now();
     let total = records.len();

@@ -85,12 +85,7 @@ async fn follow(client: &client::Client, mut status: Status) -> anyhow::Result<(
 }
 
 fn new_bar(len: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records back — {msg}")
-            .expect("valid template"),
-    );
-    bar
+    super::output::bar(len, "{bar:40} {pos}/{len} records back — {msg}")
 }
 
 /// Every partner has answered and records are still missing: what, feed by feed.

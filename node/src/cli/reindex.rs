@@ -90,10 +90,5 @@ fn rebuild_here(store: &Path, dir: &Path, cache_bytes: u64) -> anyhow::Result<()
 }
 
 fn new_bar(len: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(len);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records indexed, {eta} left")
-            .expect("valid template"),
-    );
-    bar
+    super::output::bar(len, "{bar:40} {pos}/{len} records indexed, {eta} left")
 }
