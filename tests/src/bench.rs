@@ -116,9 +116,15 @@ pub fn rss_mib(pid: u32) -> f64 {
 
 /// CPU time (user + system) process `pid` has used, seconds.
 pub fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    stat_cpu(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default()).1
+}
+
+/// The name and the CPU seconds (user + system) in a `/proc/…/stat` line.
+fn stat_cpu(stat: &str) -> (String, f64) {
+    // The name is in parentheses and may hold spaces; the fields after it start after the
+    // last ')'.
+    let (head, rest) = stat.rsplit_once(')').unwrap_or(("", ""));
+    let name = head.split_once('(').map_or("", |(_, n)| n).to_owned();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
         fields
@@ -127,7 +133,45 @@ pub fn cpu_secs(pid: u32) -> f64 {
             .unwrap_or(0.0)
     };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    (name, (ticks(11) + ticks(12)) / 100.0)
+}
+
+/// CPU seconds of the threads of a process, by thread name (names that differ only in a
+/// trailing number, such as a pool's, counted together). Linux keeps a thread's CPU time
+/// only while it lives, and some threads live briefly (tantivy starts its indexing thread
+/// again at each commit), so the threads are read again at every [`sample`](Self::sample):
+/// a thread's time up to its last reading is counted.
+#[derive(Default)]
+pub struct ThreadCpu {
+    seen: std::collections::HashMap<String, (String, f64)>,
+}
+
+impl ThreadCpu {
+    /// Reads the CPU time of every live thread of `pid`.
+    pub fn sample(&mut self, pid: u32) {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue;
+            };
+            let tid = task.file_name().to_string_lossy().into_owned();
+            self.seen.insert(tid, stat_cpu(&stat));
+        }
+    }
+
+    /// CPU seconds by thread name, most first.
+    pub fn by_name(&self) -> Vec<(String, f64)> {
+        let mut by_name = std::collections::BTreeMap::<String, f64>::new();
+        for (name, secs) in self.seen.values() {
+            let pool = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+            *by_name.entry(pool.to_owned()).or_default() += secs;
+        }
+        let mut v: Vec<(String, f64)> = by_name.into_iter().collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v
+    }
 }
 
 /// Waits until the process `pid` is idle — under 2 % of a core in each of five seconds in

@@ -11,7 +11,8 @@
 //!   read from CO's `status` every 100 ms (the steady rate), and over the whole time from
 //!   CO's start until it holds everything (process start, dialling and the first sync round
 //!   included);
-//! - the CPU time each of the two daemons spent.
+//! - the CPU time each of the two daemons spent, and CO's by thread (the search index's
+//!   indexing thread alone: what indexing costs in work).
 //!
 //! `bench-catchup [N[,N…]] [DESCRIPTION_CHARS]`: each N in turn (default 100000), alerts
 //! with descriptions of that many characters (default 1000, ~1 KiB bodies; 150 makes
@@ -22,7 +23,10 @@
 use std::time::{Duration, Instant};
 
 use tipx_tests::{
-    bench::{alerts_sized, arg, cpu_secs, import, settle, use_release_binary, verification_rates},
+    bench::{
+        ThreadCpu, alerts_sized, arg, cpu_secs, import, settle, use_release_binary,
+        verification_rates,
+    },
     federation::{Federation, eventually},
     write_jsonl,
 };
@@ -95,7 +99,9 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
     // CO's count, read every POLL: the first reading above what it held before the stop
     // starts the steady time, the reading of everything ends it.
     let mut first: Option<(f64, u64)> = None;
+    let mut threads = ThreadCpu::default();
     let whole = loop {
+        threads.sample(co_pid);
         let count = held(co);
         let at = t.elapsed().as_secs_f64();
         if count == Some(total) {
@@ -110,6 +116,8 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
         std::thread::sleep(POLL);
     };
     let co_cpu = cpu_secs(co_pid);
+    threads.sample(co_pid);
+    let co_threads = threads.by_name();
     let mx_cpu = cpu_secs(fed.member("MX").pid().expect("MX runs")) - mx_cpu;
 
     let caught = total - before;
@@ -128,6 +136,21 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
         "CPU time: CO (receiving) {co_cpu:.2} s = {:.1} µs per record, MX (serving) {mx_cpu:.2} s = {:.1} µs per record",
         1e6 * co_cpu / caught as f64,
         1e6 * mx_cpu / caught as f64
+    );
+    // Each thread's part (read every POLL: a thread's last moments before it ends are
+    // missed): the indexing thread's alone is what the search index costs a catch-up in
+    // work, a steadier figure than the difference of two runs' rates.
+    let parts: Vec<String> = co_threads
+        .iter()
+        .filter(|(_, secs)| *secs >= 0.01 * co_cpu)
+        .map(|(name, secs)| format!("{name} {:.1} µs", 1e6 * secs / caught as f64))
+        .collect();
+    let unseen = co_cpu - co_threads.iter().map(|(_, secs)| secs).sum::<f64>();
+    println!(
+        "CO's threads, CPU per record: {}; {:.1} µs in threads that ended between readings \
+         (signatures are verified on threads started for each page)",
+        parts.join(", "),
+        1e6 * unseen.max(0.0) / caught as f64
     );
     (steady, caught as f64 / whole)
 }
