@@ -439,8 +439,10 @@ impl Node {
                     }
                 }
             });
-            for chunk in rx {
-                out.extend(self.insert_indexed(&chunk, |s| s.insert(&chunk, &Source::Local, now))?);
+            for mut chunk in rx {
+                out.extend(
+                    self.insert_indexed(&mut chunk, |s, c| s.insert(c, &Source::Local, now))?,
+                );
                 verified.extend(chunk);
             }
             Ok(())

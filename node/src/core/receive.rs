@@ -169,9 +169,9 @@ impl Node {
         }
         let mut stored = Vec::with_capacity(verified.len());
         if !verified.is_empty() {
-            let out = self.insert_indexed(&verified, |s| {
+            let out = self.insert_indexed(&mut verified, |s, verified| {
                 s.insert_counted(
-                    &verified,
+                    verified,
                     &Source::Peer(from.peer_id()),
                     now,
                     &mut self.quotas.lock().unwrap_or_else(|p| p.into_inner()),

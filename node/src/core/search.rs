@@ -32,17 +32,18 @@ impl Node {
     }
 
     /// Runs `insert` (one insert of `batch` into the store) and hands what it stored and
-    /// erased to the search index, in the order of the store's inserts.
+    /// erased to the search index, in the order of the store's inserts; the bodies of the
+    /// best practices and alerts stored go to the index and leave `batch`.
     pub(super) fn insert_indexed(
         &self,
-        batch: &[Verified],
-        insert: impl FnOnce(&SledStore) -> Result<Vec<Inserted>, crate::store::Error>,
+        batch: &mut [Verified],
+        insert: impl FnOnce(&SledStore, &[Verified]) -> Result<Vec<Inserted>, crate::store::Error>,
     ) -> Result<Vec<Inserted>, Error> {
         let Some(search) = &self.search else {
-            return Ok(insert(&self.store)?);
+            return Ok(insert(&self.store, batch)?);
         };
         let _order = search.order();
-        let out = insert(&self.store)?;
+        let out = insert(&self.store, batch)?;
         search.feed(batch, &out, self.store.len()?);
         Ok(out)
     }

@@ -8,10 +8,11 @@
 //! text is then in no file of the index (`tests::erased_word_leaves_no_trace`).
 //!
 //! While the index is rebuilt from the store, the rebuild's chunks ([`Msg::Rebuilt`]) and
-//! the inserts' batches arrive interleaved, and a record may come both ways. A batch's
-//! record replaces any copy the rebuild brought and is remembered, so the rebuild's copy
-//! arriving later is dropped; an erased record is remembered too, so a body the rebuild
-//! read before its erasure is dropped. Nothing is committed on the clock until the rebuild
+//! the inserts' batches arrive interleaved, and a record may come both ways. A chunk is
+//! read under the same lock as an insert and its batch ([`super::Search::order`]), so a
+//! record read by the rebuild came in a batch before: a batch's record is remembered and
+//! the rebuild's copy dropped (no deletion needed); an erased record is remembered too,
+//! and a copy a chunk brought before the erasure is deleted by it. Nothing is committed on the clock until the rebuild
 //! is done (listings read bodies meanwhile), then a commit with the marker turns the index
 //! ready; an erasure is still committed and compacted at once.
 //!
@@ -28,10 +29,10 @@ use std::{
 };
 
 use tantivy::{IndexReader, IndexWriter, TantivyDocument, indexer::UserOperation};
-use tipx_protocol::RecordId;
+use tipx_protocol::{Body, RecordId};
 
 use super::{
-    Error, Fields, Marker, Progress,
+    Error, Fields, Marker, Meta, Progress,
     merges::{self, Merges},
 };
 
@@ -66,7 +67,7 @@ pub(super) enum Msg {
 /// One change to the index.
 pub(super) enum Change {
     /// A best practice or alert stored with its body.
-    Add(RecordId, Box<TantivyDocument>),
+    Add(Box<(Meta, Body)>),
     /// A record whose body was erased.
     Erase(RecordId),
 }
@@ -179,27 +180,27 @@ impl Indexer {
     }
 
     fn on_batch(&mut self, changes: Vec<Change>, store_len: u64) {
-        let mut ops = Vec::with_capacity(changes.len());
+        let mut adds = Vec::with_capacity(changes.len());
         for c in changes {
             match c {
-                Change::Add(id, doc) => {
+                Change::Add(added) => {
+                    let (meta, body) = *added;
                     if let Some(r) = &mut self.rebuild {
-                        // Any copy the rebuild brought goes; a later one is dropped.
-                        ops.push(UserOperation::Delete(self.fields.id_term(&id)));
-                        r.added.insert(id);
+                        // The rebuild's copy, arriving later, is dropped.
+                        r.added.insert(meta.id);
                     }
-                    ops.push(UserOperation::Add(*doc));
+                    adds.extend(self.fields.document(&meta, &body).map(UserOperation::Add));
                 }
                 Change::Erase(id) => {
-                    ops.push(UserOperation::Delete(self.fields.id_term(&id)));
+                    self.apply(std::mem::take(&mut adds));
+                    self.delete(&[id]);
                     if let Some(r) = &mut self.rebuild {
                         r.erased.insert(id);
                     }
-                    self.compact = true;
                 }
             }
         }
-        self.apply(ops);
+        self.apply(adds);
         self.store_len = store_len;
         if self.pending {
             self.merges_held.store(true, Relaxed);
@@ -217,17 +218,14 @@ impl Indexer {
         let Some(r) = &mut self.rebuild else {
             return;
         };
-        let mut ops: Vec<_> = docs
+        let ops: Vec<_> = docs
             .into_iter()
             .filter(|(id, _)| !r.added.contains(id) && !r.erased.contains(id))
             .map(|(_, doc)| UserOperation::Add(doc))
             .collect();
-        for id in erased {
-            ops.push(UserOperation::Delete(self.fields.id_term(&id)));
-            r.erased.insert(id);
-            self.compact = true;
-        }
+        r.erased.extend(&erased);
         self.apply(ops);
+        self.delete(&erased);
         self.progress.done.fetch_add(read, Relaxed);
     }
 
@@ -235,9 +233,24 @@ impl Indexer {
     /// batch rather than per record (each woke the thread; a fifth of its time went to
     /// that).
     fn apply(&self, ops: Vec<UserOperation>) {
+        if ops.is_empty() {
+            return;
+        }
         if let Err(e) = self.writer.run(ops) {
             tracing::error!(error = %e, "records could not be indexed");
         }
+    }
+
+    /// Deletes the documents of `ids` (after every operation handed over before), and
+    /// has the segments holding them rewritten at the next commit.
+    fn delete(&mut self, ids: &[RecordId]) {
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = self.writer.delete_query(self.fields.id_query(ids)) {
+            tracing::error!(error = %e, "erased records could not be deleted from the index");
+        }
+        self.compact = true;
     }
 
     fn on_rebuild_done(&mut self) {

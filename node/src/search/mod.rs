@@ -49,7 +49,7 @@ use tipx_protocol::{
 
 use crate::store::SledStore;
 use indexer::{Change, Indexer, Msg};
-use schema::Fields;
+use schema::{Fields, Meta};
 
 /// Memory the writer may fill before it writes a segment, in bytes (tantivy's floor is
 /// 15 MB per thread): enough for tens of thousands of small records.
@@ -82,8 +82,9 @@ pub enum Error {
 
 /// The layout of the index files this build writes: an index of another layout is stale
 /// and rebuilt. 1 (no number in the marker): term dictionaries as FSTs; 2: as sorted
-/// tables (tantivy's `quickwit` feature), a fifth of the indexing cost (docs/DECISIONS.md).
-const FORMAT: u32 = 2;
+/// tables (tantivy's `quickwit` feature), a fifth of the indexing cost; 3: ids and times as
+/// columns, not terms (docs/DECISIONS.md).
+const FORMAT: u32 = 3;
 
 /// The marker a commit carries.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -358,15 +359,17 @@ impl Search {
 
     /// Reads the records of `ids` from the store and hands the documents of those held
     /// with their body to the indexer, and the targets of the erasing retractions among
-    /// them.
+    /// them. Under the order, so that an insert whose record this reads has fed its batch
+    /// before (the indexer then keeps the batch's copy and drops this one).
     fn index_held(&self, store: &SledStore, ids: &[RecordId]) -> Result<(), Error> {
+        let _order = self.order();
         let mut docs = Vec::with_capacity(ids.len());
         let mut erased = vec![];
         for id in ids.iter() {
             let Some(r) = store.get(id)? else { continue };
             match r.body().ok().flatten() {
                 Some(Body::Retraction(x)) if x.erase => erased.push(x.target),
-                Some(b) => docs.extend(self.fields.document(&r, &b).map(|d| (*id, d))),
+                Some(b) => docs.extend(self.fields.document(&Meta::of(&r), &b).map(|d| (*id, d))),
                 None => {}
             }
         }
@@ -389,19 +392,20 @@ impl Search {
     }
 
     /// Hands the indexer what an insert of `batch` did (`out`, one per record), the store
-    /// holding `store_len` records after it. Waits if the indexer is [`indexer::QUEUE`]
-    /// batches behind.
-    pub fn feed(&self, batch: &[Verified], out: &[Inserted], store_len: u64) {
+    /// holding `store_len` records after it: the bodies of the best practices and alerts
+    /// stored are taken from `batch` (the indexer builds their documents on its thread),
+    /// the others left. Waits if the indexer is [`indexer::QUEUE`] batches behind.
+    pub fn feed(&self, batch: &mut [Verified], out: &[Inserted], store_len: u64) {
         let changes: Vec<Change> = batch
-            .iter()
+            .iter_mut()
             .zip(out)
             .filter(|(_, o)| **o == Inserted::Stored)
             .filter_map(|(v, _)| match v.body.as_ref()? {
                 Body::Retraction(r) if r.erase => Some(Change::Erase(r.target)),
-                body => self
-                    .fields
-                    .document(&v.record, body)
-                    .map(|d| Change::Add(v.record.id, Box::new(d))),
+                Body::BestPractice(_) | Body::Alert(_) => {
+                    Some(Change::Add(Box::new((Meta::of(&v.record), v.body.take()?))))
+                }
+                _ => None,
             })
             .collect();
         if self.send(Msg::Batch { changes, store_len }).is_err() {

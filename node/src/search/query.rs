@@ -11,10 +11,10 @@
 use std::ops::Bound;
 
 use tantivy::{
-    DocAddress, Order, Score, Searcher, TantivyDocument, Term,
+    DocAddress, Order, Score, Searcher, Term,
     collector::TopDocs,
     query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery},
-    schema::{IndexRecordOption, Value as _},
+    schema::IndexRecordOption,
 };
 use tipx_protocol::RecordId;
 
@@ -56,17 +56,7 @@ impl Search {
         addrs
             .into_iter()
             .map(|(at_ms, a)| {
-                let doc: TantivyDocument = searcher.doc(a)?;
-                let id = doc
-                    .get_first(self.fields.id)
-                    .and_then(|v| v.as_bytes())
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .map(RecordId)
-                    .ok_or_else(|| {
-                        Error::Tantivy(tantivy::TantivyError::InternalError(
-                            "a document without a record id".into(),
-                        ))
-                    })?;
+                let id = self.fields.id_of(&searcher, a)?;
                 Ok(Hit { id, at_ms })
             })
             .collect()

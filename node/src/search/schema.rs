@@ -1,23 +1,28 @@
-//! What the index holds of a record: its id, time, kind, state and tags as exact terms (so
-//! the other filters of a listing run inside the index), and its words in one field per
-//! language, each with that language's stemmer.
+//! What the index holds of a record: its kind, state and tags as exact terms and its time
+//! as a column (so the other filters of a listing run inside the index), its id as four
+//! columns, and its words in one field per language, each with that language's stemmer.
+//!
+//! Nothing is a term of one record only: the id and the time, unique to each record, are
+//! columns (fast fields), which cost a catch-up a fraction of what a term each did
+//! (docs/DECISIONS.md, "Full-text search"). A hit's id is read from its columns, and a
+//! record leaves the index by a query over them ([`Fields::id_query`]).
 //!
 //! A record's own title and text go to the field of its language; each translation goes to
 //! the field of the translation's language; tags and indicator values, which are names
 //! rather than prose, go unstemmed to `words`. A language other than en, es, fr and pt goes
 //! unstemmed to `other`. No text is stored: the index can find a record, never show it.
 
+use std::ops::Bound;
+
 use tantivy::{
-    Index, TantivyDocument, Term,
-    schema::{
-        BytesOptions, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing,
-        TextOptions,
-    },
+    DocAddress, Index, Searcher, TantivyDocument, Term,
+    query::{BooleanQuery, Occur, Query, RangeQuery},
+    schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions},
     tokenizer::{
         AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
     },
 };
-use tipx_protocol::{Body, RecordId, body::Translation, record::Record};
+use tipx_protocol::{Body, Kind, RecordId, StateCode, body::Translation, record::Record};
 
 use super::stem::CachedStemmer;
 
@@ -35,13 +40,34 @@ const STEMMED: [(&str, Language); 4] = [
 /// The tokenizer of `other` and `words`: words lowercased, accents folded, not stemmed.
 const PLAIN: &str = "tipx_plain";
 
+/// What a document holds of a record besides its body.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Meta {
+    pub(super) id: RecordId,
+    pub(super) created_ms: u64,
+    pub(super) kind: Kind,
+    pub(super) state: StateCode,
+}
+
+impl Meta {
+    pub(super) fn of(r: &Record) -> Self {
+        Self {
+            id: r.id,
+            created_ms: r.header.created_at_ms,
+            kind: r.header.kind,
+            state: r.header.author_state,
+        }
+    }
+}
+
 /// The fields of the index.
 #[derive(Clone)]
 pub(super) struct Fields {
     pub(super) schema: Schema,
-    /// The record id (32 bytes): the term a deletion names, and what a hit returns.
-    pub(super) id: Field,
-    /// Creation time, ms since the Unix epoch (fast: newest-first order, since/until).
+    /// The record id (32 bytes) as four big-endian u64 columns, `id0` first: what a hit
+    /// returns, and what a deletion names.
+    pub(super) id: [Field; 4],
+    /// Creation time, ms since the Unix epoch, a column: newest-first order, since/until.
     pub(super) created: Field,
     pub(super) kind: Field,
     pub(super) state: Field,
@@ -56,8 +82,8 @@ pub(super) struct Fields {
 impl Fields {
     pub(super) fn new() -> Self {
         let mut b = Schema::builder();
-        let id = b.add_bytes_field("id", BytesOptions::default().set_indexed().set_stored());
-        let created = b.add_u64_field("created", INDEXED | FAST);
+        let id = ["id0", "id1", "id2", "id3"].map(|name| b.add_u64_field(name, FAST));
+        let created = b.add_u64_field("created", FAST);
         let kind = b.add_text_field("kind", STRING);
         let state = b.add_text_field("state", STRING);
         let tag = b.add_text_field("tag", STRING);
@@ -101,7 +127,7 @@ impl Fields {
     }
 
     /// The document of a best practice or an alert; `None` for any other body.
-    pub(super) fn document(&self, r: &Record, body: &Body) -> Option<TantivyDocument> {
+    pub(super) fn document(&self, m: &Meta, body: &Body) -> Option<TantivyDocument> {
         let mut doc = TantivyDocument::default();
         let tags = match body {
             Body::BestPractice(b) => {
@@ -123,10 +149,12 @@ impl Fields {
             doc.add_text(self.words, t);
             doc.add_text(self.tag, t.to_lowercase());
         }
-        doc.add_bytes(self.id, &r.id.0[..]);
-        doc.add_u64(self.created, r.header.created_at_ms);
-        doc.add_text(self.kind, r.header.kind.as_str());
-        doc.add_text(self.state, r.header.author_state.to_string());
+        for (field, word) in self.id.iter().zip(id_words(&m.id)) {
+            doc.add_u64(*field, word);
+        }
+        doc.add_u64(self.created, m.created_ms);
+        doc.add_text(self.kind, m.kind.as_str());
+        doc.add_text(self.state, m.state.to_string());
         Some(doc)
     }
 
@@ -143,10 +171,45 @@ impl Fields {
         }
     }
 
-    /// The term naming a record.
-    pub(super) fn id_term(&self, id: &RecordId) -> Term {
-        Term::from_field_bytes(self.id, &id.0)
+    /// The query matching the documents of `ids` (each id's four columns equal).
+    pub(super) fn id_query(&self, ids: &[RecordId]) -> Box<dyn Query> {
+        let one = |id: &RecordId| -> Box<dyn Query> {
+            let words = self.id.iter().zip(id_words(id)).map(|(f, w)| {
+                let at = Term::from_field_u64(*f, w);
+                let q: Box<dyn Query> = Box::new(RangeQuery::new(
+                    Bound::Included(at.clone()),
+                    Bound::Included(at),
+                ));
+                (Occur::Must, q)
+            });
+            Box::new(BooleanQuery::new(words.collect()))
+        };
+        match ids {
+            [id] => one(id),
+            _ => Box::new(BooleanQuery::new(
+                ids.iter().map(|id| (Occur::Should, one(id))).collect(),
+            )),
+        }
     }
+
+    /// The record id of the document at `at`.
+    pub(super) fn id_of(&self, searcher: &Searcher, at: DocAddress) -> tantivy::Result<RecordId> {
+        let columns = searcher.segment_reader(at.segment_ord).fast_fields();
+        let mut id = [0u8; 32];
+        for (i, field) in self.id.iter().enumerate() {
+            let name = self.schema.get_field_name(*field);
+            let word = columns.u64(name)?.first(at.doc_id).ok_or_else(|| {
+                tantivy::TantivyError::InternalError("a document without a record id".into())
+            })?;
+            id[8 * i..8 * i + 8].copy_from_slice(&word.to_be_bytes());
+        }
+        Ok(RecordId(id))
+    }
+}
+
+/// A record id as four big-endian u64 words.
+fn id_words(id: &RecordId) -> [u64; 4] {
+    std::array::from_fn(|i| u64::from_be_bytes(id.0[8 * i..8 * i + 8].try_into().expect("8 bytes")))
 }
 
 fn tokenizer(language: &str) -> String {
@@ -175,4 +238,87 @@ pub(super) fn register_tokenizers(index: &Index) {
             .filter(AsciiFoldingFilter)
             .build(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::{DocAddress, Index, IndexWriter, collector::DocSetCollector, query::AllQuery};
+    use tipx_protocol::body::BestPractice;
+
+    use super::*;
+
+    fn practice() -> Body {
+        Body::BestPractice(BestPractice {
+            title: "Shelters".into(),
+            summary: String::new(),
+            text: String::new(),
+            language: "en".into(),
+            translations: vec![],
+            pillars: vec![],
+            tags: vec![],
+            references: vec![],
+        })
+    }
+
+    fn held(index: &Index, fields: &Fields) -> Vec<RecordId> {
+        let searcher = index.reader().expect("reader").searcher();
+        let mut found: Vec<DocAddress> = searcher
+            .search(&AllQuery, &DocSetCollector)
+            .expect("search")
+            .into_iter()
+            .collect();
+        found.sort();
+        let mut ids: Vec<_> = found
+            .into_iter()
+            .map(|a| fields.id_of(&searcher, a).expect("an id"))
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    #[test]
+    fn a_deletion_takes_exactly_the_records_named_even_beside_ids_alike() {
+        let fields = Fields::new();
+        let index = Index::create_in_ram(fields.schema.clone());
+        register_tokenizers(&index);
+        let mut writer: IndexWriter = index.writer(15_000_000).expect("writer");
+        // Ids alike in all but one of their four words, and in all but one byte.
+        let mut ids: Vec<RecordId> = (0..4)
+            .map(|word| {
+                let mut id = [7u8; 32];
+                id[8 * word + 3] = 9;
+                RecordId(id)
+            })
+            .collect();
+        ids.push(RecordId([7u8; 32]));
+        for id in &ids {
+            let meta = Meta {
+                id: *id,
+                created_ms: 1,
+                kind: Kind::BestPractice,
+                state: "MX".parse().expect("a state"),
+            };
+            let doc = fields.document(&meta, &practice()).expect("a document");
+            writer.add_document(doc).expect("added");
+        }
+        writer.commit().expect("commit");
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(
+            held(&index, &fields),
+            want,
+            "each id read back from its columns"
+        );
+
+        writer
+            .delete_query(fields.id_query(&[ids[4]]))
+            .expect("delete");
+        writer
+            .delete_query(fields.id_query(&[ids[0], ids[2]]))
+            .expect("delete");
+        writer.commit().expect("commit");
+        let mut want = vec![ids[1], ids[3]];
+        want.sort();
+        assert_eq!(held(&index, &fields), want);
+    }
 }

@@ -1,22 +1,27 @@
 //! A stemmer that remembers the words it stemmed. A language's words repeat — a few
 //! thousand make most of any text — and Snowball stemming a word costs about as much as
 //! the rest of indexing it: profiling a catch-up put a third of the indexer's time in the
-//! stemmer. Each analyzer keeps the stems of the first [`CACHE_WORDS`] words it meets
-//! (tantivy gives every new segment a fresh analyzer, so a cache lives one segment at
-//! most); the stems are the Snowball stemmer's, word for word
+//! stemmer. Each language's stemmer keeps the stems of the first [`CACHE_WORDS`] words it
+//! meets, for as long as the process runs: tantivy gives every new segment (one a commit)
+//! a clone of the analyzer, and the clones share the cache, so a word is stemmed once, not
+//! once a segment. The stems are the Snowball stemmer's, word for word
 //! (`tests::the_cache_stems_as_the_snowball_stemmer_does`).
 
-use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
+use foldhash::{HashMap, HashMapExt as _};
 use frostem::{Algorithm, Stemmer};
 use tantivy::tokenizer::{Language, Token, TokenFilter, TokenStream, Tokenizer};
 
-/// Words whose stems an analyzer keeps (bounded memory: about 3 MiB at the most).
+/// Words whose stems a language's cache keeps (bounded memory: about 3 MiB at the most).
 #[cfg(not(test))]
 const CACHE_WORDS: usize = 50_000;
 /// Small in tests, so that the words past it are stemmed as well.
 #[cfg(test)]
 const CACHE_WORDS: usize = 8;
+
+/// Word → stem, shared by the clones of one analyzer.
+type Stems = Arc<Mutex<HashMap<String, String>>>;
 
 /// The Snowball stemmer of `language`, with a cache: a token filter for
 /// [`tantivy::tokenizer::TextAnalyzer`], in place of tantivy's `Stemmer`.
@@ -42,7 +47,7 @@ impl TokenFilter for CachedStemmer {
         CachedStemmerFilter {
             inner,
             stemmer: Stemmer::new(self.0),
-            stems: HashMap::new(),
+            stems: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -52,18 +57,25 @@ impl TokenFilter for CachedStemmer {
 pub(super) struct CachedStemmerFilter<T> {
     inner: T,
     stemmer: Stemmer,
-    /// Word → stem.
-    stems: HashMap<String, String>,
+    stems: Stems,
 }
 
 impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
     type TokenStream<'a> = CachedStemStream<'a, T::TokenStream<'a>>;
 
+    /// Holds the cache for the text's tokens (one lock a text, not a word); a clone
+    /// streaming on another thread meanwhile (a query while records are indexed) stems
+    /// without it rather than wait.
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        let stems = match self.stems.try_lock() {
+            Ok(stems) => Some(stems),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
         CachedStemStream {
             tail: self.inner.token_stream(text),
             stemmer: self.stemmer,
-            stems: &mut self.stems,
+            stems,
         }
     }
 }
@@ -72,7 +84,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
 pub(super) struct CachedStemStream<'a, S> {
     tail: S,
     stemmer: Stemmer,
-    stems: &'a mut HashMap<String, String>,
+    stems: Option<MutexGuard<'a, HashMap<String, String>>>,
 }
 
 impl<S: TokenStream> TokenStream for CachedStemStream<'_, S> {
@@ -81,15 +93,18 @@ impl<S: TokenStream> TokenStream for CachedStemStream<'_, S> {
             return false;
         }
         let token = self.tail.token_mut();
-        if let Some(stem) = self.stems.get(token.text.as_str()) {
+        let Some(stems) = self.stems.as_mut() else {
+            token.text = self.stemmer.stem(&token.text).into_owned();
+            return true;
+        };
+        if let Some(stem) = stems.get(token.text.as_str()) {
             token.text.clear();
             token.text.push_str(stem);
             return true;
         }
         let stem = self.stemmer.stem(&token.text).into_owned();
-        if self.stems.len() < CACHE_WORDS {
-            self.stems
-                .insert(std::mem::take(&mut token.text), stem.clone());
+        if stems.len() < CACHE_WORDS {
+            stems.insert(std::mem::take(&mut token.text), stem.clone());
         }
         token.text = stem;
         true
@@ -165,5 +180,32 @@ mod tests {
                 "{language:?}: some words were stemmed"
             );
         }
+    }
+
+    #[test]
+    fn the_clones_of_an_analyzer_share_one_cache() {
+        // tantivy clones the analyzer for each segment: a word stemmed in one is known to
+        // the next.
+        let mut first = CachedStemmer::new(Language::English).transform(SimpleTokenizer::default());
+        let second = first.clone();
+        let mut stream = first.token_stream("recruiting recruiters");
+        while stream.advance() {}
+        drop(stream);
+        let cached = second.stems.lock().expect("not poisoned");
+        assert_eq!(
+            cached.get("recruiting").map(String::as_str),
+            Some("recruit")
+        );
+        assert_eq!(cached.len(), 2);
+    }
+
+    #[test]
+    fn a_stream_started_while_another_holds_the_cache_still_stems() {
+        let mut first = CachedStemmer::new(Language::English).transform(SimpleTokenizer::default());
+        let mut second = first.clone();
+        let _held = first.token_stream("victims");
+        let mut stream = second.token_stream("recruiting");
+        assert!(stream.advance());
+        assert_eq!(stream.token().text, "recruit");
     }
 }

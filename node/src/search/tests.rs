@@ -64,14 +64,14 @@ impl Fixture {
         let at_ms = self.at_ms.get() + 1;
         self.at_ms.set(at_ms);
         let r = self.author.borrow_mut().publish(&["*"], body, at_ms);
-        let batch = trusted(std::slice::from_ref(&r));
+        let mut batch = trusted(std::slice::from_ref(&r));
         let out = self
             .store
             .insert(&batch, &Source::Local, at_ms)
             .expect("store works");
         assert_eq!(out, vec![Inserted::Stored]);
         let len = self.store.len().expect("len");
-        let feed = move |f: &Self| f.search().feed(&batch, &out, len);
+        let feed = move |f: &Self| f.search().feed(&mut batch, &out, len);
         (r.id, feed)
     }
 
@@ -304,15 +304,16 @@ fn records_stored_and_erased_during_a_rebuild_are_indexed_once_and_erased() {
             reason: "a witness is named".into(),
             erase: true,
         }));
-        // Stored, then read by the rebuild before the insert hands it to the index.
+        // Stored while the rebuild reads the store: the rebuild waits until the insert
+        // has handed it to the index, and its own copy is dropped.
         let order = f.search().order();
         let (id, feed) = f.store_only(practice("en", "Fishermen paid nothing", ""));
         raced = Some(id);
         go.send(()).expect("goes on");
-        assert_eq!(told.recv(), Ok((2, 2)), "the rebuild has read everything");
-        go.send(()).expect("goes on");
         feed(&f);
         drop(order);
+        assert_eq!(told.recv(), Ok((2, 2)), "the rebuild has read everything");
+        go.send(()).expect("goes on");
     });
     let mut want = vec![before, during.expect("run"), raced.expect("run")];
     want.sort();
