@@ -53,10 +53,11 @@ impl Search {
                 .map(|(t, a)| (t.unwrap_or(0), a))
                 .collect(),
         };
+        let mut ids = self.fields.ids(&searcher);
         addrs
             .into_iter()
             .map(|(at_ms, a)| {
-                let id = self.fields.id_of(&searcher, a)?;
+                let id = ids.id_of(a)?;
                 Ok(Hit { id, at_ms })
             })
             .collect()

@@ -16,6 +16,7 @@ use std::ops::Bound;
 
 use tantivy::{
     DocAddress, Index, Searcher, TantivyDocument, Term,
+    columnar::Column,
     query::{BooleanQuery, Occur, Query, RangeQuery},
     schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions},
     tokenizer::{
@@ -192,15 +193,46 @@ impl Fields {
         }
     }
 
+    /// Reads the record ids of documents of `searcher`'s segments, opening each
+    /// segment's id columns once.
+    pub(super) fn ids<'a>(&'a self, searcher: &'a Searcher) -> IdReader<'a> {
+        IdReader {
+            fields: self,
+            searcher,
+            columns: vec![None; searcher.segment_readers().len()],
+        }
+    }
+}
+
+/// Reads record ids from the id columns ([`Fields::ids`]).
+pub(super) struct IdReader<'a> {
+    fields: &'a Fields,
+    searcher: &'a Searcher,
+    /// Each segment's four id columns, once opened.
+    columns: Vec<Option<[Column<u64>; 4]>>,
+}
+
+impl IdReader<'_> {
     /// The record id of the document at `at`.
-    pub(super) fn id_of(&self, searcher: &Searcher, at: DocAddress) -> tantivy::Result<RecordId> {
-        let columns = searcher.segment_reader(at.segment_ord).fast_fields();
+    pub(super) fn id_of(&mut self, at: DocAddress) -> tantivy::Result<RecordId> {
+        let missing =
+            || tantivy::TantivyError::InternalError("a document without a record id".into());
+        let slot = self
+            .columns
+            .get_mut(at.segment_ord as usize)
+            .ok_or_else(missing)?;
+        if slot.is_none() {
+            let fast = self.searcher.segment_reader(at.segment_ord).fast_fields();
+            let mut opened = Vec::with_capacity(4);
+            for field in &self.fields.id {
+                opened.push(fast.u64(self.fields.schema.get_field_name(*field))?);
+            }
+            *slot = opened.try_into().ok();
+        }
+        let columns = slot.as_ref().ok_or_else(missing)?;
         let mut id = [0u8; 32];
-        for (i, field) in self.id.iter().enumerate() {
-            let name = self.schema.get_field_name(*field);
-            let word = columns.u64(name)?.first(at.doc_id).ok_or_else(|| {
-                tantivy::TantivyError::InternalError("a document without a record id".into())
-            })?;
+        for (i, column) in columns.iter().enumerate() {
+            let word = column.first(at.doc_id).ok_or_else(missing)?;
             id[8 * i..8 * i + 8].copy_from_slice(&word.to_be_bytes());
         }
         Ok(RecordId(id))
@@ -268,9 +300,10 @@ mod tests {
             .into_iter()
             .collect();
         found.sort();
+        let mut reader = fields.ids(&searcher);
         let mut ids: Vec<_> = found
             .into_iter()
-            .map(|a| fields.id_of(&searcher, a).expect("an id"))
+            .map(|a| reader.id_of(a).expect("an id"))
             .collect();
         ids.sort();
         ids
