@@ -66,8 +66,12 @@ fn partners(code: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A free port on 127.0.0.1, held by the returned listener until the node that will listen
+/// on it starts ([`DemoNode::release_ports`]): released at once, another program (or a
+/// parallel test) could take it in the seconds before the node binds it.
+fn free_port() -> anyhow::Result<(u16, TcpListener)> {
+    let held = TcpListener::bind("127.0.0.1:0")?;
+    Ok((held.local_addr()?.port(), held))
 }
 
 struct DemoNode {
@@ -76,6 +80,15 @@ struct DemoNode {
     client: Client,
     p2p_port: u16,
     peer_id: String,
+    /// The node's ports, held until it starts.
+    held: std::sync::Mutex<Vec<TcpListener>>,
+}
+
+impl DemoNode {
+    /// Lets go of the node's ports, for it to listen on them.
+    fn release_ports(&self) {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 fn setup(
@@ -86,7 +99,7 @@ fn setup(
 ) -> anyhow::Result<DemoNode> {
     let state: StateCode = code.parse()?;
     let dd = DataDir::new(&root.join(code.to_lowercase()), None);
-    let (p2p_port, api_port) = (free_port()?, free_port()?);
+    let ((p2p_port, p2p_held), (api_port, api_held)) = (free_port()?, free_port()?);
     let key = dd.init(&Config::for_new_node(state, p2p_port, api_port))?;
     let mut config = Config::for_new_node(state, p2p_port, api_port);
     config.network.listen = vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")];
@@ -107,6 +120,7 @@ fn setup(
         dd,
         p2p_port,
         peer_id: key.public().peer_id(),
+        held: std::sync::Mutex::new(vec![p2p_held, api_held]),
     })
 }
 
@@ -263,6 +277,7 @@ pub(super) async fn run(check: bool, place: Place) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = vec![];
     let start = |n: &DemoNode| {
+        n.release_ports();
         let dd = DataDir::new(&n.dd.dir, None);
         let stop = stop_rx.clone();
         tokio::spawn(async move { crate::daemon::run_until(&dd, stop, false).await })
