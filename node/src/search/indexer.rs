@@ -12,9 +12,10 @@
 //! read under the same lock as an insert and its batch ([`super::Search::order`]), so a
 //! record read by the rebuild came in a batch before: a batch's record is remembered and
 //! the rebuild's copy dropped (no deletion needed); an erased record is remembered too,
-//! and a copy a chunk brought before the erasure is deleted by it. Nothing is committed on the clock until the rebuild
-//! is done (listings read bodies meanwhile), then a commit with the marker turns the index
-//! ready; an erasure is still committed and compacted at once.
+//! and a copy a chunk brought before the erasure is deleted by it. Nothing is committed
+//! on the clock until the rebuild is done (listings read bodies meanwhile), then a commit
+//! with the marker turns the index ready; an erasure is still committed and compacted at
+//! once.
 //!
 //! Segments are merged as [`super::merges`] says: not while batches come back to back.
 

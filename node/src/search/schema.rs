@@ -51,6 +51,7 @@ pub(super) struct Meta {
 }
 
 impl Meta {
+    /// What a document holds of `r` besides its body.
     pub(super) fn of(r: &Record) -> Self {
         Self {
             id: r.id,
