@@ -64,6 +64,7 @@ impl Config {
             "store.max_record_bytes" => self.store.max_record_bytes = number(value)?,
             "store.audit_retention_days" => self.store.audit_retention_days = number(value)?,
             "store.min_free_mib" => self.store.min_free_mib = number(value)?,
+            "store.full_text_index" => self.store.full_text_index = boolean(value)?,
             "federation.anchor" => self.federation.anchor = optional(value, parse_key)?,
             "federation.pinned_keys" => self.federation.pinned_keys = list(value, parse_key)?,
             "exchange.partners" => self.exchange.partners = list(value, parse_state)?,
@@ -114,6 +115,14 @@ fn number<T: FromStr>(value: &str) -> Result<T, String> {
         .trim()
         .parse()
         .map_err(|_| format!("{value:?} is not a whole number in range"))
+}
+
+fn boolean(value: &str) -> Result<bool, String> {
+    match value.trim() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("{value:?} is neither true nor false")),
+    }
 }
 
 fn parse_state(value: &str) -> Result<StateCode, String> {
@@ -183,6 +192,19 @@ mod tests {
         assert_eq!(c.store.cache_capacity_mib, 32);
         assert!(c.network.external.is_empty());
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn a_switch_takes_true_or_false_and_names_its_variable_otherwise() {
+        let c = apply(&[("TIPX_STORE_FULL_TEXT_INDEX", "false")]).unwrap();
+        assert!(!c.store.full_text_index);
+        let e = apply(&[("TIPX_STORE_FULL_TEXT_INDEX", "no")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("TIPX_STORE_FULL_TEXT_INDEX") && e.contains("neither true nor false"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub const KEYS: &[&str] = &[
     "store.max_record_bytes",
     "store.audit_retention_days",
     "store.min_free_mib",
+    "store.full_text_index",
     "federation.anchor",
     "federation.pinned_keys",
     "exchange.partners",
@@ -311,6 +312,13 @@ pub struct Store {
     /// Default: 100. sled stops working after a write fails on a full disk, until the
     /// daemon is restarted; this keeps it from ever meeting one through its own writes.
     pub min_free_mib: u64,
+    /// Keep the full-text search index of best practices and alerts (`records list
+    /// --text`), beside the store in `search/`.
+    ///
+    /// Default: true. Off, a text search reads every body (seconds at a million records),
+    /// catch-ups skip the indexing work, and the node deletes the index directory at start,
+    /// so that no erased record's words stay in it.
+    pub full_text_index: bool,
 }
 
 impl Default for Store {
@@ -320,6 +328,7 @@ impl Default for Store {
             max_record_bytes: 256 * 1024,
             audit_retention_days: 400,
             min_free_mib: 100,
+            full_text_index: true,
         }
     }
 }

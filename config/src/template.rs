@@ -70,6 +70,8 @@ max_record_bytes = {max_record}
 audit_retention_days = {audit_days}
 # Free space kept on the store's disk, in MiB: writes that would leave less are refused.
 min_free_mib = {min_free}
+# Keep the full-text search index (`records list --text`); false: searches read every body.
+full_text_index = {full_text}
 
 [federation]
 # The coordinator's anchor key that signs the roster (12D3KooW…); unset = unpinned.
@@ -124,6 +126,7 @@ language = {report_language}
             max_record = store.max_record_bytes,
             audit_days = store.audit_retention_days,
             min_free = store.min_free_mib,
+            full_text = store.full_text_index,
             partners = array(&ex.partners),
             sync = ex.sync_interval_secs,
             page_records = ex.page_max_records,

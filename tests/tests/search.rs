@@ -305,3 +305,70 @@ fn store_reindex_rebuilds_a_stopped_nodes_index_and_leaves_a_running_ones_in_ste
         node.log()
     );
 }
+
+#[test]
+fn a_node_told_to_keep_no_index_deletes_it_still_finds_by_reading_bodies_and_rebuilds_it_when_told_again()
+ {
+    let (_tmp, mut node) = running("MX");
+    let witness = practice(
+        &node,
+        "en",
+        "Witness Qwyndollar",
+        "Shelters recruited staff.",
+    );
+    let shelter = practice(&node, "es", "Refugios", "Los refugios reclutaron personal.");
+    lists(&node, &["qwyndollar"], &[&witness]);
+    let index = node.dir.join("search");
+    assert!(index.is_dir(), "no index where this test looks for it");
+    node.stop();
+
+    // Off: the index (and every word in it) is gone; a text search reads the bodies.
+    node.env
+        .push(("TIPX_STORE_FULL_TEXT_INDEX".into(), "false".into()));
+    node.start();
+    assert!(
+        !index.exists(),
+        "the index was kept with full_text_index = false"
+    );
+    assert_eq!(found(&node, &["qwyndollar"]), [witness.as_str()]);
+    assert_eq!(found(&node, &["refugios"]), [shelter.as_str()]);
+    let later = practice(&node, "en", "Qwyndollar again", "");
+    assert_eq!(
+        found(&node, &["qwyndollar", "--sort", "newest"]),
+        [later.clone(), witness.clone()]
+    );
+    let status = node.tipx(["status"]).ok();
+    assert!(status.stdout.contains("search     off"), "{status}");
+    let check = node.tipx(["store", "check"]).ok();
+    assert!(
+        check.stdout.contains("store is clean") && check.stdout.contains("full-text search is off"),
+        "{check}"
+    );
+    assert!(!index.exists(), "a listing or check made an index");
+    node.stop();
+    let out = node.tipx(["store", "reindex"]);
+    assert!(
+        !out.status.success() && out.stderr.contains("store.full_text_index = false"),
+        "`store reindex` with the index off:\n{out}"
+    );
+
+    // On again: rebuilt from the store in the background, every record found.
+    node.env.clear();
+    node.start();
+    lists(
+        &node,
+        &["qwyndollar", "--sort", "newest"],
+        &[&later, &witness],
+    );
+    let mut status = String::new();
+    assert!(
+        eventually(REBUILD_DEADLINE, || {
+            status = node.tipx(["status"]).ok().stdout;
+            status.contains("index ready")
+        }),
+        "the index was never rebuilt:\n{status}"
+    );
+    assert!(index.is_dir());
+    let check = node.tipx(["store", "check"]).ok();
+    assert!(check.stdout.contains("store is clean"), "{check}");
+}

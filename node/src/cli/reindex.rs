@@ -24,7 +24,14 @@ pub(super) async fn reindex(dd: &DataDir) -> anyhow::Result<()> {
     if let Some((client, status)) = super::running(dd).await? {
         return follow(&client, status).await;
     }
-    let cache = dd.config()?.store.cache_capacity_bytes();
+    let config = dd.config()?;
+    anyhow::ensure!(
+        config.store.full_text_index,
+        "full-text search is off in this node's config (store.full_text_index = false): there \
+         is no index to rebuild. Set it to true and start the node: it rebuilds the index by \
+         itself"
+    );
+    let cache = config.store.cache_capacity_bytes();
     let (store, search) = (dd.store_dir(), dd.search_dir());
     tokio::task::spawn_blocking(move || rebuild_here(&store, &search, cache)).await?
 }
@@ -54,7 +61,10 @@ async fn follow(client: &client::Client, mut status: Status) -> anyhow::Result<(
                 }
                 return Ok(());
             }
-            None => anyhow::bail!("the running node keeps no search index"),
+            None => anyhow::bail!(
+                "the running node keeps no search index (store.full_text_index = false in its \
+                 config)"
+            ),
         }
         tokio::time::sleep(POLL).await;
         status = client.get("/v1/status", &()).await?;

@@ -126,7 +126,7 @@ pub(super) async fn status(c: &Client, json: bool) -> anyhow::Result<()> {
             human::thousands(done),
             human::thousands(total)
         ),
-        None => {}
+        None => outln!("search     off (store.full_text_index = false): --text reads every body"),
     }
     for w in &s.warnings {
         outln!("WARNING    {w}");
@@ -274,8 +274,14 @@ async fn on_store<T: serde::de::DeserializeOwned + Send + 'static>(
 /// `store check`: through the daemon if it runs, otherwise on the store directly.
 pub(super) async fn check(dd: &DataDir, json: bool) -> anyhow::Result<()> {
     let search = dd.search_dir();
+    // A config that does not load is reported by `on_store` when it reads the store here.
+    let full_text = dd.config().map_or(true, |c| c.store.full_text_index);
     let report: Check = on_store(dd, "/v1/store/check", move |s| {
         let mut report = s.check()?;
+        if !full_text {
+            report.notes.push(crate::search::OFF.to_string());
+            return Ok(report);
+        }
         let found = crate::search::check(&search, s)?;
         report.problems.extend(found.problems);
         report.notes.extend(found.notes);

@@ -64,6 +64,8 @@ impl Node {
             let found = crate::search::check(search.dir(), &self.store)?;
             report.problems.extend(found.problems);
             report.notes.extend(found.notes);
+        } else {
+            report.notes.push(crate::search::OFF.to_string());
         }
         Ok(report)
     }

@@ -124,6 +124,7 @@ pub async fn run_until(
     let search_dir = dd.search_dir();
     let cache = config.store.cache_capacity_bytes();
     let owner = key.public();
+    let full_text = config.store.full_text_index;
     let (store, search) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
         let store = match SledStore::open(&store_dir, cache) {
             Err(e) if e.is_damage() && recover => {
@@ -143,7 +144,18 @@ pub async fn run_until(
         if let Some(doubt) = store.claim(&owner)? {
             tracing::warn!("{doubt}: the node syncs with every partner before it publishes");
         }
-        let search = crate::search::Search::open(&search_dir, &store)?;
+        let search = if full_text {
+            Some(crate::search::Search::open(&search_dir, &store)?)
+        } else {
+            if crate::search::remove(&search_dir)? {
+                tracing::info!(
+                    dir = %search_dir.display(),
+                    "full-text search is off (store.full_text_index = false): its index is \
+                     deleted, so that no erased record's words stay in it"
+                );
+            }
+            None
+        };
         Ok((store, search))
     })
     .await??;
@@ -155,7 +167,10 @@ pub async fn run_until(
         config.federation.pinned_keys.clone(),
         config.store.max_record_bytes,
     )?;
-    let node = node.with_search(search);
+    let node = match search {
+        Some(search) => node.with_search(search),
+        None => node,
+    };
     node.limit_per_author(config.exchange.quota_limits());
     match node.shortfall_warning() {
         Ok(Some(w)) => tracing::error!("{w}"),

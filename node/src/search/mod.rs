@@ -467,6 +467,20 @@ fn searchable_held(store: &SledStore) -> u64 {
         .sum()
 }
 
+/// The note of `store check` on a node that keeps no index.
+pub const OFF: &str = "full-text search is off (store.full_text_index = false): there is no \
+                       index to check, and `records list --text` reads every body";
+
+/// Deletes the index in `dir` (the node keeps none: `store.full_text_index = false`);
+/// whether there was one.
+pub fn remove(dir: &Path) -> Result<bool, Error> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// What is wrong with the index in `dir` against `store` (`tipx store check`): not holding
 /// one document per best practice and alert held with its body while its marker says it is
 /// in step; missing or stale (its marker is not the store's count) are notes.

@@ -18,6 +18,13 @@
 //! with descriptions of that many characters (default 1000, ~1 KiB bodies; 150 makes
 //! ~230-byte bodies); with several, each rate is also given as a share of the first's.
 //!
+//! `bench-catchup index-cost [PAIRS] [N] [DESCRIPTION_CHARS]` (default 8 pairs of 200,000
+//! ~230-byte alerts): what the full-text index costs a catch-up. Each pair is two
+//! catch-ups, CO with its index (`store.full_text_index`) off and on, in alternating order
+//! so that the machine's drifts fall on both; prints each pair's cost (the steady rate
+//! lost) and the median and quartiles over the pairs. On a machine shared with other work
+//! one pair's cost moves by several points: read the median of many.
+//!
 //! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-catchup -- [N]`
 
 use std::time::{Duration, Instant};
@@ -32,6 +39,9 @@ use tipx_tests::{
 };
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("index-cost") {
+        return index_cost(arg(2, 8), arg(3, 200_000), arg(4, 150));
+    }
     let sizes: Vec<usize> = std::env::args()
         .nth(1)
         .map(|a| {
@@ -48,7 +58,7 @@ fn main() {
     );
     let mut first = None;
     for n in sizes {
-        let (steady, whole) = catch_up(n, description, batch);
+        let Run { steady, whole, .. } = catch_up(n, description, batch, true);
         let (base_steady, base_whole) = *first.get_or_insert((steady, whole));
         println!(
             "  {n} records: steady {steady:.0} records/s = {:.0}% of the first size's, whole time {whole:.0} records/s = {:.0}%",
@@ -61,9 +71,72 @@ fn main() {
 /// How often CO's count is read during a catch-up: the steady time is known to this much.
 const POLL: Duration = Duration::from_millis(100);
 
+/// `pairs` pairs of catch-ups of `n` alerts, CO's index off and on; prints the cost.
+fn index_cost(pairs: usize, n: usize, description: usize) {
+    use_release_binary();
+    let (_, batch) = verification_rates();
+    let mut costs = Vec::new();
+    let mut cpu = Vec::new();
+    for i in 0..pairs {
+        let run = |index| {
+            println!(
+                "pair {}, index {}:",
+                i + 1,
+                if index { "on" } else { "off" }
+            );
+            catch_up(n, description, batch, index)
+        };
+        let (off, on) = if i % 2 == 0 {
+            let off = run(false);
+            (off, run(true))
+        } else {
+            let on = run(true);
+            (run(false), on)
+        };
+        let cost = 100.0 * (1.0 - on.steady / off.steady);
+        costs.push(cost);
+        cpu.push(on.co_us - off.co_us);
+        println!(
+            "pair {}: {:.0} records/s without the index, {:.0} with: the index costs {cost:.1} % \
+             (CO's CPU +{:.1} µs a record)\n",
+            i + 1,
+            off.steady,
+            on.steady,
+            on.co_us - off.co_us
+        );
+    }
+    let (q1, median, q3) = quartiles(&mut costs);
+    let (_, cpu_median, _) = quartiles(&mut cpu);
+    println!(
+        "the full-text index costs a catch-up of {n} records {median:.1} % (median of {pairs} \
+         pairs; quartiles {q1:.1}–{q3:.1} %); CO's CPU +{cpu_median:.1} µs a record (median)"
+    );
+}
+
+/// The lower quartile, median and upper quartile of `v` (sorted in place).
+fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let x = q * (v.len() - 1) as f64;
+        let (lo, hi) = (x.floor() as usize, x.ceil() as usize);
+        v[lo] + (v[hi] - v[lo]) * (x - lo as f64)
+    };
+    (at(0.25), at(0.5), at(0.75))
+}
+
+/// What one catch-up measured.
+struct Run {
+    /// Records a second from CO's first stored records to its last.
+    steady: f64,
+    /// Records a second from CO's start until it held everything.
+    whole: f64,
+    /// CO's CPU time a record, µs.
+    co_us: f64,
+}
+
 /// One catch-up of `n` alerts with descriptions of `description` characters, in a new
-/// federation; prints its figures and returns the steady and whole-time rates.
-fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
+/// federation, CO keeping its full-text index or not (`index`); prints its figures.
+fn catch_up(n: usize, description: usize, batch: f64, index: bool) -> Run {
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = dir.path().join("alerts.jsonl");
     write_jsonl(&file, &alerts_sized(n, description));
@@ -93,6 +166,11 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
     let total = held(mx).expect("MX answers");
 
     let t = Instant::now();
+    if !index {
+        let co = fed.member_mut("CO");
+        co.env
+            .push(("TIPX_STORE_FULL_TEXT_INDEX".into(), "false".into()));
+    }
     fed.member_mut("CO").start();
     let co = fed.member("CO");
     let co_pid = co.pid().expect("CO runs");
@@ -152,5 +230,9 @@ fn catch_up(n: usize, description: usize, batch: f64) -> (f64, f64) {
         parts.join(", "),
         1e6 * unseen.max(0.0) / caught as f64
     );
-    (steady, caught as f64 / whole)
+    Run {
+        steady,
+        whole: caught as f64 / whole,
+        co_us: 1e6 * co_cpu / caught as f64,
+    }
 }
