@@ -25,6 +25,7 @@ mod stem;
 #[cfg(test)]
 mod tests;
 mod traces;
+mod words;
 
 pub use query::Hit;
 pub use traces::traces;

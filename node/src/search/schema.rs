@@ -19,13 +19,11 @@ use tantivy::{
     columnar::Column,
     query::{BooleanQuery, Occur, Query, RangeQuery},
     schema::{FAST, Field, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions},
-    tokenizer::{
-        AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer,
-    },
+    tokenizer::{AsciiFoldingFilter, Language, TextAnalyzer},
 };
 use tipx_protocol::{Body, Kind, RecordId, StateCode, body::Translation, record::Record};
 
-use super::stem::CachedStemmer;
+use super::{stem::CachedStemmer, words::Words};
 
 /// Longest token indexed, in bytes: longer ones are ids or noise, not words.
 const MAX_TOKEN_BYTES: usize = 64;
@@ -255,9 +253,7 @@ pub(super) fn register_tokenizers(index: &Index) {
     for (name, language) in STEMMED {
         m.register(
             &tokenizer(name),
-            TextAnalyzer::builder(SimpleTokenizer::default())
-                .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-                .filter(LowerCaser)
+            TextAnalyzer::builder(Words::shorter_than(MAX_TOKEN_BYTES))
                 .filter(CachedStemmer::new(language))
                 .filter(AsciiFoldingFilter)
                 .build(),
@@ -265,9 +261,7 @@ pub(super) fn register_tokenizers(index: &Index) {
     }
     m.register(
         PLAIN,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-            .filter(LowerCaser)
+        TextAnalyzer::builder(Words::shorter_than(MAX_TOKEN_BYTES))
             .filter(AsciiFoldingFilter)
             .build(),
     );
