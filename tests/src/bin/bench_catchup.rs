@@ -21,9 +21,10 @@
 //! `bench-catchup index-cost [PAIRS] [N] [DESCRIPTION_CHARS]` (default 8 pairs of 200,000
 //! ~230-byte alerts): what the full-text index costs a catch-up. Each pair is two
 //! catch-ups, CO with its index (`store.full_text_index`) off and on, in alternating order
-//! so that the machine's drifts fall on both; prints each pair's cost (the steady rate
-//! lost) and the median and quartiles over the pairs. On a machine shared with other work
-//! one pair's cost moves by several points: read the median of many.
+//! so that the machine's drifts fall on both, after one catch-up not counted; prints each
+//! pair's cost (the steady rate lost) and the median and quartiles over the pairs. On a
+//! machine shared with other work one pair's cost moves by several points: read the median
+//! of many.
 //!
 //! `cargo build --release -p tipx-node && cargo run --release -p tipx-tests --bin bench-catchup -- [N]`
 
@@ -75,6 +76,10 @@ const POLL: Duration = Duration::from_millis(100);
 fn index_cost(pairs: usize, n: usize, description: usize) {
     use_release_binary();
     let (_, batch) = verification_rates();
+    // The first catch-up of a run has been the slowest of it, index or not: one is made
+    // first and not counted, so that it falls on neither side.
+    println!("warming up (not counted):");
+    catch_up(n, description, batch, true);
     let mut costs = Vec::new();
     let mut cpu = Vec::new();
     for i in 0..pairs {
